@@ -1,0 +1,13 @@
+# Every dependency is a Debian 12 package (scripts/setup-debian.sh installs them).
+find_package(OpenSSL 3 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+find_package(Boost 1.81 REQUIRED COMPONENTS json url)
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+if(HOOKGATE_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(HOOKGATE_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
