@@ -5,6 +5,7 @@
 #include <string>
 
 #include "content_template.hpp"
+#include "hookgate/handshakes/handshake.hpp"
 #include "scheme_toml.hpp"
 
 namespace hookgate::schemes {
@@ -329,8 +330,8 @@ bool valid_name(std::string_view name) {
 Result<Scheme> scheme_from_table(const toml::table& table, std::string_view origin,
                                  std::string_view key_prefix) {
   const Reader r(table, origin, std::string(key_prefix));
-  if (auto e = r.check_keys({"name", "description", "content", "procedure", "signature", "key",
-                             "timestamp", "id", "url"})) {
+  if (auto e = r.check_keys({"name", "description", "content", "procedure", "handshake",
+                             "signature", "key", "timestamp", "id", "url"})) {
     return *e;
   }
   Scheme s;
@@ -349,6 +350,16 @@ Result<Scheme> scheme_from_table(const toml::table& table, std::string_view orig
       return r.error("procedure", "unknown procedure '" + *procedure + "' (known: aws-sns)");
     }
     s.procedure = *procedure;
+  }
+  HG_TRY(handshake, r.string("handshake"));
+  if (handshake) {
+    if (!handshakes::parse_kind(*handshake)) {
+      return r.error("handshake", "unknown handshake '" + *handshake +
+                                      "' (known: asana, slack, zoom, msgraph, meta, dropbox, "
+                                      "twitter-crc, twitch, discord-interactions, discord-events, "
+                                      "okta, aws-sns)");
+    }
+    s.handshake = *handshake;
   }
   HG_TRY(content, r.string("content"));
   if (content && procedure) return r.error("content", "a procedure scheme has no template");

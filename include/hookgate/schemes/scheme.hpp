@@ -130,6 +130,9 @@ struct Scheme {
   // Procedural schemes whose signed content is not a template ("aws-sns"); empty otherwise.
   std::string procedure;
 
+  // The URL-verification handshake this provider performs (handshakes::parse_kind), or empty.
+  std::string handshake;
+
   SecretRules secret;
 
   // Every algorithm this scheme can verify with.
