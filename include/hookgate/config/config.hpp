@@ -1,0 +1,110 @@
+// The gateway's configuration: one TOML file (examples/hookgate.toml is the annotated example).
+// load_config() checks everything it can before the server listens, and every error names the
+// file, the line and the key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hookgate/result.hpp"
+#include "hookgate/schemes/catalogue.hpp"
+
+namespace hookgate::config {
+
+// A secret as written: inline text, "env:NAME" or "file:PATH". Resolved at load time so a
+// missing variable or file stops the start-up instead of the first request.
+struct SecretRef {
+  std::string written;  // what the file says (never logged when inline)
+  std::string value;    // the resolved secret
+};
+
+struct Listener {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string tls_certificate;     // PEM chain file; empty = plain HTTP
+  std::string tls_private_key;     // PEM key file
+  std::string client_ca;           // PEM CA file: client certificates are requested
+  bool require_client_certificate = false;  // mTLS: refuse connections without one
+};
+
+struct Limits {
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::size_t max_connections = 4096;
+  std::size_t max_pending_writes = 4096;  // accepted-but-not-yet-durable events before 503
+};
+
+struct Source {
+  std::string name;
+  std::string path;           // "/in/github"
+  std::string scheme;         // scheme name (built-in or [[scheme]])
+  std::vector<SecretRef> secrets;      // several = rotation
+  std::vector<SecretRef> public_keys;  // asymmetric schemes
+  std::optional<SecretRef> verify_token;  // Meta hub.verify_token
+  std::string handshake;      // overrides the scheme's handshake; "none" disables it
+  std::vector<std::string> allow_ips;        // CIDRs; empty = any
+  std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
+  std::optional<std::size_t> max_body_bytes;
+  std::optional<std::chrono::seconds> tolerance;
+  int failure_status = 401;
+  std::chrono::seconds dedupe_ttl{7 * 24 * 3600};
+  std::optional<SecretRef> pull_token;  // enables GET /pull/{source}
+  std::vector<std::string> keep_headers;  // request headers stored with the event
+  std::string event_type_from;  // "header:X-GitHub-Event" or "json:type"; empty = none
+};
+
+struct Destination {
+  enum class Kind { http, command, file };
+  std::string name;
+  Kind kind = Kind::http;
+  std::string url;                    // http
+  std::vector<std::string> command;   // argv, never through a shell
+  std::string file;                   // JSON-lines path
+  std::string sign = "standard-webhooks";  // or "none"
+  std::optional<SecretRef> secret;    // whsec_ secret for standard-webhooks
+  std::optional<SecretRef> bearer;    // Authorization: Bearer
+  std::chrono::milliseconds timeout{15'000};
+  std::size_t concurrency = 8;
+};
+
+struct Route {
+  std::string from;                 // source name
+  std::vector<std::string> to;      // destination names
+  std::vector<std::string> event_types;  // empty = all
+  std::map<std::string, std::string> match;  // dotted JSON path -> required value
+};
+
+struct Delivery {
+  // Delays before attempts 2, 3, ...; the Standard Webhooks schedule by default.
+  std::vector<std::chrono::seconds> schedule{
+      std::chrono::seconds(5),     std::chrono::seconds(300),   std::chrono::seconds(1800),
+      std::chrono::seconds(7200),  std::chrono::seconds(18000), std::chrono::seconds(36000),
+      std::chrono::seconds(50400), std::chrono::seconds(72000), std::chrono::seconds(86400)};
+  double jitter = 0.2;  // +-20 %
+};
+
+struct Config {
+  std::string origin;  // the file it came from
+  std::vector<Listener> listeners;
+  std::string public_url;
+  std::string store_url = "sqlite://hookgate.db";
+  Limits limits;
+  Delivery delivery;
+  schemes::Catalogue catalogue;  // built-ins plus [[scheme]] tables
+  std::vector<Source> sources;
+  std::vector<Destination> destinations;
+  std::vector<Route> routes;
+};
+
+// env is consulted for env: references through getenv; file: paths relative to the config file.
+Result<Config> load_config(const std::string& path);
+Result<Config> parse_config(std::string_view text, const std::string& origin);
+
+}  // namespace hookgate::config

@@ -1,0 +1,89 @@
+// The config loader: the annotated example loads; mistakes name file, line and key.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "hookgate/config/config.hpp"
+
+namespace hookgate::config {
+namespace {
+
+class ConfigLoader : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("GITHUB_WEBHOOK_SECRET", "gh-secret", 1);
+    setenv("STRIPE_WEBHOOK_SECRET", "whsec_stripe", 1);
+    setenv("STRIPE_PULL_TOKEN", "pull-token", 1);
+    setenv("ORDERS_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
+  }
+};
+
+TEST_F(ConfigLoader, TheAnnotatedExampleLoads) {
+  auto c = load_config(std::string(HOOKGATE_SOURCE_DIR) + "/examples/hookgate.toml");
+  ASSERT_TRUE(c) << c.error();
+  ASSERT_EQ(c->listeners.size(), 1u);
+  EXPECT_EQ(c->listeners[0].port, 8080);
+  EXPECT_EQ(c->store_url, "sqlite://hookgate.db");
+  ASSERT_EQ(c->sources.size(), 4u);
+  EXPECT_EQ(c->sources[0].secrets[0].value, "gh-secret");
+  EXPECT_EQ(c->sources[1].path, "/in/stripe");
+  EXPECT_EQ(c->sources[2].handshake, "asana");
+  EXPECT_EQ(c->sources[3].secrets[0].value, "acme-example-secret");  // file:, newline trimmed
+  EXPECT_NE(c->catalogue.find("acme"), nullptr);
+  ASSERT_EQ(c->destinations.size(), 3u);
+  EXPECT_EQ(c->destinations[2].kind, Destination::Kind::command);
+  EXPECT_EQ(c->routes[1].match.at("data.object.currency"), "eur");
+  EXPECT_EQ(c->delivery.schedule.size(), 9u);
+}
+
+struct Bad {
+  const char* text;
+  const char* message;
+};
+
+TEST_F(ConfigLoader, MistakesNameFileLineAndKey) {
+  const Bad cases[] = {
+      {"[server]\nlisten = \"127.0.0.1\"\n", "bad.toml:2: key 'server.listen': expected HOST:PORT"},
+      {"[server]\nlisten = \"127.0.0.1:99999\"\n", "bad.toml:2: key 'server.listen': port"},
+      {"[server]\nlisen = \"127.0.0.1:8080\"\n", "bad.toml:2: key 'server.lisen': unknown key"},
+      {"[[source]]\nname = \"a\"\nscheme = \"nope\"\nsecrets = [\"x\"]\n",
+       "bad.toml:3: key 'source[0].scheme': unknown scheme 'nope'"},
+      {"[[source]]\nname = \"a\"\nscheme = \"github\"\n",
+       "key 'source[0].secrets': source a has no secrets"},
+      {"[[source]]\nname = \"a\"\nscheme = \"github\"\nsecrets = [\"env:HOOKGATE_UNSET_VAR\"]\n",
+       "bad.toml:4: key 'source[0].secrets': environment variable HOOKGATE_UNSET_VAR is not set"},
+      {"[[source]]\nname = \"a\"\nscheme = \"github\"\nsecrets = [\"file:/nonexistent/s\"]\n",
+       "key 'source[0].secrets': cannot read /nonexistent/s"},
+      {"[[route]]\nfrom = \"nobody\"\nto = [\"x\"]\n",
+       "bad.toml:2: key 'route[0].from': no [[source]] is named 'nobody'"},
+      {"[[destination]]\nname = \"d\"\nurl = \"ftp://x\"\n",
+       "bad.toml:3: key 'destination[0].url': must be an http"},
+      {"[[destination]]\nname = \"d\"\nurl = \"http://127.0.0.1:1/\"\n",
+       "key 'destination[0].secret': standard-webhooks signing needs"},
+      {"[[listener]]\nlisten = \":8443\"\nrequire_client_certificate = true\n",
+       "client certificates need TLS"},
+      {"[store]\nurl = \"mysql://x\"\n", "bad.toml:2: key 'store.url': expected sqlite://"},
+      {"[delivery]\njitter = 2.0\n", "bad.toml:2: key 'delivery.jitter'"},
+      {"[[scheme]]\nname = \"x\"\ncontent = \"{body}\"\n[scheme.signature]\nheader = \"X\"\n"
+       "algorithm = \"md5\"\n",
+       "bad.toml:6: key 'scheme[0].signature.algorithm': unknown algorithm 'md5'"},
+      {"[server\n", "bad.toml:1:"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_config(c.text, "bad.toml");
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_NE(r.error().find(c.message), std::string::npos)
+        << "got:  " << r.error() << "\nwant: " << c.message;
+  }
+}
+
+TEST_F(ConfigLoader, SecretsAreNotEchoedInErrors) {
+  auto r = parse_config(
+      "[[source]]\nname = \"a\"\nscheme = \"zoho-projects\"\nsecrets = [\"tiny\"]\n"
+      "[[source]]\nname = \"a\"\nscheme = \"github\"\nsecrets = [\"supersecretvalue\"]\n",
+      "bad.toml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().find("supersecretvalue"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hookgate::config
