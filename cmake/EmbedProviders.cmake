@@ -1,6 +1,11 @@
-# Writes OUT: a C++ source holding each provider TOML file of FILES as a raw string literal.
+# Writes OUT: a C++ source holding each provider TOML file of FILES ('|'-separated) as a raw
+# string literal.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "// Generated from providers/*.toml by cmake/EmbedProviders.cmake. Do not edit.\n")
 string(APPEND body "#include \"hookgate/schemes/builtin.hpp\"\n\nnamespace hookgate::schemes {\n")
+if(NOT FILES)
+  message(FATAL_ERROR "no provider files in providers/")
+endif()
 string(APPEND body "namespace {\nconstexpr BuiltinSchemeText kBuiltin[] = {\n")
 foreach(f IN LISTS FILES)
   file(READ ${f} text)

@@ -123,7 +123,7 @@ std::string format_timestamp(std::int64_t unix_millis, TimestampFormat format) {
   std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   const std::int64_t rem = secs - days * 86400;
   const Civil c = civil_from_days(days);
-  char buf[40];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
                 static_cast<long long>(c.year), c.month, c.day, static_cast<long long>(rem / 3600),
                 static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));

@@ -1,0 +1,123 @@
+// Store: the durable event log and delivery queue, behind one interface that SQLite (default)
+// and PostgreSQL implement. Both directions of the gateway use it: an inbound event forwarded to
+// a service and a published message sent to a customer are both an event with deliveries.
+//
+// Contract, for every backend:
+// - append() returns only once the event and its deliveries are durable (fsync'd); concurrent
+//   appends share one sync (group commit). When the write queue is full it fails fast with
+//   StoreError::busy instead of growing memory: the caller answers 503 with Retry-After.
+// - De-duplication: an append whose (source, dedupe_key) was stored before and has not expired
+//   returns the first event's seq with duplicate = true and creates no deliveries.
+// - claim_due() hands each due delivery to one claimer at a time, under a lease; a claimer that
+//   dies loses its lease when it expires and the delivery becomes claimable again.
+// - All methods are thread-safe. Times are unix milliseconds chosen by the caller (injected
+//   clock), never read by the store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hookgate/result.hpp"
+
+namespace hookgate::store {
+
+// Error messages of busy appends start with this, so callers can map them to 503.
+inline constexpr std::string_view kBusy = "busy:";
+
+struct NewEvent {
+  std::string source;      // inbound source name, or outbound application id
+  std::string event_type;  // may be empty
+  std::string dedupe_key;  // empty: never a duplicate
+  std::int64_t dedupe_until_ms = 0;
+  std::int64_t received_ms = 0;
+  std::string headers;     // JSON object of the request headers kept with the event
+  std::string body;        // raw bytes, stored and returned byte for byte
+  std::vector<std::string> destinations;  // one delivery each, due at received_ms
+};
+
+struct Appended {
+  std::int64_t seq = 0;  // the event's position in the log (increasing; the pull cursor)
+  bool duplicate = false;
+};
+
+struct Event {
+  std::int64_t seq = 0;
+  std::string source;
+  std::string event_type;
+  std::int64_t received_ms = 0;
+  std::string headers;
+  std::string body;
+};
+
+struct Delivery {
+  std::int64_t id = 0;
+  Event event;
+  std::string destination;
+  int attempts = 0;  // attempts made before this claim
+  std::int64_t lease_until_ms = 0;
+};
+
+struct Attempt {
+  std::int64_t delivery_id = 0;
+  int number = 0;  // 1-based
+  std::int64_t started_ms = 0;
+  std::int64_t duration_ms = 0;
+  int status = 0;           // HTTP status or process exit code; 0 = no answer
+  std::string error;        // empty on success
+  std::string response;     // capped excerpt of what the destination answered
+};
+
+enum class Next { delivered, retry, give_up };
+
+struct Finished {
+  Attempt attempt;
+  Next next = Next::delivered;
+  std::int64_t retry_at_ms = 0;  // for Next::retry
+};
+
+struct Counts {
+  std::int64_t events = 0;
+  std::int64_t pending = 0;    // deliveries not yet delivered nor given up
+  std::int64_t delivered = 0;
+  std::int64_t failed = 0;     // given up
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<Appended> append(NewEvent event) = 0;
+
+  // Events of source with seq > after, oldest first, at most limit.
+  virtual Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
+                                                  std::size_t limit) = 0;
+
+  // Due deliveries (due_ms <= now_ms, not leased or lease expired), oldest due first.
+  virtual Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
+                                                  std::string_view owner,
+                                                  std::int64_t lease_ms) = 0;
+
+  // Records the attempt and moves the delivery on. Refused when owner no longer holds the lease
+  // (it expired and another claimer took it): that claimer's result is the one that counts.
+  virtual Result<bool> finish(const Finished& result, std::string_view owner) = 0;
+
+  virtual Result<std::vector<Attempt>> attempts(std::int64_t delivery_id) = 0;
+  virtual Result<Counts> counts() = 0;
+
+  // Small durable settings (e.g. an Asana source's established secret).
+  virtual Result<std::optional<std::string>> setting(std::string_view key) = 0;
+  virtual Result<bool> put_setting(std::string_view key, std::string_view value) = 0;
+};
+
+struct StoreOptions {
+  std::size_t max_pending_writes = 4096;  // queued appends beyond which append() is busy
+};
+
+// "sqlite://PATH" (":memory:" is refused: it would not be durable).
+Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options = {});
+
+}  // namespace hookgate::store

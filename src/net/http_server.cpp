@@ -1,0 +1,330 @@
+// The Beast/Asio HTTP server. All of Boost.Beast's server code lives in this one translation unit
+// to keep builds fast. One Session per connection, for plain TCP and TLS alike (a template over
+// the stream type); a connection reads one request at a time, so pipelining is bounded to one.
+#include "hookgate/net/http_server.hpp"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace hookgate::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Counts open connections, for the connection bound and for draining at stop.
+struct ConnectionGauge {
+  std::atomic<std::size_t> open{0};
+  std::mutex m;
+  std::condition_variable idle;
+  void release() {
+    if (open.fetch_sub(1) == 1) {
+      const std::lock_guard lock(m);
+      idle.notify_all();
+    }
+  }
+};
+
+HttpResponse plain(int status, std::string_view reason) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.add("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::string(reason) + "\n";
+  return r;
+}
+
+std::optional<IpAddress> to_ip(const tcp::endpoint& ep) {
+  const auto a = ep.address();
+  if (a.is_v4()) return IpAddress::v4(a.to_v4().to_uint());
+  return IpAddress::v6(a.to_v6().to_bytes());
+}
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, const config::Limits& limits, HttpHandler& handler,
+          ConnectionGauge& gauge, bool tls)
+      : stream_(std::move(stream)), limits_(limits), handler_(handler), gauge_(gauge), tls_(tls) {}
+  ~Session() { gauge_.release(); }
+
+  void run() {
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(limits_.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->close();
+                                self->client_cert_ = SSL_get0_peer_certificate(
+                                                         self->stream_.native_handle()) != nullptr &&
+                                                     SSL_get_verify_result(
+                                                         self->stream_.native_handle()) == X509_V_OK;
+                                self->read_header(true);
+                              });
+    } else {
+      read_header(true);
+    }
+  }
+
+ private:
+  void read_header(bool first) {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser_->body_limit(0);
+    beast::get_lowest_layer(stream_).expires_after(first ? limits_.header_timeout
+                                                         : limits_.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::eof || ec == asio::error::connection_reset) {
+      return close();
+    }
+    if (ec == http::error::header_limit) return reply(plain(431, "request headers too large"), false);
+    if (ec) return reply(plain(400, "malformed request"), false);
+
+    const auto& header = parser_->get();
+    const std::string target(header.target());
+    const auto limit = handler_.body_limit(std::string_view(header.method_string()),
+                                           std::string_view(target).substr(0, target.find('?')));
+    if (const auto length = parser_->content_length(); length && *length > limit) {
+      return reply(plain(413, "body too large"), false);
+    }
+    parser_->body_limit(limit);
+    beast::get_lowest_layer(stream_).expires_after(limits_.body_timeout);
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+      // Clients that wait for 100 Continue (curl does) would otherwise stall for a second.
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *cont,
+                        [self = this->shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                          if (wec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_body(ec);
+                     });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec == http::error::body_limit) return reply(plain(413, "body too large"), false);
+    if (ec == beast::error::timeout) return reply(plain(408, "request timeout"), false);
+    if (ec) return close();
+    auto message = parser_->release();
+    keep_alive_ = message.keep_alive();
+    HttpRequest req;
+    req.method = std::string(message.method_string());
+    req.target = std::string(message.target());
+    req.path = req.target.substr(0, req.target.find('?'));
+    for (const auto& field : message) {
+      req.headers.add(std::string(field.name_string()), std::string(field.value()));
+    }
+    req.body = std::move(message.body());
+    beast::error_code peer_ec;
+    const auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
+    if (!peer_ec) req.peer = to_ip(ep);
+    req.tls = tls_;
+    req.client_certificate = client_cert_;
+    // The handler may answer from any thread: hop back onto this connection's strand.
+    beast::get_lowest_layer(stream_).expires_never();
+    handler_.handle(std::move(req), [self = this->shared_from_this()](HttpResponse res) {
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        self->reply(std::move(res), self->keep_alive_);
+      });
+    });
+  }
+
+  void reply(HttpResponse res, bool keep_alive) {
+    auto out = std::make_shared<http::response<http::string_body>>();
+    out->version(11);
+    out->result(static_cast<unsigned>(res.status));
+    for (const auto& [name, value] : res.headers.items()) out->insert(name, value);
+    out->set(http::field::server, "hookgate");
+    out->body() = std::move(res.body);
+    out->keep_alive(keep_alive);
+    out->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(limits_.body_timeout);
+    http::async_write(stream_, *out,
+                      [self = this->shared_from_this(), out, keep_alive](beast::error_code ec,
+                                                                         std::size_t) {
+                        if (ec || !keep_alive) return self->close();
+                        self->read_header(false);
+                      });
+  }
+
+  void close() {
+    beast::error_code ec;
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      });
+    } else {
+      beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  Stream stream_;
+  const config::Limits& limits_;
+  HttpHandler& handler_;
+  ConnectionGauge& gauge_;
+  bool tls_;
+  bool client_cert_ = false;
+  bool keep_alive_ = false;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  // Declaration order is destruction order reversed: sessions die with ioc, and they use the
+  // gauge, limits and TLS contexts, so those are declared before it.
+  std::vector<config::Listener> listeners;
+  config::Limits limits;
+  HttpHandler& handler;
+  std::size_t thread_count;
+  ConnectionGauge gauge;
+  std::vector<std::unique_ptr<ssl::context>> tls;  // one per listener, null for plain
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::thread> threads;
+  std::atomic<bool> accepting{false};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+
+  Impl(std::vector<config::Listener> l, config::Limits lim, HttpHandler& h, std::size_t n)
+      : listeners(std::move(l)), limits(lim), handler(h), thread_count(n) {}
+
+  void accept(std::size_t index) {
+    acceptors[index]->async_accept(
+        asio::make_strand(ioc), [this, index](beast::error_code ec, tcp::socket socket) {
+          if (!accepting) return;
+          if (!ec) {
+            if (gauge.open.fetch_add(1) >= limits.max_connections) {
+              // Over the bound: refuse at once rather than queue without limit.
+              gauge.release();
+              beast::error_code ignored;
+              socket.close(ignored);
+            } else if (tls[index]) {
+              std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+                  beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)),
+                                                       *tls[index]),
+                  limits, handler, gauge, true)
+                  ->run();
+            } else {
+              std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                           limits, handler, gauge, false)
+                  ->run();
+            }
+          }
+          accept(index);
+        });
+  }
+};
+
+HttpServer::HttpServer(std::vector<config::Listener> listeners, config::Limits limits,
+                       HttpHandler& handler, std::size_t threads)
+    : impl_(std::make_unique<Impl>(std::move(listeners), limits, handler, threads)) {}
+
+HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+
+Result<bool> HttpServer::start() {
+  auto& im = *impl_;
+  for (const auto& l : im.listeners) {
+    if (l.tls_certificate.empty()) {
+      im.tls.push_back(nullptr);
+      continue;
+    }
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    beast::error_code ec;
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+    ctx->use_certificate_chain_file(l.tls_certificate, ec);
+    if (ec) return Error{"cannot load certificate " + l.tls_certificate + ": " + ec.message()};
+    ctx->use_private_key_file(l.tls_private_key, ssl::context::pem, ec);
+    if (ec) return Error{"cannot load private key " + l.tls_private_key + ": " + ec.message()};
+    if (!l.client_ca.empty()) {
+      ctx->load_verify_file(l.client_ca, ec);
+      if (ec) return Error{"cannot load client CA " + l.client_ca + ": " + ec.message()};
+      ctx->set_verify_mode(ssl::verify_peer | (l.require_client_certificate
+                                                   ? ssl::verify_fail_if_no_peer_cert
+                                                   : ssl::verify_none));
+    }
+    im.tls.push_back(std::move(ctx));
+  }
+  for (const auto& l : im.listeners) {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(l.address, ec);
+    if (ec) return Error{"cannot listen on " + l.address + ": not an IP address"};
+    auto acceptor = std::make_unique<tcp::acceptor>(im.ioc);
+    const tcp::endpoint ep(address, l.port);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      im.acceptors.clear();
+      return Error{"cannot listen on " + l.address + ":" + std::to_string(l.port) + ": " +
+                   ec.message()};
+    }
+    im.acceptors.push_back(std::move(acceptor));
+  }
+  im.accepting = true;
+  im.work.emplace(im.ioc.get_executor());
+  for (std::size_t i = 0; i < im.acceptors.size(); ++i) im.accept(i);
+  for (std::size_t i = 0; i < im.thread_count; ++i) {
+    im.threads.emplace_back([&im] { im.ioc.run(); });
+  }
+  return true;
+}
+
+std::vector<std::uint16_t> HttpServer::ports() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& a : impl_->acceptors) {
+    beast::error_code ec;
+    out.push_back(a->local_endpoint(ec).port());
+  }
+  return out;
+}
+
+void HttpServer::stop(std::chrono::milliseconds drain) {
+  auto& im = *impl_;
+  if (im.threads.empty()) return;
+  im.accepting = false;
+  asio::post(im.ioc, [&im] {
+    for (auto& a : im.acceptors) {
+      beast::error_code ec;
+      a->close(ec);
+    }
+  });
+  {
+    std::unique_lock lock(im.gauge.m);
+    im.gauge.idle.wait_for(lock, drain, [&] { return im.gauge.open.load() == 0; });
+  }
+  im.work.reset();
+  im.ioc.stop();
+  for (auto& t : im.threads) t.join();
+  im.threads.clear();
+}
+
+}  // namespace hookgate::net

@@ -1,0 +1,116 @@
+// Versioned schema of the SQLite store. A step is never edited once released: change the schema by
+// appending a step, so every existing database walks the same path to the current version.
+#include "store/sqlite/migrations.hpp"
+
+#include <span>
+#include <string>
+
+namespace hookgate::store::sqlite {
+namespace {
+
+struct Step {
+  int version;
+  const char* sql;
+};
+
+constexpr Step kSteps[] = {
+    {1, R"sql(
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: a seq is a pull cursor, never reused
+  source TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  headers TEXT NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE INDEX events_by_source ON events (source, seq);
+
+CREATE TABLE dedupe (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  until_ms INTEGER NOT NULL,
+  seq INTEGER NOT NULL REFERENCES events (seq),
+  PRIMARY KEY (source, key)
+) WITHOUT ROWID;
+
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  event_seq INTEGER NOT NULL REFERENCES events (seq),
+  destination TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  due_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_until_ms INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries (state, due_ms);
+
+CREATE TABLE attempts (
+  delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+  number INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  response TEXT NOT NULL,
+  PRIMARY KEY (delivery_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql"},
+};
+
+Result<int> user_version(Db& db) {
+  auto statement = db.prepare("PRAGMA user_version");
+  if (!statement) return Error{statement.error()};
+  auto row = statement->step();
+  if (!row) return Error{row.error()};
+  return *row ? static_cast<int>(statement->column_int64(0)) : 0;
+}
+
+Result<bool> apply_pending(Db& db) {
+  auto current = user_version(db);
+  if (!current) return Error{current.error()};
+  if (*current > latest_schema_version()) {
+    return Error{"database schema version " + std::to_string(*current) +
+                 " is newer than this build understands (" +
+                 std::to_string(latest_schema_version()) + ")"};
+  }
+  for (const Step& step : kSteps) {
+    if (step.version <= *current) continue;
+    if (auto applied = db.exec(step.sql); !applied) {
+      return Error{"schema migration " + std::to_string(step.version) + ": " + applied.error()};
+    }
+    // user_version moves inside the same transaction, so a failed step leaves it untouched.
+    if (auto bumped = db.exec("PRAGMA user_version = " + std::to_string(step.version)); !bumped) {
+      return bumped;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int latest_schema_version() { return std::span(kSteps).back().version; }
+
+Result<bool> migrate(Db& db) {
+  // IMMEDIATE: two processes opening a new file at once must not both run step 1.
+  if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) {
+    return Error{"schema migration: " + begun.error()};
+  }
+  auto applied = apply_pending(db);
+  if (!applied) {
+    (void)db.exec("ROLLBACK");
+    return applied;
+  }
+  if (auto committed = db.exec("COMMIT"); !committed) {
+    (void)db.exec("ROLLBACK");
+    return Error{"schema migration: " + committed.error()};
+  }
+  return true;
+}
+
+}  // namespace hookgate::store::sqlite

@@ -1,0 +1,24 @@
+// The store's read operations as SQL on the read connection. Each statement is its own snapshot
+// and is finalised before returning, so no read holds back the writer's WAL checkpoints.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hookgate/result.hpp"
+#include "hookgate/store/store.hpp"
+#include "store/sqlite/sqlite_db.hpp"
+
+namespace hookgate::store::sqlite {
+
+Result<std::vector<Event>> read_events_after(Db& db, std::string_view source, std::int64_t after,
+                                             std::size_t limit);
+Result<std::vector<Attempt>> read_attempts(Db& db, std::int64_t delivery_id);
+Result<Counts> read_counts(Db& db);
+Result<std::optional<std::string>> read_setting(Db& db, std::string_view key);
+
+}  // namespace hookgate::store::sqlite

@@ -1,0 +1,218 @@
+// SQL of the store's writes: append with de-duplication, claiming due deliveries under a lease,
+// recording an attempt's outcome, and settings.
+#include "store/sqlite/writes.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace hookgate::store::sqlite {
+namespace {
+
+// The (source, key) row of a live de-duplication window: the first event's seq, if any.
+Result<std::optional<std::int64_t>> live_duplicate(Db& db, const NewEvent& event) {
+  auto found = db.cached("SELECT seq FROM dedupe WHERE source = ?1 AND key = ?2 AND until_ms > ?3");
+  if (!found) return Error{found.error()};
+  (*found)->bind_text(1, event.source).bind_text(2, event.dedupe_key).bind_int64(3,
+                                                                                event.received_ms);
+  auto row = (*found)->step();
+  if (!row) return Error{row.error()};
+  if (!*row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>((*found)->column_int64(0));
+}
+
+Result<std::int64_t> insert_event(Db& db, const NewEvent& event) {
+  auto insert = db.cached(
+      "INSERT INTO events (source, event_type, received_ms, headers, body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq");
+  if (!insert) return Error{insert.error()};
+  (*insert)
+      ->bind_text(1, event.source)
+      .bind_text(2, event.event_type)
+      .bind_int64(3, event.received_ms)
+      .bind_text(4, event.headers)
+      .bind_blob(5, event.body);
+  auto row = (*insert)->step();
+  if (!row) return Error{row.error()};
+  if (!*row) return Error{"insert event returned no seq"};
+  const std::int64_t seq = (*insert)->column_int64(0);
+  // Stepped to the end so the insert is complete before the loan ends.
+  if (auto done = (*insert)->step(); !done) return Error{done.error()};
+  return seq;
+}
+
+Result<bool> remember_key(Db& db, const NewEvent& event, std::int64_t seq) {
+  // An expired row for the same key is replaced: the window starts again from this event.
+  auto upsert = db.cached(
+      "INSERT INTO dedupe (source, key, until_ms, seq) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (source, key) DO UPDATE SET until_ms = excluded.until_ms, seq = excluded.seq");
+  if (!upsert) return Error{upsert.error()};
+  (*upsert)
+      ->bind_text(1, event.source)
+      .bind_text(2, event.dedupe_key)
+      .bind_int64(3, event.dedupe_until_ms)
+      .bind_int64(4, seq);
+  return (*upsert)->run();
+}
+
+Result<bool> insert_deliveries(Db& db, const NewEvent& event, std::int64_t seq) {
+  if (event.destinations.empty()) return true;
+  auto insert = db.cached(
+      "INSERT INTO deliveries (event_seq, destination, state, due_ms, attempts) "
+      "VALUES (?1, ?2, 'pending', ?3, 0)");
+  if (!insert) return Error{insert.error()};
+  for (const auto& destination : event.destinations) {
+    (*insert)->reset();
+    (*insert)->bind_int64(1, seq).bind_text(2, destination).bind_int64(3, event.received_ms);
+    if (auto done = (*insert)->run(); !done) return done;
+  }
+  return true;
+}
+
+Result<Delivery> read_claimed(Db& db, std::int64_t id) {
+  auto select = db.cached(
+      "SELECT d.id, d.destination, d.attempts, d.lease_until_ms, "
+      "e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body "
+      "FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ?1");
+  if (!select) return Error{select.error()};
+  (*select)->bind_int64(1, id);
+  auto row = (*select)->step();
+  if (!row) return Error{row.error()};
+  if (!*row) return Error{"claimed delivery " + std::to_string(id) + " vanished"};
+  const auto& s = **select;
+  Delivery d;
+  d.id = s.column_int64(0);
+  d.destination = s.column_text(1);
+  d.attempts = static_cast<int>(s.column_int64(2));
+  d.lease_until_ms = s.column_int64(3);
+  d.event.seq = s.column_int64(4);
+  d.event.source = s.column_text(5);
+  d.event.event_type = s.column_text(6);
+  d.event.received_ms = s.column_int64(7);
+  d.event.headers = s.column_text(8);
+  d.event.body = s.column_blob(9);
+  return d;
+}
+
+const char* state_after(Next next) {
+  switch (next) {
+    case Next::delivered:
+      return "delivered";
+    case Next::retry:
+      return "pending";
+    case Next::give_up:
+      return "failed";
+  }
+  return "failed";
+}
+
+}  // namespace
+
+Result<Appended> append_event(Db& db, const NewEvent& event) {
+  if (!event.dedupe_key.empty()) {
+    auto first = live_duplicate(db, event);
+    if (!first) return Error{first.error()};
+    if (*first) return Appended{**first, true};
+  }
+  auto seq = insert_event(db, event);
+  if (!seq) return Error{seq.error()};
+  if (!event.dedupe_key.empty()) {
+    if (auto kept = remember_key(db, event, *seq); !kept) return Error{kept.error()};
+  }
+  if (auto queued = insert_deliveries(db, event, *seq); !queued) return Error{queued.error()};
+  return Appended{*seq, false};
+}
+
+Result<std::vector<Delivery>> claim_due_deliveries(Db& db, std::int64_t now_ms, std::size_t limit,
+                                                   std::string_view owner, std::int64_t lease_ms) {
+  std::vector<Delivery> claimed;
+  if (limit == 0) return claimed;
+  // The inner SELECT walks the (state, due_ms) index from the oldest due entry, so the cost is
+  // the number of due rows looked at, not the size of the table.
+  auto claim = db.cached(
+      "UPDATE deliveries SET lease_owner = ?1, lease_until_ms = ?2 WHERE id IN ("
+      " SELECT id FROM deliveries WHERE state = 'pending' AND due_ms <= ?3"
+      " AND (lease_until_ms IS NULL OR lease_until_ms <= ?3) ORDER BY due_ms, id LIMIT ?4)"
+      " RETURNING id, due_ms");
+  if (!claim) return Error{claim.error()};
+  (*claim)
+      ->bind_text(1, owner)
+      .bind_int64(2, now_ms + lease_ms)
+      .bind_int64(3, now_ms)
+      .bind_int64(4, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<std::pair<std::int64_t, std::int64_t>> due_and_id;
+  for (;;) {
+    auto row = (*claim)->step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    due_and_id.emplace_back((*claim)->column_int64(1), (*claim)->column_int64(0));
+  }
+  // RETURNING gives rows in no promised order; the contract is oldest due first.
+  std::sort(due_and_id.begin(), due_and_id.end());
+  claimed.reserve(due_and_id.size());
+  for (const auto& [due, id] : due_and_id) {
+    auto delivery = read_claimed(db, id);
+    if (!delivery) return Error{delivery.error()};
+    claimed.push_back(std::move(delivery).value());
+  }
+  return claimed;
+}
+
+Result<bool> finish_delivery(Db& db, const Finished& result, std::string_view owner) {
+  const std::int64_t id = result.attempt.delivery_id;
+  int number = 0;
+  {
+    auto holder = db.cached("SELECT lease_owner, attempts FROM deliveries WHERE id = ?1");
+    if (!holder) return Error{holder.error()};
+    (*holder)->bind_int64(1, id);
+    auto row = (*holder)->step();
+    if (!row) return Error{row.error()};
+    if (!*row) return Error{"no delivery " + std::to_string(id)};
+    if ((*holder)->column_is_null(0) || (*holder)->column_text(0) != owner) {
+      return Error{"lease lost: delivery " + std::to_string(id) + " is not leased to " +
+                   std::string(owner)};
+    }
+    // The store counts attempts itself, so a retried claim can never reuse a number.
+    number = static_cast<int>((*holder)->column_int64(1)) + 1;
+  }
+  {
+    auto insert = db.cached(
+        "INSERT INTO attempts (delivery_id, number, started_ms, duration_ms, status, error, "
+        "response) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!insert) return Error{insert.error()};
+    const Attempt& a = result.attempt;
+    (*insert)
+        ->bind_int64(1, id)
+        .bind_int64(2, number)
+        .bind_int64(3, a.started_ms)
+        .bind_int64(4, a.duration_ms)
+        .bind_int64(5, a.status)
+        .bind_text(6, a.error)
+        .bind_text(7, a.response);
+    if (auto done = (*insert)->run(); !done) return done;
+  }
+  auto update = db.cached(
+      "UPDATE deliveries SET state = ?2, attempts = ?3, "
+      "due_ms = CASE WHEN ?2 = 'pending' THEN ?4 ELSE due_ms END, "
+      "lease_owner = NULL, lease_until_ms = NULL WHERE id = ?1");
+  if (!update) return Error{update.error()};
+  (*update)
+      ->bind_int64(1, id)
+      .bind_text(2, state_after(result.next))
+      .bind_int64(3, number)
+      .bind_int64(4, result.retry_at_ms);
+  return (*update)->run();
+}
+
+Result<bool> write_setting(Db& db, std::string_view key, std::string_view value) {
+  auto upsert = db.cached(
+      "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  if (!upsert) return Error{upsert.error()};
+  (*upsert)->bind_text(1, key).bind_text(2, value);
+  return (*upsert)->run();
+}
+
+}  // namespace hookgate::store::sqlite

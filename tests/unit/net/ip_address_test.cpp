@@ -1,0 +1,77 @@
+// IP parsing, CIDR matching and the classification behind the SSRF policy.
+#include "hookgate/net/ip_address.hpp"
+
+#include <gtest/gtest.h>
+
+namespace hookgate::net {
+namespace {
+
+AddressClass cls(std::string_view text) {
+  const auto a = IpAddress::parse(text);
+  EXPECT_TRUE(a) << text;
+  return a ? classify(*a) : AddressClass::public_unicast;
+}
+
+TEST(IpAddress, ParsesStrictFormsOnly) {
+  EXPECT_TRUE(IpAddress::parse("1.2.3.4"));
+  EXPECT_TRUE(IpAddress::parse("[::1]"));
+  EXPECT_EQ(IpAddress::parse("::ffff:127.0.0.1")->to_string(), "::ffff:127.0.0.1");
+  // Forms some resolvers accept and SSRF filters miss: octal, hex, shortened.
+  for (const char* bad : {"0177.0.0.1", "0x7f.0.0.1", "127.1", "2130706433", "1.2.3.4.5", "",
+                          "::g", "1.2.3.256"}) {
+    EXPECT_FALSE(IpAddress::parse(bad)) << bad;
+  }
+}
+
+TEST(IpAddress, Classification) {
+  EXPECT_EQ(cls("8.8.8.8"), AddressClass::public_unicast);
+  EXPECT_EQ(cls("2606:4700:4700::1111"), AddressClass::public_unicast);
+  EXPECT_EQ(cls("127.0.0.1"), AddressClass::loopback);
+  EXPECT_EQ(cls("127.255.255.254"), AddressClass::loopback);
+  EXPECT_EQ(cls("::1"), AddressClass::loopback);
+  EXPECT_EQ(cls("10.0.0.1"), AddressClass::private_net);
+  EXPECT_EQ(cls("172.31.255.255"), AddressClass::private_net);
+  EXPECT_EQ(cls("172.32.0.0"), AddressClass::public_unicast);
+  EXPECT_EQ(cls("192.168.1.1"), AddressClass::private_net);
+  EXPECT_EQ(cls("fd12:3456::1"), AddressClass::private_net);
+  EXPECT_EQ(cls("169.254.169.254"), AddressClass::metadata);
+  EXPECT_EQ(cls("fd00:ec2::254"), AddressClass::metadata);
+  EXPECT_EQ(cls("169.254.1.1"), AddressClass::link_local);
+  EXPECT_EQ(cls("fe80::1"), AddressClass::link_local);
+  EXPECT_EQ(cls("100.64.0.1"), AddressClass::cgnat);
+  EXPECT_EQ(cls("100.128.0.1"), AddressClass::public_unicast);
+  EXPECT_EQ(cls("224.0.0.1"), AddressClass::multicast);
+  EXPECT_EQ(cls("ff02::1"), AddressClass::multicast);
+  EXPECT_EQ(cls("0.0.0.0"), AddressClass::unspecified);
+  EXPECT_EQ(cls("::"), AddressClass::unspecified);
+  EXPECT_EQ(cls("255.255.255.255"), AddressClass::reserved);
+  EXPECT_EQ(cls("2002:7f00:1::"), AddressClass::reserved);  // 6to4 wrapping 127.0.0.1
+}
+
+TEST(IpAddress, MappedFormsAreJudgedByTheirIpv4Address) {
+  EXPECT_EQ(cls("::ffff:127.0.0.1"), AddressClass::loopback);
+  EXPECT_EQ(cls("::ffff:169.254.169.254"), AddressClass::metadata);
+  EXPECT_EQ(cls("::ffff:10.0.0.1"), AddressClass::private_net);
+  EXPECT_EQ(cls("64:ff9b::a00:1"), AddressClass::private_net);  // NAT64 of 10.0.0.1
+  EXPECT_EQ(cls("::ffff:8.8.8.8"), AddressClass::public_unicast);
+}
+
+TEST(CidrRange, Contains) {
+  const auto r = CidrRange::parse("140.82.112.0/20");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->contains(*IpAddress::parse("140.82.127.255")));
+  EXPECT_FALSE(r->contains(*IpAddress::parse("140.82.128.0")));
+  EXPECT_FALSE(r->contains(*IpAddress::parse("::ffff:140.82.112.1")));  // families differ
+  const auto v6 = CidrRange::parse("2001:db8::/33");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->contains(*IpAddress::parse("2001:db8:7fff::1")));
+  EXPECT_FALSE(v6->contains(*IpAddress::parse("2001:db8:8000::1")));
+  EXPECT_TRUE(CidrRange::parse("0.0.0.0/0")->contains(*IpAddress::parse("1.2.3.4")));
+  EXPECT_TRUE(CidrRange::parse("10.1.2.3")->contains(*IpAddress::parse("10.1.2.3")));
+  for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "nope/8"}) {
+    EXPECT_FALSE(CidrRange::parse(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace hookgate::net
