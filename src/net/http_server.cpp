@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -79,7 +80,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read_header(bool first) {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-    parser_->body_limit(0);
+    // The real limit depends on the route and is set once the header is known; Beast checks
+    // Content-Length against the limit already while parsing the header.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     beast::get_lowest_layer(stream_).expires_after(first ? limits_.header_timeout
                                                          : limits_.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
