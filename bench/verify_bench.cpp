@@ -51,12 +51,14 @@ std::optional<Prepared> prepare(const Scheme& scheme) {
   if (!scheme.procedure.empty() || !scheme.signature_json_field.empty()) return std::nullopt;
   auto generated = generate_secret(scheme);
   std::string secret_text = generated ? generated->secret : "bench-secret-0123456789";
-  Result<Key> signer = generated && !generated->public_key.empty()
+  hookgate::Result<Key> signer = generated && !generated->public_key.empty()
                            ? Key::parse_private_key(scheme, secret_text)
                            : Key::parse_secret(scheme, secret_text);
   if (!signer) return std::nullopt;
   const Key sign_keys[] = {signer.value()};
-  auto headers = sign(scheme, SignInput{"POST", "https://hooks.example.com/in", body_1k(), "", {}},
+  auto headers = sign(scheme,
+                      SignInput{"POST", "https://hooks.example.com/in", body_1k(), "",
+                                std::chrono::system_clock::now()},
                       sign_keys);
   if (!headers) return std::nullopt;
   Prepared p{&scheme, {}, std::move(headers.value())};

@@ -28,8 +28,8 @@ Result<bool> GroupCommit::post(std::unique_ptr<Job> job, WhenFull when_full) {
     }
     if (stopping_) return Error{"store is closing"};
     if (queue_.size() >= capacity_) {
-      return Error{std::string(kBusy) + " store write queue is full (" +
-                   std::to_string(capacity_) + " pending)"};
+      return Error{std::string(kBusy) + " store write queue is full (" + std::to_string(capacity_) +
+                   " pending)"};
     }
     queue_.push_back(std::move(job));
   }
@@ -72,7 +72,8 @@ void GroupCommit::abandon_batch() noexcept {
 }
 
 void GroupCommit::fail_range(std::size_t begin, std::size_t end, const Error& error) {
-  for (std::size_t i = begin; i < end; ++i) batch_[i]->fail(error);
+  for (std::size_t i = begin; i < end; ++i)
+    batch_[i]->fail(error);
 }
 
 void GroupCommit::run_in_savepoint(Job& job) {
@@ -113,7 +114,8 @@ void GroupCommit::commit_batch() {
     }
     break;
   }
-  for (auto& job : batch_) job->deliver();
+  for (auto& job : batch_)
+    job->deliver();
 }
 
 }  // namespace hookgate::store::sqlite

@@ -94,7 +94,9 @@ Result<bool> apply_pending(Db& db) {
 
 }  // namespace
 
-int latest_schema_version() { return std::span(kSteps).back().version; }
+int latest_schema_version() {
+  return std::span(kSteps).back().version;
+}
 
 Result<bool> migrate(Db& db) {
   // IMMEDIATE: two processes opening a new file at once must not both run step 1.

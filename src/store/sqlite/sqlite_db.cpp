@@ -7,7 +7,9 @@ namespace hookgate::store::sqlite {
 namespace {
 
 // SQLite reads a null data pointer as SQL NULL; an empty value must stay an empty value.
-const char* non_null(std::string_view value) { return value.data() != nullptr ? value.data() : ""; }
+const char* non_null(std::string_view value) {
+  return value.data() != nullptr ? value.data() : "";
+}
 
 }  // namespace
 
@@ -26,7 +28,9 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Error Statement::last_error(std::string_view what) const {
   return Error{std::string(what) + ": " + sqlite3_errmsg(db_)};
@@ -113,15 +117,17 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-void Db::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void Db::Closer::operator()(sqlite3* db) const {
+  sqlite3_close_v2(db);
+}
 
 Db::~Db() = default;
 
 Result<Db> Db::open(const std::string& path, Mode mode) {
   // NOMUTEX: each connection is used by one thread at a time, the store serialises it.
   int flags = SQLITE_OPEN_NOMUTEX;
-  flags |= mode == Mode::read_only ? SQLITE_OPEN_READONLY
-                                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  flags |=
+      mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Db db(raw);
@@ -133,7 +139,9 @@ Result<Db> Db::open(const std::string& path, Mode mode) {
   return db;
 }
 
-Result<Statement> Db::prepare(std::string_view sql) { return prepare(sql, 0); }
+Result<Statement> Db::prepare(std::string_view sql) {
+  return prepare(sql, 0);
+}
 
 Result<Statement> Db::prepare(std::string_view sql, unsigned flags) {
   sqlite3_stmt* stmt = nullptr;
@@ -180,6 +188,8 @@ Result<std::string> Db::query_text(std::string_view sql) {
   return statement->column_text(0);
 }
 
-bool Db::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+bool Db::in_transaction() const {
+  return sqlite3_get_autocommit(db_.get()) == 0;
+}
 
 }  // namespace hookgate::store::sqlite

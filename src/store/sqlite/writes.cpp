@@ -15,8 +15,10 @@ namespace {
 Result<std::optional<std::int64_t>> live_duplicate(Db& db, const NewEvent& event) {
   auto found = db.cached("SELECT seq FROM dedupe WHERE source = ?1 AND key = ?2 AND until_ms > ?3");
   if (!found) return Error{found.error()};
-  (*found)->bind_text(1, event.source).bind_text(2, event.dedupe_key).bind_int64(3,
-                                                                                event.received_ms);
+  (*found)
+      ->bind_text(1, event.source)
+      .bind_text(2, event.dedupe_key)
+      .bind_int64(3, event.received_ms);
   auto row = (*found)->step();
   if (!row) return Error{row.error()};
   if (!*row) return std::optional<std::int64_t>();

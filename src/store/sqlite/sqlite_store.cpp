@@ -1,0 +1,106 @@
+// SqliteStore: opening the file with the durability settings, and routing each call to the
+// writer thread or the read connection.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <utility>
+
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/reads.hpp"
+#include "store/sqlite/writes.hpp"
+
+namespace hookgate::store::sqlite {
+namespace {
+
+// Another process (a backup, an operator's sqlite3 shell) may hold the lock for a moment.
+constexpr const char* kBusyTimeout = "PRAGMA busy_timeout = 5000";
+
+Result<Db> open_writer(const std::string& path) {
+  auto db = Db::open(path, Db::Mode::read_write_create);
+  if (!db) return db;
+  if (auto set = db->exec(kBusyTimeout); !set) return Error{path + ": " + set.error()};
+  // WAL: readers never block the writer, and a commit is one append to the log.
+  auto mode = db->query_text("PRAGMA journal_mode = WAL");
+  if (!mode) return Error{path + ": " + mode.error()};
+  if (*mode != "wal") return Error{path + ": cannot use WAL journal mode (got " + *mode + ")"};
+  // FULL: in WAL mode, NORMAL may lose the last commits on power loss; a 2xx promises they
+  // are on disk.
+  for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
+    if (auto set = db->exec(pragma); !set) return Error{path + ": " + set.error()};
+  }
+  if (auto migrated = migrate(*db); !migrated) return Error{path + ": " + migrated.error()};
+  return db;
+}
+
+Result<Db> open_reader(const std::string& path) {
+  auto db = Db::open(path, Db::Mode::read_only);
+  if (!db) return db;
+  if (auto set = db->exec(kBusyTimeout); !set) return Error{path + ": " + set.error()};
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path,
+                                                 const StoreOptions& options) {
+  if (options.max_pending_writes == 0) return Error{"max_pending_writes must be at least 1"};
+  auto writer = open_writer(path);
+  if (!writer) return Error{writer.error()};
+  auto reader = open_reader(path);
+  if (!reader) return Error{reader.error()};
+  try {
+    return std::unique_ptr<Store>(new SqliteStore(
+        std::move(writer).value(), std::move(reader).value(), options.max_pending_writes));
+  } catch (const std::exception& e) {
+    return Error{path + ": cannot start the store: " + e.what()};
+  }
+}
+
+SqliteStore::SqliteStore(Db writer, Db reader, std::size_t max_pending_writes)
+    : reader_(std::move(reader)), writes_(std::move(writer), max_pending_writes) {}
+
+Result<Appended> SqliteStore::append(NewEvent event) {
+  // The caller waits for the commit, so the job may borrow the event instead of copying the body.
+  return writes_.submit<Appended>([&event](Db& db) { return append_event(db, event); },
+                                  GroupCommit::WhenFull::fail_busy);
+}
+
+Result<std::vector<Delivery>> SqliteStore::claim_due(std::int64_t now_ms, std::size_t limit,
+                                                     std::string_view owner,
+                                                     std::int64_t lease_ms) {
+  return writes_.submit<std::vector<Delivery>>(
+      [&](Db& db) { return claim_due_deliveries(db, now_ms, limit, owner, lease_ms); },
+      GroupCommit::WhenFull::wait);
+}
+
+Result<bool> SqliteStore::finish(const Finished& result, std::string_view owner) {
+  return writes_.submit<bool>([&](Db& db) { return finish_delivery(db, result, owner); },
+                              GroupCommit::WhenFull::wait);
+}
+
+Result<bool> SqliteStore::put_setting(std::string_view key, std::string_view value) {
+  return writes_.submit<bool>([&](Db& db) { return write_setting(db, key, value); },
+                              GroupCommit::WhenFull::wait);
+}
+
+Result<std::vector<Event>> SqliteStore::events_after(std::string_view source, std::int64_t after,
+                                                     std::size_t limit) {
+  std::lock_guard lock(read_mutex_);
+  return read_events_after(reader_, source, after, limit);
+}
+
+Result<std::vector<Attempt>> SqliteStore::attempts(std::int64_t delivery_id) {
+  std::lock_guard lock(read_mutex_);
+  return read_attempts(reader_, delivery_id);
+}
+
+Result<Counts> SqliteStore::counts() {
+  std::lock_guard lock(read_mutex_);
+  return read_counts(reader_);
+}
+
+Result<std::optional<std::string>> SqliteStore::setting(std::string_view key) {
+  std::lock_guard lock(read_mutex_);
+  return read_setting(reader_, key);
+}
+
+}  // namespace hookgate::store::sqlite

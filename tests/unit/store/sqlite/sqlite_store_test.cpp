@@ -1,0 +1,161 @@
+// The SQLite backend: runs the store contract suite, plus what only SQLite has: the file's
+// durability settings, and busy answers while another process holds the write lock.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "sqlite_backend.hpp"
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/sqlite_db.hpp"
+
+namespace hookgate::store::testing {
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Values(sqlite_backend()),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+namespace {
+
+using sqlite::Db;
+
+class SqliteStoreFile : public ::testing::Test {
+ protected:
+  Db raw_connection() {
+    auto db = Db::open(instance_.path(), Db::Mode::read_write_create);
+    EXPECT_TRUE(db) << db.error();
+    return std::move(db).value();
+  }
+  SqliteInstance instance_;
+};
+
+TEST_F(SqliteStoreFile, OpensInWalModeWithTheLatestSchema) {
+  auto store = instance_.open({});
+  ASSERT_TRUE(store) << store.error();
+  auto db = raw_connection();
+  EXPECT_EQ(db.query_text("PRAGMA journal_mode").value(), "wal");
+  EXPECT_EQ(db.query_text("PRAGMA user_version").value(),
+            std::to_string(sqlite::latest_schema_version()));
+  // Due work is found through the index, not by scanning deliveries.
+  auto plan = db.prepare(
+      "EXPLAIN QUERY PLAN SELECT id FROM deliveries WHERE state = 'pending' AND due_ms <= 5"
+      " AND (lease_until_ms IS NULL OR lease_until_ms <= 5) ORDER BY due_ms, id LIMIT 10");
+  ASSERT_TRUE(plan) << plan.error();
+  std::string details;
+  while (plan->step().value())
+    details += plan->column_text(3) + "\n";
+  EXPECT_NE(details.find("INDEX deliveries_due"), std::string::npos) << details;
+  EXPECT_EQ(details.find("TEMP B-TREE"), std::string::npos) << details;
+}
+
+TEST_F(SqliteStoreFile, ADatabaseFromANewerBuildIsRefused) {
+  {
+    auto db = raw_connection();
+    ASSERT_TRUE(db.exec("PRAGMA user_version = 999"));
+  }
+  auto store = instance_.open({});
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().find("newer"), std::string::npos) << store.error();
+}
+
+TEST_F(SqliteStoreFile, MigratingTwiceChangesNothing) {
+  auto db = raw_connection();
+  ASSERT_TRUE(sqlite::migrate(db));
+  ASSERT_TRUE(sqlite::migrate(db));
+  EXPECT_EQ(db.query_text("PRAGMA user_version").value(),
+            std::to_string(sqlite::latest_schema_version()));
+}
+
+// While another connection holds the write lock the writer cannot commit, so at most one batch
+// is in flight and max_pending_writes more are queued: the next append must be busy. This makes
+// the busy answer deterministic rather than a matter of scheduling.
+TEST_F(SqliteStoreFile, AppendIsBusyWhenTheQueueIsFullAndAcceptedOnesCommitLater) {
+  auto opened = instance_.open(StoreOptions{.max_pending_writes = 1});
+  ASSERT_TRUE(opened) << opened.error();
+  auto& store = **opened;
+  auto blocker = raw_connection();
+  ASSERT_TRUE(blocker.exec("BEGIN IMMEDIATE"));
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  int busy = 0;
+  std::vector<std::int64_t> accepted;
+  std::vector<std::string> other_errors;
+  constexpr int kCallers = 3;
+  {
+    std::vector<std::jthread> callers;
+    for (int i = 0; i < kCallers; ++i) {
+      callers.emplace_back([&, i] {
+        auto appended = store.append(event("blocked", i, "x", {"d"}));
+        std::lock_guard lock(mutex);
+        if (appended) {
+          accepted.push_back(appended->seq);
+        } else if (appended.error().starts_with(kBusy)) {
+          ++busy;
+        } else {
+          other_errors.push_back(appended.error());
+        }
+        changed.notify_all();
+      });
+    }
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return busy > 0 || !other_errors.empty(); });
+    }
+    ASSERT_TRUE(blocker.exec("ROLLBACK"));
+  }
+  ASSERT_TRUE(other_errors.empty()) << other_errors.front();
+  EXPECT_GE(busy, 1);
+  EXPECT_EQ(accepted.size() + busy, std::size_t{kCallers});
+  auto events = store.events_after("blocked", 0, 10);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), accepted.size());
+}
+
+TEST(OpenStore, RefusesUrlsThatAreNotADurableStore) {
+  struct Case {
+    const char* url;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"sqlite://", "names no file"},
+      {"sqlite://:memory:", "must be a file on disk"},
+      {"sqlite://file::memory:", "must be a file on disk"},
+      {"postgres://user@host/db", "postgres backend not built yet"},
+      {"postgresql://user@host/db", "postgres backend not built yet"},
+      {"mysql://x", "not supported"},
+      {"hookgate.db", "not supported"},
+      {"", "not supported"},
+  };
+  for (const auto& c : cases) {
+    auto store = open_store(c.url);
+    ASSERT_FALSE(store) << c.url;
+    EXPECT_NE(store.error().find(c.message), std::string::npos) << c.url << ": " << store.error();
+  }
+}
+
+TEST(OpenStore, RefusesAZeroLengthWriteQueue) {
+  SqliteInstance instance;
+  auto store = instance.open(StoreOptions{.max_pending_writes = 0});
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().find("max_pending_writes"), std::string::npos) << store.error();
+}
+
+TEST(OpenStore, AcceptsARelativePath) {
+  SqliteInstance instance;
+  const auto relative =
+      std::filesystem::relative(instance.dir(), std::filesystem::current_path()) / "rel.db";
+  ASSERT_TRUE(relative.is_relative());
+  auto store = open_store("sqlite://" + relative.string());
+  ASSERT_TRUE(store) << store.error();
+  EXPECT_TRUE(std::filesystem::exists(instance.dir() / "rel.db"));
+}
+
+TEST(OpenStore, ReportsAnUnopenableFile) {
+  auto store = open_store("sqlite:///nonexistent-dir/hookgate.db");
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().find("/nonexistent-dir/hookgate.db"), std::string::npos) << store.error();
+}
+
+}  // namespace
+}  // namespace hookgate::store::testing
