@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "hookgate/config/config.hpp"
+#include "hookgate/config/secret_source.hpp"
 #include "schemes/scheme_toml.hpp"
 
 namespace hookgate::config {
@@ -104,32 +105,9 @@ class Table {
   auto var = std::move(var##_r.value())
 
 Result<SecretRef> resolve_secret(const Table& t, std::string_view k, const std::string& written) {
-  SecretRef ref{written, {}};
-  if (written.starts_with("env:")) {
-    const std::string name = written.substr(4);
-    const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
-    if (value == nullptr || *value == '\0') {
-      return t.error(k, "environment variable " + name + " is not set or empty");
-    }
-    ref.value = value;
-  } else if (written.starts_with("file:")) {
-    std::filesystem::path p(written.substr(5));
-    if (p.is_relative()) p = t.ctx().base() / p;
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return t.error(k, "cannot read " + p.string());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    ref.value = ss.str();
-    // A trailing newline from `echo secret > file` is not part of the secret.
-    while (!ref.value.empty() && (ref.value.back() == '\n' || ref.value.back() == '\r')) {
-      ref.value.pop_back();
-    }
-    if (ref.value.empty()) return t.error(k, p.string() + " is empty");
-  } else {
-    if (written.empty()) return t.error(k, "is empty");
-    ref.value = written;
-  }
-  return ref;
+  auto value = config::resolve_secret(written, t.ctx().base());
+  if (!value) return t.error(k, value.error());
+  return SecretRef{written, std::move(value.value())};
 }
 
 Result<std::optional<SecretRef>> optional_secret(const Table& t, std::string_view k) {

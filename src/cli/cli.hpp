@@ -1,0 +1,67 @@
+// The `hookgate` command's verbs. Each returns the process exit code; exit codes are a contract:
+// 0 success (or "valid"), 1 "invalid" (verify only), 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "hookgate/result.hpp"
+#include "hookgate/schemes/catalogue.hpp"
+
+namespace hookgate::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;
+inline constexpr int kExitUsage = 2;
+
+// Options shared by sign and verify.
+struct SchemeOptions {
+  std::string scheme;
+  std::vector<std::string> scheme_files;
+};
+
+struct SignOptions {
+  SchemeOptions scheme;
+  std::vector<std::string> secrets;
+  std::string key_file;
+  std::string id;
+  std::string timestamp;  // unix seconds; empty = now
+  std::string url;
+  std::string method = "POST";
+};
+
+struct VerifyOptions {
+  SchemeOptions scheme;
+  std::vector<std::string> secrets;
+  std::vector<std::string> public_keys;
+  std::vector<std::string> headers;
+  std::string url;
+  std::string method = "POST";
+  std::string now;        // unix seconds; empty = the clock
+  std::string tolerance;  // seconds; empty = the scheme's
+};
+
+struct SecretOptions {
+  std::string scheme;
+  std::string kind;
+  std::vector<std::string> scheme_files;
+};
+
+int run_sign(const SignOptions& options);
+int run_verify(const VerifyOptions& options);
+int run_schemes(const std::vector<std::string>& scheme_files);
+int run_secret(const SecretOptions& options);
+
+// Helpers shared by the verbs (common.cpp).
+Result<schemes::Catalogue> load_catalogue(const std::vector<std::string>& scheme_files);
+Result<const schemes::Scheme*> find_scheme(const schemes::Catalogue& catalogue,
+                                           const std::string& name);
+// The whole of standard input, in binary; Error beyond the cap.
+Result<std::string> read_stdin(std::size_t cap);
+Result<std::int64_t> parse_unix(const std::string& text, const std::string& flag);
+int usage_error(const std::string& message);
+
+inline constexpr std::size_t kMaxBodyBytes = 64u << 20;
+
+}  // namespace hookgate::cli

@@ -1,0 +1,81 @@
+// `hookgate`: the command line. Parses arguments (CLI11) and dispatches to one verb; nothing
+// escapes main as an exception.
+#include <exception>
+#include <iostream>
+
+#include "cli.hpp"
+
+namespace {
+
+using namespace hookgate::cli;
+
+int run(int argc, char** argv) {
+  CLI::App app{"Hookgate: verify, sign and route webhooks"};
+  app.set_version_flag("--version", "hookgate 0.1.0");
+  app.require_subcommand(1);
+
+  SignOptions sign;
+  auto* sign_cmd = app.add_subcommand("sign", "Print the headers a provider would send with the body on stdin");
+  sign_cmd->add_option("--scheme", sign.scheme.scheme, "Scheme name (see `hookgate schemes`)")->required();
+  sign_cmd->add_option("--secret", sign.secrets, "Secret: inline, env:NAME or file:PATH; repeat to sign with several");
+  sign_cmd->add_option("--key", sign.key_file, "Private key file (PEM, or raw Ed25519 seed in hex/base64)");
+  sign_cmd->add_option("--id", sign.id, "Message id (generated when the scheme carries one)");
+  sign_cmd->add_option("--timestamp", sign.timestamp, "Unix seconds (default: now)");
+  sign_cmd->add_option("--url", sign.url, "Full URL the request is sent to (schemes that sign it)");
+  sign_cmd->add_option("--method", sign.method, "HTTP method (default POST)");
+  sign_cmd->add_option("--scheme-file", sign.scheme.scheme_files, "Load a user-defined scheme (TOML)");
+
+  VerifyOptions verify;
+  auto* verify_cmd = app.add_subcommand("verify", "Check the body on stdin and its headers against a scheme");
+  verify_cmd->add_option("--scheme", verify.scheme.scheme, "Scheme name (see `hookgate schemes`)")->required();
+  verify_cmd->add_option("--secret", verify.secrets, "Secret: inline, env:NAME or file:PATH; repeat for rotation");
+  verify_cmd->add_option("--public-key", verify.public_keys, "Public key: PEM, base64 DER or hex; inline, env: or file:");
+  verify_cmd->add_option("--header", verify.headers, "A received header, 'Name: value'; repeat");
+  verify_cmd->add_option("--url", verify.url, "Full URL the provider addressed");
+  verify_cmd->add_option("--method", verify.method, "HTTP method (default POST)");
+  verify_cmd->add_option("--now", verify.now, "Evaluate the timestamp check at this unix time");
+  verify_cmd->add_option("--tolerance", verify.tolerance, "Accepted timestamp age, both ways, in seconds");
+  verify_cmd->add_option("--scheme-file", verify.scheme.scheme_files, "Load a user-defined scheme (TOML)");
+
+  std::vector<std::string> list_files;
+  auto* schemes_cmd = app.add_subcommand("schemes", "List every scheme, one line each");
+  schemes_cmd->add_option("--scheme-file", list_files, "Also list a user-defined scheme (TOML)");
+
+  SecretOptions secret;
+  auto* secret_cmd = app.add_subcommand("secret", "Generate a secret or key pair in a scheme's format");
+  secret_cmd->add_option("--scheme", secret.scheme, "Scheme name")->required();
+  secret_cmd->add_option("--kind", secret.kind,
+                         "Override what is made: whsec, hex, alphanumeric, ed25519, ecdsa-p256");
+  secret_cmd->add_option("--scheme-file", secret.scheme_files, "Load a user-defined scheme (TOML)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (*sign_cmd) return run_sign(sign);
+  if (*verify_cmd) return run_verify(verify);
+  if (*schemes_cmd) return run_schemes(list_files);
+  if (*secret_cmd) return run_secret(secret);
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "hookgate: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "hookgate: unexpected error\n";
+  }
+  return kExitUsage;
+}
