@@ -20,7 +20,8 @@ using namespace hookgate::schemes;
 const std::string& body_1k() {
   static const std::string body = [] {
     std::string b = R"({"type":"event","data":")";
-    while (b.size() < 1022) b += static_cast<char>('a' + b.size() % 26);
+    while (b.size() < 1022)
+      b += static_cast<char>('a' + b.size() % 26);
     return b + "\"}";
   }();
   return body;
@@ -52,8 +53,8 @@ std::optional<Prepared> prepare(const Scheme& scheme) {
   auto generated = generate_secret(scheme);
   std::string secret_text = generated ? generated->secret : "bench-secret-0123456789";
   hookgate::Result<Key> signer = generated && !generated->public_key.empty()
-                           ? Key::parse_private_key(scheme, secret_text)
-                           : Key::parse_secret(scheme, secret_text);
+                                     ? Key::parse_private_key(scheme, secret_text)
+                                     : Key::parse_secret(scheme, secret_text);
   if (!signer) return std::nullopt;
   const Key sign_keys[] = {signer.value()};
   auto headers = sign(scheme,
@@ -77,19 +78,18 @@ void register_schemes() {
   for (const auto& scheme : catalogue.all()) {
     auto prepared = prepare(scheme);
     if (!prepared) continue;
-    benchmark::RegisterBenchmark(("BM_Verify/" + scheme.name).c_str(),
-                                 [p = std::move(*prepared)](benchmark::State& state) {
-                                   const RequestView req{"POST", "https://hooks.example.com/in",
-                                                         p.headers, body_1k()};
-                                   for (auto _ : state) {
-                                     auto v = verify(*p.scheme, req, p.verify_keys);
-                                     if (!v.ok()) {
-                                       state.SkipWithError(v.detail.c_str());
-                                       break;
-                                     }
-                                     benchmark::DoNotOptimize(v);
-                                   }
-                                 });
+    benchmark::RegisterBenchmark(
+        ("BM_Verify/" + scheme.name).c_str(), [p = std::move(*prepared)](benchmark::State& state) {
+          const RequestView req{"POST", "https://hooks.example.com/in", p.headers, body_1k()};
+          for (auto _ : state) {
+            auto v = verify(*p.scheme, req, p.verify_keys);
+            if (!v.ok()) {
+              state.SkipWithError(v.detail.c_str());
+              break;
+            }
+            benchmark::DoNotOptimize(v);
+          }
+        });
   }
 }
 

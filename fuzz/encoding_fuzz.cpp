@@ -12,7 +12,8 @@ using namespace hookgate::crypto;
 namespace {
 
 std::string_view strip_padding(std::string_view s) {
-  while (!s.empty() && s.back() == '=') s.remove_suffix(1);
+  while (!s.empty() && s.back() == '=')
+    s.remove_suffix(1);
   return s;
 }
 
@@ -22,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   if (const auto bytes = hex_decode(text)) {
     std::string lower(text);
-    for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c);
+    for (auto& c : lower)
+      c = static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c);
     if (hex_encode(*bytes) != lower) std::abort();
   }
   if (const auto bytes = base64_decode(text)) {

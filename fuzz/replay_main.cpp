@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
         if (entry.is_regular_file()) files.push_back(entry.path());
       }
       std::sort(files.begin(), files.end());
-      for (const auto& f : files) failures += run_file(f), ++count;
+      for (const auto& f : files)
+        failures += run_file(f), ++count;
     } else {
       failures += run_file(root), ++count;
     }

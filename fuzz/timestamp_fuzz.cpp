@@ -15,9 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!parsed) continue;
     // Years 0000-9999 only: RFC 3339 has four-digit years.
     if (*parsed < -62167219200LL || *parsed > 253402300799LL) continue;
-    const auto again =
-        parse_timestamp(format_timestamp(*parsed * 1000, TimestampFormat::rfc3339),
-                        TimestampFormat::rfc3339);
+    const auto again = parse_timestamp(format_timestamp(*parsed * 1000, TimestampFormat::rfc3339),
+                                       TimestampFormat::rfc3339);
     if (again != parsed) std::abort();
   }
   return 0;

@@ -44,7 +44,8 @@ int run_sign(const SignOptions& o) {
   }
   if ((*scheme)->uses(schemes::Segment::Kind::url) ||
       (*scheme)->uses(schemes::Segment::Kind::url_decoded)) {
-    if (o.url.empty()) return usage_error("scheme " + o.scheme.scheme + " signs the URL: give --url");
+    if (o.url.empty())
+      return usage_error("scheme " + o.scheme.scheme + " signs the URL: give --url");
   }
   auto body = read_stdin(kMaxBodyBytes);
   if (!body) return usage_error(body.error());
@@ -52,7 +53,8 @@ int run_sign(const SignOptions& o) {
 
   auto headers = schemes::sign(**scheme, input, keys);
   if (!headers) return usage_error(headers.error());
-  for (const auto& [name, value] : headers->items()) std::cout << name << ": " << value << "\n";
+  for (const auto& [name, value] : headers->items())
+    std::cout << name << ": " << value << "\n";
   return kExitOk;
 }
 

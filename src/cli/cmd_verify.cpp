@@ -12,8 +12,10 @@ namespace hookgate::cli {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -67,10 +69,11 @@ int run_verify(const VerifyOptions& o) {
   auto body = read_stdin(kMaxBodyBytes);
   if (!body) return usage_error(body.error());
 
-  const auto verdict =
-      schemes::verify(**scheme, schemes::RequestView{o.method, o.url, headers, *body}, keys, options);
+  const auto verdict = schemes::verify(
+      **scheme, schemes::RequestView{o.method, o.url, headers, *body}, keys, options);
   if (!verdict.ok()) {
-    std::cerr << "invalid: " << schemes::to_string(verdict.reason) << ": " << verdict.detail << "\n";
+    std::cerr << "invalid: " << schemes::to_string(verdict.reason) << ": " << verdict.detail
+              << "\n";
     return kExitInvalid;
   }
   std::cout << "valid (key " << verdict.key_index + 1 << " of " << keys.size() << ")";

@@ -1,9 +1,10 @@
 // Helpers shared by the CLI verbs: catalogue loading with --scheme-file, stdin, numbers, errors.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 #include "cli.hpp"
 

@@ -15,34 +15,46 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
 
   SignOptions sign;
-  auto* sign_cmd = app.add_subcommand("sign", "Print the headers a provider would send with the body on stdin");
-  sign_cmd->add_option("--scheme", sign.scheme.scheme, "Scheme name (see `hookgate schemes`)")->required();
-  sign_cmd->add_option("--secret", sign.secrets, "Secret: inline, env:NAME or file:PATH; repeat to sign with several");
-  sign_cmd->add_option("--key", sign.key_file, "Private key file (PEM, or raw Ed25519 seed in hex/base64)");
+  auto* sign_cmd =
+      app.add_subcommand("sign", "Print the headers a provider would send with the body on stdin");
+  sign_cmd->add_option("--scheme", sign.scheme.scheme, "Scheme name (see `hookgate schemes`)")
+      ->required();
+  sign_cmd->add_option("--secret", sign.secrets,
+                       "Secret: inline, env:NAME or file:PATH; repeat to sign with several");
+  sign_cmd->add_option("--key", sign.key_file,
+                       "Private key file (PEM, or raw Ed25519 seed in hex/base64)");
   sign_cmd->add_option("--id", sign.id, "Message id (generated when the scheme carries one)");
   sign_cmd->add_option("--timestamp", sign.timestamp, "Unix seconds (default: now)");
   sign_cmd->add_option("--url", sign.url, "Full URL the request is sent to (schemes that sign it)");
   sign_cmd->add_option("--method", sign.method, "HTTP method (default POST)");
-  sign_cmd->add_option("--scheme-file", sign.scheme.scheme_files, "Load a user-defined scheme (TOML)");
+  sign_cmd->add_option("--scheme-file", sign.scheme.scheme_files,
+                       "Load a user-defined scheme (TOML)");
 
   VerifyOptions verify;
-  auto* verify_cmd = app.add_subcommand("verify", "Check the body on stdin and its headers against a scheme");
-  verify_cmd->add_option("--scheme", verify.scheme.scheme, "Scheme name (see `hookgate schemes`)")->required();
-  verify_cmd->add_option("--secret", verify.secrets, "Secret: inline, env:NAME or file:PATH; repeat for rotation");
-  verify_cmd->add_option("--public-key", verify.public_keys, "Public key: PEM, base64 DER or hex; inline, env: or file:");
+  auto* verify_cmd =
+      app.add_subcommand("verify", "Check the body on stdin and its headers against a scheme");
+  verify_cmd->add_option("--scheme", verify.scheme.scheme, "Scheme name (see `hookgate schemes`)")
+      ->required();
+  verify_cmd->add_option("--secret", verify.secrets,
+                         "Secret: inline, env:NAME or file:PATH; repeat for rotation");
+  verify_cmd->add_option("--public-key", verify.public_keys,
+                         "Public key: PEM, base64 DER or hex; inline, env: or file:");
   verify_cmd->add_option("--header", verify.headers, "A received header, 'Name: value'; repeat");
   verify_cmd->add_option("--url", verify.url, "Full URL the provider addressed");
   verify_cmd->add_option("--method", verify.method, "HTTP method (default POST)");
   verify_cmd->add_option("--now", verify.now, "Evaluate the timestamp check at this unix time");
-  verify_cmd->add_option("--tolerance", verify.tolerance, "Accepted timestamp age, both ways, in seconds");
-  verify_cmd->add_option("--scheme-file", verify.scheme.scheme_files, "Load a user-defined scheme (TOML)");
+  verify_cmd->add_option("--tolerance", verify.tolerance,
+                         "Accepted timestamp age, both ways, in seconds");
+  verify_cmd->add_option("--scheme-file", verify.scheme.scheme_files,
+                         "Load a user-defined scheme (TOML)");
 
   std::vector<std::string> list_files;
   auto* schemes_cmd = app.add_subcommand("schemes", "List every scheme, one line each");
   schemes_cmd->add_option("--scheme-file", list_files, "Also list a user-defined scheme (TOML)");
 
   SecretOptions secret;
-  auto* secret_cmd = app.add_subcommand("secret", "Generate a secret or key pair in a scheme's format");
+  auto* secret_cmd =
+      app.add_subcommand("secret", "Generate a secret or key pair in a scheme's format");
   secret_cmd->add_option("--scheme", secret.scheme, "Scheme name")->required();
   secret_cmd->add_option("--kind", secret.kind,
                          "Override what is made: whsec, hex, alphanumeric, ed25519, ecdsa-p256");

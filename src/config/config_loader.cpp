@@ -1,13 +1,14 @@
 // hookgate.toml -> Config. Unknown keys, wrong types, dangling references (a route to a missing
 // destination, a source with an unknown scheme) and unresolvable secrets are all errors that
 // name file, line and key, so a mistake stops the start-up rather than a request.
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "hookgate/config/config.hpp"
 #include "hookgate/config/secret_source.hpp"
@@ -18,7 +19,8 @@ namespace {
 
 class Ctx {
  public:
-  Ctx(std::string origin, std::filesystem::path base) : origin_(std::move(origin)), base_(std::move(base)) {}
+  Ctx(std::string origin, std::filesystem::path base)
+      : origin_(std::move(origin)), base_(std::move(base)) {}
 
   Error at(const toml::node* node, const std::string& key, const std::string& what) const {
     const auto line = node != nullptr ? node->source().begin.line : 0;
@@ -38,7 +40,9 @@ class Table {
   Table(const Ctx& ctx, const toml::table& t, std::string path)
       : ctx_(ctx), t_(t), path_(std::move(path)) {}
 
-  std::string key(std::string_view k) const { return path_.empty() ? std::string(k) : path_ + "." + std::string(k); }
+  std::string key(std::string_view k) const {
+    return path_.empty() ? std::string(k) : path_ + "." + std::string(k);
+  }
   Error error(std::string_view k, const std::string& what) const {
     const toml::node* n = t_.get(k);
     return ctx_.at(n != nullptr ? n : &t_, key(k), what);
@@ -99,9 +103,9 @@ class Table {
   std::string path_;
 };
 
-#define HG_GET(var, expr)                                  \
-  auto var##_r = (expr);                                   \
-  if (!var##_r) return Error{var##_r.error()};             \
+#define HG_GET(var, expr)                      \
+  auto var##_r = (expr);                       \
+  if (!var##_r) return Error{var##_r.error()}; \
   auto var = std::move(var##_r.value())
 
 Result<SecretRef> resolve_secret(const Table& t, std::string_view k, const std::string& written) {
@@ -133,7 +137,8 @@ Result<Listener> parse_listen(const Table& t, std::string_view k, const std::str
   const auto colon = text.rfind(':');
   if (colon == std::string::npos) return t.error(k, "expected HOST:PORT");
   std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const std::string port = text.substr(colon + 1);
   if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
       std::stoi(port) > 65535) {
@@ -157,11 +162,10 @@ std::string file_path(const Ctx& ctx, const std::string& p) {
 }
 
 bool valid_name(const std::string& name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
 }
 
 Result<bool> read_server(const Table& t, Config& c) {
@@ -233,8 +237,8 @@ Result<Listener> read_listener(const Table& t) {
 Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) {
   if (auto e = t.unknown({"name", "path", "scheme", "secrets", "public_keys", "verify_token",
                           "handshake", "allow_ips", "trusted_proxies", "max_body_bytes",
-                          "tolerance", "failure_status", "dedupe_ttl", "pull_token",
-                          "keep_headers", "event_type_from"})) {
+                          "tolerance", "failure_status", "dedupe_ttl", "pull_token", "keep_headers",
+                          "event_type_from"})) {
     return *e;
   }
   Source s;
@@ -249,7 +253,8 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
   HG_GET(scheme, t.str("scheme"));
   if (!scheme) return t.error("scheme", "required (see `hookgate schemes`)");
   const schemes::Scheme* found = catalogue.find(*scheme);
-  if (found == nullptr) return t.error("scheme", "unknown scheme '" + *scheme + "' (see `hookgate schemes`)");
+  if (found == nullptr)
+    return t.error("scheme", "unknown scheme '" + *scheme + "' (see `hookgate schemes`)");
   s.scheme = *scheme;
   HG_GET(secrets, secret_list(t, "secrets"));
   HG_GET(public_keys, secret_list(t, "public_keys"));
@@ -328,7 +333,8 @@ Result<Destination> read_destination(const Table& t) {
   d.secret = std::move(secret);
   d.bearer = std::move(bearer);
   if (d.kind == Destination::Kind::http && d.sign == "standard-webhooks" && !d.secret) {
-    return t.error("secret", "standard-webhooks signing needs a whsec_ secret (or sign = \"none\")");
+    return t.error("secret",
+                   "standard-webhooks signing needs a whsec_ secret (or sign = \"none\")");
   }
   HG_GET(timeout, millis(t, "timeout_ms", d.timeout));
   d.timeout = timeout;
@@ -395,7 +401,8 @@ Result<bool> each_table(const Ctx& ctx, const toml::table& root, std::string_vie
   const auto* n = root.get(key);
   if (n == nullptr) return true;
   const auto* array = n->as_array();
-  if (array == nullptr) return ctx.at(n, std::string(key), "expected [[" + std::string(key) + "]] tables");
+  if (array == nullptr)
+    return ctx.at(n, std::string(key), "expected [[" + std::string(key) + "]] tables");
   std::size_t i = 0;
   for (const auto& e : *array) {
     const auto* table = e.as_table();
@@ -438,11 +445,12 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   if (server) {
     if (auto r = read_server(Table(ctx, *server, "server"), c); !r) return Error{r.error()};
   }
-  if (auto r = each_table(ctx, root, "listener", [&](const Table& t) -> Result<bool> {
-        HG_GET(l, read_listener(t));
-        c.listeners.push_back(std::move(l));
-        return true;
-      });
+  if (auto r = each_table(ctx, root, "listener",
+                          [&](const Table& t) -> Result<bool> {
+                            HG_GET(l, read_listener(t));
+                            c.listeners.push_back(std::move(l));
+                            return true;
+                          });
       !r) {
     return Error{r.error()};
   }
@@ -464,40 +472,47 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   if (delivery) {
     if (auto r = read_delivery(Table(ctx, *delivery, "delivery"), c); !r) return Error{r.error()};
   }
-  if (auto r = each_table(ctx, root, "scheme", [&](const Table& t) -> Result<bool> {
-        auto s = schemes::scheme_from_table(t.raw(), origin, t.key("") );
-        if (!s) return Error{s.error()};
-        return c.catalogue.add(std::move(s.value()));
-      });
+  if (auto r = each_table(ctx, root, "scheme",
+                          [&](const Table& t) -> Result<bool> {
+                            auto s = schemes::scheme_from_table(t.raw(), origin, t.key(""));
+                            if (!s) return Error{s.error()};
+                            return c.catalogue.add(std::move(s.value()));
+                          });
       !r) {
     return Error{r.error()};
   }
   std::set<std::string> names, paths;
-  if (auto r = each_table(ctx, root, "source", [&](const Table& t) -> Result<bool> {
-        HG_GET(s, read_source(t, c.catalogue));
-        if (!names.insert(s.name).second) return t.error("name", "another source is named " + s.name);
-        if (!paths.insert(s.path).second) return t.error("path", "another source uses " + s.path);
-        c.sources.push_back(std::move(s));
-        return true;
-      });
+  if (auto r = each_table(ctx, root, "source",
+                          [&](const Table& t) -> Result<bool> {
+                            HG_GET(s, read_source(t, c.catalogue));
+                            if (!names.insert(s.name).second)
+                              return t.error("name", "another source is named " + s.name);
+                            if (!paths.insert(s.path).second)
+                              return t.error("path", "another source uses " + s.path);
+                            c.sources.push_back(std::move(s));
+                            return true;
+                          });
       !r) {
     return Error{r.error()};
   }
   names.clear();
-  if (auto r = each_table(ctx, root, "destination", [&](const Table& t) -> Result<bool> {
-        HG_GET(d, read_destination(t));
-        if (!names.insert(d.name).second) return t.error("name", "another destination is named " + d.name);
-        c.destinations.push_back(std::move(d));
-        return true;
-      });
+  if (auto r = each_table(ctx, root, "destination",
+                          [&](const Table& t) -> Result<bool> {
+                            HG_GET(d, read_destination(t));
+                            if (!names.insert(d.name).second)
+                              return t.error("name", "another destination is named " + d.name);
+                            c.destinations.push_back(std::move(d));
+                            return true;
+                          });
       !r) {
     return Error{r.error()};
   }
-  if (auto r = each_table(ctx, root, "route", [&](const Table& t) -> Result<bool> {
-        HG_GET(route, read_route(t, c));
-        c.routes.push_back(std::move(route));
-        return true;
-      });
+  if (auto r = each_table(ctx, root, "route",
+                          [&](const Table& t) -> Result<bool> {
+                            HG_GET(route, read_route(t, c));
+                            c.routes.push_back(std::move(route));
+                            return true;
+                          });
       !r) {
     return Error{r.error()};
   }

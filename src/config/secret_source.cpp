@@ -24,7 +24,8 @@ Result<std::string> resolve_secret(std::string_view written, const std::filesyst
     std::ostringstream ss;
     ss << in.rdbuf();
     std::string value = ss.str();
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
+      value.pop_back();
     if (value.empty()) return Error{p.string() + " is empty"};
     return value;
   }

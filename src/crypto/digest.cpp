@@ -11,9 +11,12 @@ namespace hookgate::crypto {
 namespace {
 const EVP_MD* md(DigestAlgorithm a) {
   switch (a) {
-    case DigestAlgorithm::sha1: return EVP_sha1();
-    case DigestAlgorithm::sha256: return EVP_sha256();
-    case DigestAlgorithm::sha512: return EVP_sha512();
+    case DigestAlgorithm::sha1:
+      return EVP_sha1();
+    case DigestAlgorithm::sha256:
+      return EVP_sha256();
+    case DigestAlgorithm::sha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }
@@ -27,7 +30,8 @@ std::string digest(DigestAlgorithm algorithm, std::span<const std::string_view> 
   const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
                                                                     &EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), md(algorithm), nullptr) != 1) std::abort();
-  for (const auto piece : pieces) EVP_DigestUpdate(ctx.get(), piece.data(), piece.size());
+  for (const auto piece : pieces)
+    EVP_DigestUpdate(ctx.get(), piece.data(), piece.size());
   std::string out(EVP_MAX_MD_SIZE, '\0');
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len);

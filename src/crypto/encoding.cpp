@@ -8,13 +8,15 @@ namespace hookgate::crypto {
 namespace {
 
 constexpr std::string_view kHex = "0123456789abcdef";
-constexpr std::string_view kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kB64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr std::string_view kB64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 constexpr std::array<signed char, 256> reverse(std::string_view alphabet) {
   std::array<signed char, 256> out{};
-  for (auto& v : out) v = -1;
+  for (auto& v : out)
+    v = -1;
   for (std::size_t i = 0; i < alphabet.size(); ++i) {
     out[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
   }
@@ -36,7 +38,8 @@ std::string encode64(std::string_view bytes, std::string_view alphabet, bool pad
   std::size_t i = 0;
   const auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{at(i)} << 16) | (std::uint32_t{at(i + 1)} << 8) | at(i + 2);
+    const std::uint32_t v =
+        (std::uint32_t{at(i)} << 16) | (std::uint32_t{at(i + 1)} << 8) | at(i + 2);
     out += alphabet[(v >> 18) & 63];
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];
@@ -58,7 +61,8 @@ std::string encode64(std::string_view bytes, std::string_view alphabet, bool pad
   return out;
 }
 
-std::optional<std::string> decode64(std::string_view text, const std::array<signed char, 256>& rev) {
+std::optional<std::string> decode64(std::string_view text,
+                                    const std::array<signed char, 256>& rev) {
   // Padding is optional, but when present it must complete the last quantum exactly.
   std::size_t padding = 0;
   while (!text.empty() && text.back() == '=' && padding < 2) {
@@ -111,9 +115,15 @@ std::optional<std::string> hex_decode(std::string_view text) {
   return out;
 }
 
-std::string base64_encode(std::string_view bytes) { return encode64(bytes, kB64, true); }
-std::optional<std::string> base64_decode(std::string_view text) { return decode64(text, kB64Rev); }
-std::string base64url_encode(std::string_view bytes) { return encode64(bytes, kB64Url, false); }
+std::string base64_encode(std::string_view bytes) {
+  return encode64(bytes, kB64, true);
+}
+std::optional<std::string> base64_decode(std::string_view text) {
+  return decode64(text, kB64Rev);
+}
+std::string base64url_encode(std::string_view bytes) {
+  return encode64(bytes, kB64Url, false);
+}
 std::optional<std::string> base64url_decode(std::string_view text) {
   return decode64(text, kB64UrlRev);
 }

@@ -14,9 +14,12 @@ namespace {
 
 const EVP_MD* md(DigestAlgorithm a) {
   switch (a) {
-    case DigestAlgorithm::sha1: return EVP_sha1();
-    case DigestAlgorithm::sha256: return EVP_sha256();
-    case DigestAlgorithm::sha512: return EVP_sha512();
+    case DigestAlgorithm::sha1:
+      return EVP_sha1();
+    case DigestAlgorithm::sha256:
+      return EVP_sha256();
+    case DigestAlgorithm::sha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }
@@ -83,7 +86,8 @@ std::string HmacKey::mac(std::span<const std::string_view> pieces) const {
   std::string out(EVP_MAX_MD_SIZE, '\0');
   unsigned int out_len = 0;
   if (EVP_MD_CTX_copy_ex(ctx.get(), state_->inner.get()) != 1) std::abort();
-  for (const auto piece : pieces) EVP_DigestUpdate(ctx.get(), piece.data(), piece.size());
+  for (const auto piece : pieces)
+    EVP_DigestUpdate(ctx.get(), piece.data(), piece.size());
   EVP_DigestFinal_ex(ctx.get(), inner, &inner_len);
   if (EVP_MD_CTX_copy_ex(ctx.get(), state_->outer.get()) != 1) std::abort();
   EVP_DigestUpdate(ctx.get(), inner, inner_len);

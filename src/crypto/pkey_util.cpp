@@ -13,8 +13,8 @@ std::optional<KeyType> key_type_of(EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "EC")) {
     char curve[64] = {};
     size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &len) ==
-            1 &&
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
+                                       &len) == 1 &&
         std::string_view(curve, len) == "prime256v1") {
       return KeyType::ec_p256;
     }

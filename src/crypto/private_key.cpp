@@ -15,7 +15,8 @@ struct PrivateKey::Impl {
   Pkey key;
 };
 
-PrivateKey::PrivateKey(KeyType type, std::shared_ptr<Impl> impl) : type_(type), impl_(std::move(impl)) {}
+PrivateKey::PrivateKey(KeyType type, std::shared_ptr<Impl> impl)
+    : type_(type), impl_(std::move(impl)) {}
 PrivateKey::~PrivateKey() = default;
 PrivateKey::PrivateKey(const PrivateKey&) = default;
 PrivateKey& PrivateKey::operator=(const PrivateKey&) = default;
@@ -76,7 +77,8 @@ PublicKey PrivateKey::public_key() const {
   if (type_ == KeyType::ed25519) {
     std::string raw(32, '\0');
     size_t len = 32;
-    EVP_PKEY_get_raw_public_key(impl_->key.get(), reinterpret_cast<unsigned char*>(raw.data()), &len);
+    EVP_PKEY_get_raw_public_key(impl_->key.get(), reinterpret_cast<unsigned char*>(raw.data()),
+                                &len);
     return PublicKey::from_raw_ed25519(raw).value();
   }
   unsigned char* der = nullptr;
@@ -90,7 +92,8 @@ std::string PrivateKey::raw() const {
   if (type_ == KeyType::ed25519) {
     std::string out(32, '\0');
     size_t len = 32;
-    EVP_PKEY_get_raw_private_key(impl_->key.get(), reinterpret_cast<unsigned char*>(out.data()), &len);
+    EVP_PKEY_get_raw_private_key(impl_->key.get(), reinterpret_cast<unsigned char*>(out.data()),
+                                 &len);
     out.resize(len);
     return out;
   }
@@ -113,7 +116,8 @@ std::string PrivateKey::pem() const {
 Result<std::string> PrivateKey::sign(SignatureAlgorithm algorithm, std::string_view message) const {
   if (!key_fits(type_, algorithm)) return Error{"this key cannot make that kind of signature"};
   const EVP_MD* md = nullptr;
-  if (algorithm == SignatureAlgorithm::ecdsa_p256_sha256 || algorithm == SignatureAlgorithm::rsa_sha256) {
+  if (algorithm == SignatureAlgorithm::ecdsa_p256_sha256 ||
+      algorithm == SignatureAlgorithm::rsa_sha256) {
     md = EVP_sha256();
   } else if (algorithm == SignatureAlgorithm::rsa_sha1) {
     md = EVP_sha1();

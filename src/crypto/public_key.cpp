@@ -18,10 +18,13 @@ struct PublicKey::Impl {
 
 bool key_fits(KeyType type, SignatureAlgorithm algorithm) {
   switch (algorithm) {
-    case SignatureAlgorithm::ed25519: return type == KeyType::ed25519;
-    case SignatureAlgorithm::ecdsa_p256_sha256: return type == KeyType::ec_p256;
+    case SignatureAlgorithm::ed25519:
+      return type == KeyType::ed25519;
+    case SignatureAlgorithm::ecdsa_p256_sha256:
+      return type == KeyType::ec_p256;
     case SignatureAlgorithm::rsa_sha1:
-    case SignatureAlgorithm::rsa_sha256: return type == KeyType::rsa;
+    case SignatureAlgorithm::rsa_sha256:
+      return type == KeyType::rsa;
   }
   return false;
 }
@@ -51,17 +54,22 @@ std::optional<std::string> raw_ecdsa_to_der(std::string_view raw) {
 
 const EVP_MD* digest_for(SignatureAlgorithm a) {
   switch (a) {
-    case SignatureAlgorithm::ed25519: return nullptr;
-    case SignatureAlgorithm::ecdsa_p256_sha256: return EVP_sha256();
-    case SignatureAlgorithm::rsa_sha1: return EVP_sha1();
-    case SignatureAlgorithm::rsa_sha256: return EVP_sha256();
+    case SignatureAlgorithm::ed25519:
+      return nullptr;
+    case SignatureAlgorithm::ecdsa_p256_sha256:
+      return EVP_sha256();
+    case SignatureAlgorithm::rsa_sha1:
+      return EVP_sha1();
+    case SignatureAlgorithm::rsa_sha256:
+      return EVP_sha256();
   }
   return nullptr;
 }
 
 }  // namespace
 
-PublicKey::PublicKey(KeyType type, std::shared_ptr<Impl> impl) : type_(type), impl_(std::move(impl)) {}
+PublicKey::PublicKey(KeyType type, std::shared_ptr<Impl> impl)
+    : type_(type), impl_(std::move(impl)) {}
 PublicKey::~PublicKey() = default;
 PublicKey::PublicKey(const PublicKey&) = default;
 PublicKey& PublicKey::operator=(const PublicKey&) = default;
@@ -116,7 +124,8 @@ std::string PublicKey::raw() const {
   if (type_ == KeyType::ed25519) {
     std::string out(32, '\0');
     size_t len = 32;
-    EVP_PKEY_get_raw_public_key(impl_->key.get(), reinterpret_cast<unsigned char*>(out.data()), &len);
+    EVP_PKEY_get_raw_public_key(impl_->key.get(), reinterpret_cast<unsigned char*>(out.data()),
+                                &len);
     out.resize(len);
     return out;
   }

@@ -104,8 +104,8 @@ Outcome zoom(const Request& r, const Context& c) {
   auto token = body.field("payload.plainToken");
   if (!token || !echoable(*token)) return refuse("url_validation without a plainToken");
   if (c.secret.empty()) return refuse("no secret token configured for this source");
-  const auto encrypted = crypto::hex_encode(
-      crypto::hmac(crypto::DigestAlgorithm::sha256, c.secret, *token));
+  const auto encrypted =
+      crypto::hex_encode(crypto::hmac(crypto::DigestAlgorithm::sha256, c.secret, *token));
   return json({{"plainToken", *token}, {"encryptedToken", encrypted}}, true);
 }
 
@@ -195,18 +195,30 @@ std::string_view to_string(Kind kind) {
 
 Outcome answer(Kind kind, const Request& request, const Context& context) {
   switch (kind) {
-    case Kind::asana: return asana(request);
-    case Kind::slack: return slack(request);
-    case Kind::zoom: return zoom(request, context);
-    case Kind::msgraph: return query_echo(request, "POST", "validationToken", false, true);
-    case Kind::meta: return meta(request, context);
-    case Kind::dropbox: return query_echo(request, "GET", "challenge", false, true);
-    case Kind::twitter_crc: return twitter(request, context);
-    case Kind::twitch: return twitch(request);
-    case Kind::discord_interactions: return discord(request, "1", false);
-    case Kind::discord_events: return discord(request, "0", true);
-    case Kind::okta: return okta(request);
-    case Kind::aws_sns: return aws_sns(request);
+    case Kind::asana:
+      return asana(request);
+    case Kind::slack:
+      return slack(request);
+    case Kind::zoom:
+      return zoom(request, context);
+    case Kind::msgraph:
+      return query_echo(request, "POST", "validationToken", false, true);
+    case Kind::meta:
+      return meta(request, context);
+    case Kind::dropbox:
+      return query_echo(request, "GET", "challenge", false, true);
+    case Kind::twitter_crc:
+      return twitter(request, context);
+    case Kind::twitch:
+      return twitch(request);
+    case Kind::discord_interactions:
+      return discord(request, "1", false);
+    case Kind::discord_events:
+      return discord(request, "0", true);
+    case Kind::okta:
+      return okta(request);
+    case Kind::aws_sns:
+      return aws_sns(request);
   }
   return {};
 }

@@ -54,23 +54,22 @@ std::optional<IpAddress> to_ip(const tcp::endpoint& ep) {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, const config::Limits& limits, HttpHandler& handler,
-          ConnectionGauge& gauge, bool tls)
+  Session(Stream stream, const config::Limits& limits, HttpHandler& handler, ConnectionGauge& gauge,
+          bool tls)
       : stream_(std::move(stream)), limits_(limits), handler_(handler), gauge_(gauge), tls_(tls) {}
   ~Session() { gauge_.release(); }
 
   void run() {
     if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
       beast::get_lowest_layer(stream_).expires_after(limits_.header_timeout);
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->close();
-                                self->client_cert_ = SSL_get0_peer_certificate(
-                                                         self->stream_.native_handle()) != nullptr &&
-                                                     SSL_get_verify_result(
-                                                         self->stream_.native_handle()) == X509_V_OK;
-                                self->read_header(true);
-                              });
+      stream_.async_handshake(
+          ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) return self->close();
+            self->client_cert_ =
+                SSL_get0_peer_certificate(self->stream_.native_handle()) != nullptr &&
+                SSL_get_verify_result(self->stream_.native_handle()) == X509_V_OK;
+            self->read_header(true);
+          });
     } else {
       read_header(true);
     }
@@ -92,11 +91,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_header(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::eof || ec == asio::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+        ec == asio::error::connection_reset) {
       return close();
     }
-    if (ec == http::error::header_limit) return reply(plain(431, "request headers too large"), false);
+    if (ec == http::error::header_limit)
+      return reply(plain(431, "request headers too large"), false);
     if (ec) return reply(plain(400, "malformed request"), false);
 
     const auto& header = parser_->get();
@@ -111,11 +111,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       // Clients that wait for 100 Continue (curl does) would otherwise stall for a second.
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *cont,
-                        [self = this->shared_from_this(), cont](beast::error_code wec, std::size_t) {
-                          if (wec) return self->close();
-                          self->read_body();
-                        });
+      http::async_write(
+          stream_, *cont,
+          [self = this->shared_from_this(), cont](beast::error_code wec, std::size_t) {
+            if (wec) return self->close();
+            self->read_body();
+          });
       return;
     }
     read_body();
@@ -160,18 +161,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto out = std::make_shared<http::response<http::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
-    for (const auto& [name, value] : res.headers.items()) out->insert(name, value);
+    for (const auto& [name, value] : res.headers.items())
+      out->insert(name, value);
     out->set(http::field::server, "hookgate");
     out->body() = std::move(res.body);
     out->keep_alive(keep_alive);
     out->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(limits_.body_timeout);
-    http::async_write(stream_, *out,
-                      [self = this->shared_from_this(), out, keep_alive](beast::error_code ec,
-                                                                         std::size_t) {
-                        if (ec || !keep_alive) return self->close();
-                        self->read_header(false);
-                      });
+    http::async_write(
+        stream_, *out,
+        [self = this->shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec || !keep_alive) return self->close();
+          self->read_header(false);
+        });
   }
 
   void close() {
@@ -180,7 +182,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code ignored;
-        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(self->stream_)
+            .socket()
+            .shutdown(tcp::socket::shutdown_both, ignored);
       });
     } else {
       beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -249,7 +253,9 @@ HttpServer::HttpServer(std::vector<config::Listener> listeners, config::Limits l
                        HttpHandler& handler, std::size_t threads)
     : impl_(std::make_unique<Impl>(std::move(listeners), limits, handler, threads)) {}
 
-HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+HttpServer::~HttpServer() {
+  stop(std::chrono::milliseconds(0));
+}
 
 Result<bool> HttpServer::start() {
   auto& im = *impl_;
@@ -269,9 +275,9 @@ Result<bool> HttpServer::start() {
     if (!l.client_ca.empty()) {
       ctx->load_verify_file(l.client_ca, ec);
       if (ec) return Error{"cannot load client CA " + l.client_ca + ": " + ec.message()};
-      ctx->set_verify_mode(ssl::verify_peer | (l.require_client_certificate
-                                                   ? ssl::verify_fail_if_no_peer_cert
-                                                   : ssl::verify_none));
+      ctx->set_verify_mode(
+          ssl::verify_peer |
+          (l.require_client_certificate ? ssl::verify_fail_if_no_peer_cert : ssl::verify_none));
     }
     im.tls.push_back(std::move(ctx));
   }
@@ -294,7 +300,8 @@ Result<bool> HttpServer::start() {
   }
   im.accepting = true;
   im.work.emplace(im.ioc.get_executor());
-  for (std::size_t i = 0; i < im.acceptors.size(); ++i) im.accept(i);
+  for (std::size_t i = 0; i < im.acceptors.size(); ++i)
+    im.accept(i);
   for (std::size_t i = 0; i < im.thread_count; ++i) {
     im.threads.emplace_back([&im] { im.ioc.run(); });
   }
@@ -326,7 +333,8 @@ void HttpServer::stop(std::chrono::milliseconds drain) {
   }
   im.work.reset();
   im.ioc.stop();
-  for (auto& t : im.threads) t.join();
+  for (auto& t : im.threads)
+    t.join();
   im.threads.clear();
 }
 

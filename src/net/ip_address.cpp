@@ -70,7 +70,8 @@ Result<CidrRange> CidrRange::parse(std::string_view text) {
   int prefix = max;
   if (slash != std::string_view::npos) {
     const auto digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3) return Error{"'" + std::string(text) + "': bad prefix"};
+    if (digits.empty() || digits.size() > 3)
+      return Error{"'" + std::string(text) + "': bad prefix"};
     prefix = 0;
     for (const char c : digits) {
       if (c < '0' || c > '9') return Error{"'" + std::string(text) + "': bad prefix"};
@@ -102,15 +103,24 @@ std::string CidrRange::to_string() const {
 
 std::string_view to_string(AddressClass c) {
   switch (c) {
-    case AddressClass::public_unicast: return "public";
-    case AddressClass::unspecified: return "unspecified";
-    case AddressClass::loopback: return "loopback";
-    case AddressClass::private_net: return "private";
-    case AddressClass::link_local: return "link-local";
-    case AddressClass::cgnat: return "carrier-grade NAT";
-    case AddressClass::multicast: return "multicast";
-    case AddressClass::reserved: return "reserved";
-    case AddressClass::metadata: return "cloud metadata";
+    case AddressClass::public_unicast:
+      return "public";
+    case AddressClass::unspecified:
+      return "unspecified";
+    case AddressClass::loopback:
+      return "loopback";
+    case AddressClass::private_net:
+      return "private";
+    case AddressClass::link_local:
+      return "link-local";
+    case AddressClass::cgnat:
+      return "carrier-grade NAT";
+    case AddressClass::multicast:
+      return "multicast";
+    case AddressClass::reserved:
+      return "reserved";
+    case AddressClass::metadata:
+      return "cloud metadata";
   }
   return "unknown";
 }
@@ -151,7 +161,7 @@ constexpr Block kBlocks[] = {
     {"2002::/16", AddressClass::reserved},      // 6to4: embeds arbitrary IPv4
     {"fc00::/7", AddressClass::private_net},
     {"fe80::/10", AddressClass::link_local},
-    {"fec0::/10", AddressClass::link_local},    // deprecated site-local
+    {"fec0::/10", AddressClass::link_local},  // deprecated site-local
     {"ff00::/8", AddressClass::multicast},
 };
 
@@ -162,7 +172,8 @@ AddressClass classify(const IpAddress& address) {
   // Parsed once; immutable afterwards, so safe to share between threads.
   static const auto kRanges = [] {
     std::vector<std::pair<CidrRange, AddressClass>> out;
-    for (const auto& block : kBlocks) out.emplace_back(CidrRange::parse(block.cidr).value(), block.cls);
+    for (const auto& block : kBlocks)
+      out.emplace_back(CidrRange::parse(block.cidr).value(), block.cls);
     return out;
   }();
   for (const auto& [range, cls] : kRanges) {

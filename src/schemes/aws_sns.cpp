@@ -10,11 +10,10 @@ namespace hookgate::schemes {
 Result<SnsSigned> sns_signed_content(const JsonBody& message) {
   const auto type = message.field("Type");
   if (!type) return Error{"field Type is missing"};
-  static constexpr std::string_view kNotification[] = {"Message", "MessageId", "Subject",
-                                                       "Timestamp", "TopicArn", "Type"};
-  static constexpr std::string_view kSubscription[] = {"Message",   "MessageId", "SubscribeURL",
-                                                       "Timestamp", "Token",     "TopicArn",
-                                                       "Type"};
+  static constexpr std::string_view kNotification[] = {"Message",   "MessageId", "Subject",
+                                                       "Timestamp", "TopicArn",  "Type"};
+  static constexpr std::string_view kSubscription[] = {
+      "Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"};
   std::span<const std::string_view> keys;
   if (*type == "Notification") {
     keys = kNotification;

@@ -14,9 +14,9 @@
 namespace hookgate::schemes {
 
 struct SnsSigned {
-  std::string canonical;   // the bytes AWS signed
-  Algorithm algorithm;     // rsa_sha1 (SignatureVersion 1) or rsa_sha256 (2)
-  std::string signature;   // base64, as in the message
+  std::string canonical;  // the bytes AWS signed
+  Algorithm algorithm;    // rsa_sha1 (SignatureVersion 1) or rsa_sha256 (2)
+  std::string signature;  // base64, as in the message
   std::string certificate_url;
 };
 

@@ -8,13 +8,27 @@ std::optional<std::string> build_content(const Scheme& scheme, const ContentInpu
                                          std::deque<std::string>& storage) {
   for (const Segment& seg : scheme.content) {
     switch (seg.kind) {
-      case Segment::Kind::literal: pieces.emplace_back(seg.text); break;
-      case Segment::Kind::body: pieces.push_back(in.body); break;
-      case Segment::Kind::timestamp: pieces.push_back(in.timestamp); break;
-      case Segment::Kind::id: pieces.push_back(in.id); break;
-      case Segment::Kind::method: pieces.push_back(in.method); break;
-      case Segment::Kind::url: pieces.push_back(in.url); break;
-      case Segment::Kind::secret: pieces.push_back(in.secret); break;
+      case Segment::Kind::literal:
+        pieces.emplace_back(seg.text);
+        break;
+      case Segment::Kind::body:
+        pieces.push_back(in.body);
+        break;
+      case Segment::Kind::timestamp:
+        pieces.push_back(in.timestamp);
+        break;
+      case Segment::Kind::id:
+        pieces.push_back(in.id);
+        break;
+      case Segment::Kind::method:
+        pieces.push_back(in.method);
+        break;
+      case Segment::Kind::url:
+        pieces.push_back(in.url);
+        break;
+      case Segment::Kind::secret:
+        pieces.push_back(in.secret);
+        break;
       case Segment::Kind::url_decoded:
         pieces.emplace_back(storage.emplace_back(decode_reserved_escapes(in.url)));
         break;

@@ -12,10 +12,10 @@ Result<Segment> placeholder(std::string_view name) {
     Segment::Kind kind;
   };
   static constexpr Simple kSimple[] = {
-      {"body", Segment::Kind::body},     {"timestamp", Segment::Kind::timestamp},
-      {"id", Segment::Kind::id},         {"method", Segment::Kind::method},
-      {"url", Segment::Kind::url},       {"url_decoded", Segment::Kind::url_decoded},
-      {"form", Segment::Kind::form},     {"secret", Segment::Kind::secret},
+      {"body", Segment::Kind::body}, {"timestamp", Segment::Kind::timestamp},
+      {"id", Segment::Kind::id},     {"method", Segment::Kind::method},
+      {"url", Segment::Kind::url},   {"url_decoded", Segment::Kind::url_decoded},
+      {"form", Segment::Kind::form}, {"secret", Segment::Kind::secret},
   };
   for (const auto& s : kSimple) {
     if (name == s.name) return Segment{s.kind, {}};

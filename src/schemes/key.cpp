@@ -12,28 +12,40 @@ constexpr std::string_view kWhpk = "whpk_";
 
 std::optional<crypto::DigestAlgorithm> hmac_digest(Algorithm algorithm) {
   switch (algorithm) {
-    case Algorithm::hmac_sha1: return crypto::DigestAlgorithm::sha1;
-    case Algorithm::hmac_sha256: return crypto::DigestAlgorithm::sha256;
-    case Algorithm::hmac_sha512: return crypto::DigestAlgorithm::sha512;
-    default: return std::nullopt;
+    case Algorithm::hmac_sha1:
+      return crypto::DigestAlgorithm::sha1;
+    case Algorithm::hmac_sha256:
+      return crypto::DigestAlgorithm::sha256;
+    case Algorithm::hmac_sha512:
+      return crypto::DigestAlgorithm::sha512;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<crypto::SignatureAlgorithm> asymmetric(Algorithm algorithm) {
   switch (algorithm) {
-    case Algorithm::ed25519: return crypto::SignatureAlgorithm::ed25519;
-    case Algorithm::ecdsa_p256_sha256: return crypto::SignatureAlgorithm::ecdsa_p256_sha256;
-    case Algorithm::rsa_sha1: return crypto::SignatureAlgorithm::rsa_sha1;
-    case Algorithm::rsa_sha256: return crypto::SignatureAlgorithm::rsa_sha256;
-    default: return std::nullopt;
+    case Algorithm::ed25519:
+      return crypto::SignatureAlgorithm::ed25519;
+    case Algorithm::ecdsa_p256_sha256:
+      return crypto::SignatureAlgorithm::ecdsa_p256_sha256;
+    case Algorithm::rsa_sha1:
+      return crypto::SignatureAlgorithm::rsa_sha1;
+    case Algorithm::rsa_sha256:
+      return crypto::SignatureAlgorithm::rsa_sha256;
+    default:
+      return std::nullopt;
   }
 }
 
 std::string_view key_type_name(crypto::KeyType type) {
   switch (type) {
-    case crypto::KeyType::ed25519: return "ed25519";
-    case crypto::KeyType::ec_p256: return "ecdsa p-256";
-    case crypto::KeyType::rsa: return "rsa";
+    case crypto::KeyType::ed25519:
+      return "ed25519";
+    case crypto::KeyType::ec_p256:
+      return "ecdsa p-256";
+    case crypto::KeyType::rsa:
+      return "rsa";
   }
   return "unknown";
 }
@@ -122,9 +134,12 @@ bool Key::fits(Algorithm algorithm) const {
 
 std::string Key::describe() const {
   switch (kind_) {
-    case Kind::secret: return "shared secret";
-    case Kind::public_key: return std::string(key_type_name(public_->type())) + " public key";
-    case Kind::private_key: return std::string(key_type_name(private_->type())) + " private key";
+    case Kind::secret:
+      return "shared secret";
+    case Kind::public_key:
+      return std::string(key_type_name(public_->type())) + " public key";
+    case Kind::private_key:
+      return std::string(key_type_name(private_->type())) + " private key";
   }
   return "key";
 }

@@ -26,7 +26,8 @@ std::string form_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
       i += 2;
     } else {
@@ -129,7 +130,9 @@ JsonBody::JsonBody(std::string_view body) : impl_(std::make_unique<Impl>()) {
 
 JsonBody::~JsonBody() = default;
 
-bool JsonBody::valid() const { return impl_->valid; }
+bool JsonBody::valid() const {
+  return impl_->valid;
+}
 
 std::optional<std::string> JsonBody::field(std::string_view dotted_path) const {
   if (!impl_->valid) return std::nullopt;

@@ -74,17 +74,21 @@ class Reader {
   std::string prefix_;
 };
 
-#define HG_TRY(var, expr)                     \
-  auto var##_result = (expr);                 \
+#define HG_TRY(var, expr)                                \
+  auto var##_result = (expr);                            \
   if (!var##_result) return Error{var##_result.error()}; \
   auto var = std::move(var##_result.value())
 
 std::optional<Algorithm> parse_algorithm(std::string_view s) {
   static constexpr std::pair<std::string_view, Algorithm> kNames[] = {
-      {"hmac-sha1", Algorithm::hmac_sha1},     {"hmac-sha256", Algorithm::hmac_sha256},
-      {"hmac-sha512", Algorithm::hmac_sha512}, {"sha256", Algorithm::sha256},
-      {"ed25519", Algorithm::ed25519},         {"ecdsa-p256-sha256", Algorithm::ecdsa_p256_sha256},
-      {"rsa-sha1", Algorithm::rsa_sha1},       {"rsa-sha256", Algorithm::rsa_sha256},
+      {"hmac-sha1", Algorithm::hmac_sha1},
+      {"hmac-sha256", Algorithm::hmac_sha256},
+      {"hmac-sha512", Algorithm::hmac_sha512},
+      {"sha256", Algorithm::sha256},
+      {"ed25519", Algorithm::ed25519},
+      {"ecdsa-p256-sha256", Algorithm::ecdsa_p256_sha256},
+      {"rsa-sha1", Algorithm::rsa_sha1},
+      {"rsa-sha256", Algorithm::rsa_sha256},
       {"token", Algorithm::token},
   };
   for (const auto& [n, a] : kNames) {
@@ -162,8 +166,7 @@ Result<bool> read_signature(const Reader& r, Scheme& s) {
       const auto algorithm = str != nullptr ? parse_algorithm(str->get()) : std::nullopt;
       if (!algorithm) {
         return Error{r.error("versions", "").message + "version '" + std::string(name.str()) +
-                     "': unknown algorithm (expected one of " + std::string(kAlgorithmNames) +
-                     ")"};
+                     "': unknown algorithm (expected one of " + std::string(kAlgorithmNames) + ")"};
       }
       s.versions.push_back({std::string(name.str()), *algorithm});
     }
@@ -211,8 +214,8 @@ Result<bool> read_key(const Reader& r, Scheme& s) {
     } else if (*format == "base64") {
       s.key_format = KeyFormat::base64;
     } else {
-      return r.error("format", "unknown key format '" + *format +
-                                   "' (expected text, whsec, hex or base64)");
+      return r.error("format",
+                     "unknown key format '" + *format + "' (expected text, whsec, hex or base64)");
     }
   }
   HG_TRY(min_length, r.integer("min_length", 0, 4096));
@@ -292,8 +295,8 @@ Result<bool> read_timestamp(const Reader& r, Scheme& s) {
     } else if (*format == "rfc3339") {
       s.timestamp_format = TimestampFormat::rfc3339;
     } else {
-      return r.error("format", "unknown format '" + *format +
-                                   "' (expected unix, unix-ms or rfc3339)");
+      return r.error("format",
+                     "unknown format '" + *format + "' (expected unix, unix-ms or rfc3339)");
     }
   }
   constexpr std::int64_t kYear = 366LL * 86400;
@@ -319,10 +322,9 @@ Result<bool> read_url(const Reader& r, Scheme& s) {
 }
 
 bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
 }
 
 }  // namespace
@@ -375,18 +377,22 @@ Result<Scheme> scheme_from_table(const toml::table& table, std::string_view orig
     return node != nullptr ? node->as_table() : nullptr;
   };
   for (const std::string_view key : {"signature", "key", "timestamp", "id", "url"}) {
-    if (r.has(key) && sub(key) == nullptr) return r.error(key, "expected a table [" + std::string(key) + "]");
+    if (r.has(key) && sub(key) == nullptr)
+      return r.error(key, "expected a table [" + std::string(key) + "]");
   }
   const toml::table* signature = sub("signature");
   if (signature == nullptr) return r.error("signature", "required");
   {
-    if (auto done = read_signature(Reader(*signature, origin, r.prefix() + "signature."), s); !done) return Error{done.error()};
+    if (auto done = read_signature(Reader(*signature, origin, r.prefix() + "signature."), s); !done)
+      return Error{done.error()};
   }
   if (const toml::table* key = sub("key")) {
-    if (auto done = read_key(Reader(*key, origin, r.prefix() + "key."), s); !done) return Error{done.error()};
+    if (auto done = read_key(Reader(*key, origin, r.prefix() + "key."), s); !done)
+      return Error{done.error()};
   }
   if (const toml::table* timestamp = sub("timestamp")) {
-    if (auto done = read_timestamp(Reader(*timestamp, origin, r.prefix() + "timestamp."), s); !done) return Error{done.error()};
+    if (auto done = read_timestamp(Reader(*timestamp, origin, r.prefix() + "timestamp."), s); !done)
+      return Error{done.error()};
   }
   if (const toml::table* id = sub("id")) {
     const Reader ir(*id, origin, r.prefix() + "id.");
@@ -395,7 +401,8 @@ Result<Scheme> scheme_from_table(const toml::table& table, std::string_view orig
     s.id = loc;
   }
   if (const toml::table* url = sub("url")) {
-    if (auto done = read_url(Reader(*url, origin, r.prefix() + "url."), s); !done) return Error{done.error()};
+    if (auto done = read_url(Reader(*url, origin, r.prefix() + "url."), s); !done)
+      return Error{done.error()};
   }
 
   // Cross-checks between sections, so a scheme that could never verify is refused up front.
@@ -413,11 +420,13 @@ Result<Scheme> scheme_from_table(const toml::table& table, std::string_view orig
   }
   for (const auto a : s.algorithms()) {
     if (a == Algorithm::sha256 && !s.uses(Segment::Kind::secret)) {
-      return r.error("content", "the sha256 algorithm needs {secret} in the content, or anyone "
-                                "could compute it");
+      return r.error("content",
+                     "the sha256 algorithm needs {secret} in the content, or anyone "
+                     "could compute it");
     }
     if (a == Algorithm::token && s.encoding != Encoding::text) {
-      return Error{r.error("signature", "").message + "the token algorithm needs encoding = \"text\""};
+      return Error{r.error("signature", "").message +
+                   "the token algorithm needs encoding = \"text\""};
     }
   }
   return s;

@@ -2,8 +2,9 @@
 // tables with the same rules and messages as scheme files.
 #pragma once
 
-#include <string_view>
 #include <toml++/toml.h>
+
+#include <string_view>
 
 #include "hookgate/result.hpp"
 #include "hookgate/schemes/scheme.hpp"

@@ -14,10 +14,14 @@ namespace {
 
 std::string encode(Encoding encoding, std::string_view bytes) {
   switch (encoding) {
-    case Encoding::hex: return crypto::hex_encode(bytes);
-    case Encoding::base64: return crypto::base64_encode(bytes);
-    case Encoding::base64url: return crypto::base64url_encode(bytes);
-    case Encoding::text: return std::string(bytes);
+    case Encoding::hex:
+      return crypto::hex_encode(bytes);
+    case Encoding::base64:
+      return crypto::base64_encode(bytes);
+    case Encoding::base64url:
+      return crypto::base64url_encode(bytes);
+    case Encoding::text:
+      return std::string(bytes);
   }
   return {};
 }
@@ -45,11 +49,12 @@ Result<HeaderList> sign(const Scheme& scheme, const SignInput& input, std::span<
   }
   std::string timestamp;
   if (scheme.timestamp.present()) {
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            input.timestamp.time_since_epoch())
-                            .count();
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(input.timestamp.time_since_epoch())
+            .count();
     timestamp = format_timestamp(millis, scheme.timestamp_format);
-    if (scheme.timestamp.kind == Location::Kind::header) headers.add(scheme.timestamp.name, timestamp);
+    if (scheme.timestamp.kind == Location::Kind::header)
+      headers.add(scheme.timestamp.name, timestamp);
   }
 
   // Headers the template reads ({header:X}) must come from the caller; sign cannot invent them.
@@ -73,18 +78,23 @@ Result<HeaderList> sign(const Scheme& scheme, const SignInput& input, std::span<
     }
     std::vector<std::string_view> pieces;
     std::deque<std::string> storage;
-    const ContentInputs in{input.method, input.url, input.body, headers, timestamp, id,
-                           key.kind() == Key::Kind::secret ? key.secret_bytes() : std::string_view{},
-                           nullptr};
+    const ContentInputs in{
+        input.method,
+        input.url,
+        input.body,
+        headers,
+        timestamp,
+        id,
+        key.kind() == Key::Kind::secret ? key.secret_bytes() : std::string_view{},
+        nullptr};
     if (auto missing = build_content(scheme, in, pieces, storage)) {
       return Error{"scheme " + scheme.name + " signs " + *missing + ", which sign cannot supply"};
     }
     auto raw = make_signature(*algorithm, key, pieces);
     if (!raw) return Error{raw.error()};
     const auto encoded = encode(scheme.encoding, *raw);
-    signatures.push_back(scheme.list_separator != 0
-                             ? version + scheme.pair_separator + encoded
-                             : scheme.prefix + encoded);
+    signatures.push_back(scheme.list_separator != 0 ? version + scheme.pair_separator + encoded
+                                                    : scheme.prefix + encoded);
   }
 
   if (scheme.list_separator != 0) {
@@ -100,7 +110,8 @@ Result<HeaderList> sign(const Scheme& scheme, const SignInput& input, std::span<
   } else {
     // One signature per header: Box's primary and secondary take the first two keys.
     const auto n = std::min(signatures.size(), scheme.signature_headers.size());
-    for (std::size_t i = 0; i < n; ++i) headers.add(scheme.signature_headers[i], signatures[i]);
+    for (std::size_t i = 0; i < n; ++i)
+      headers.add(scheme.signature_headers[i], signatures[i]);
   }
   return headers;
 }

@@ -9,20 +9,27 @@ namespace {
 
 std::string concatenate(std::span<const std::string_view> content) {
   std::size_t size = 0;
-  for (const auto piece : content) size += piece.size();
+  for (const auto piece : content)
+    size += piece.size();
   std::string out;
   out.reserve(size);
-  for (const auto piece : content) out.append(piece);
+  for (const auto piece : content)
+    out.append(piece);
   return out;
 }
 
 std::optional<crypto::SignatureAlgorithm> asymmetric(Algorithm algorithm) {
   switch (algorithm) {
-    case Algorithm::ed25519: return crypto::SignatureAlgorithm::ed25519;
-    case Algorithm::ecdsa_p256_sha256: return crypto::SignatureAlgorithm::ecdsa_p256_sha256;
-    case Algorithm::rsa_sha1: return crypto::SignatureAlgorithm::rsa_sha1;
-    case Algorithm::rsa_sha256: return crypto::SignatureAlgorithm::rsa_sha256;
-    default: return std::nullopt;
+    case Algorithm::ed25519:
+      return crypto::SignatureAlgorithm::ed25519;
+    case Algorithm::ecdsa_p256_sha256:
+      return crypto::SignatureAlgorithm::ecdsa_p256_sha256;
+    case Algorithm::rsa_sha1:
+      return crypto::SignatureAlgorithm::rsa_sha1;
+    case Algorithm::rsa_sha256:
+      return crypto::SignatureAlgorithm::rsa_sha256;
+    default:
+      return std::nullopt;
   }
 }
 

@@ -43,7 +43,9 @@ Civil civil_from_days(std::int64_t z) {
   return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
 }
 
-bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(std::int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -53,7 +55,9 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
 // RFC 3339 date-time: YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.frac]('Z'|'z'|(+|-)hh:mm).
 std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
   if (s.size() < 20 || s.size() > 64) return std::nullopt;
-  const auto num = [&](std::size_t pos, std::size_t len) { return parse_digits(s.substr(pos, len), len); };
+  const auto num = [&](std::size_t pos, std::size_t len) {
+    return parse_digits(s.substr(pos, len), len);
+  };
   if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       s[13] != ':' || s[16] != ':') {
     return std::nullopt;
@@ -70,7 +74,8 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
     const std::size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9')
+      ++pos;
     if (pos == start) return std::nullopt;
   }
   if (pos >= s.size()) return std::nullopt;

@@ -17,25 +17,44 @@ namespace hookgate::schemes {
 
 std::string_view to_string(Reason reason) {
   switch (reason) {
-    case Reason::ok: return "ok";
-    case Reason::missing_signature: return "missing_signature";
-    case Reason::malformed_signature: return "malformed_signature";
-    case Reason::duplicate_header: return "duplicate_header";
-    case Reason::header_too_large: return "header_too_large";
-    case Reason::no_supported_version: return "no_supported_version";
-    case Reason::missing_timestamp: return "missing_timestamp";
-    case Reason::malformed_timestamp: return "malformed_timestamp";
-    case Reason::timestamp_too_old: return "timestamp_too_old";
-    case Reason::timestamp_in_future: return "timestamp_in_future";
-    case Reason::missing_id: return "missing_id";
-    case Reason::missing_field: return "missing_field";
-    case Reason::malformed_body: return "malformed_body";
-    case Reason::unexpected_header_value: return "unexpected_header_value";
-    case Reason::body_hash_mismatch: return "body_hash_mismatch";
-    case Reason::no_key: return "no_key";
-    case Reason::wrong_key_type: return "wrong_key_type";
-    case Reason::no_match: return "no_match";
-    case Reason::certificate_refused: return "certificate_refused";
+    case Reason::ok:
+      return "ok";
+    case Reason::missing_signature:
+      return "missing_signature";
+    case Reason::malformed_signature:
+      return "malformed_signature";
+    case Reason::duplicate_header:
+      return "duplicate_header";
+    case Reason::header_too_large:
+      return "header_too_large";
+    case Reason::no_supported_version:
+      return "no_supported_version";
+    case Reason::missing_timestamp:
+      return "missing_timestamp";
+    case Reason::malformed_timestamp:
+      return "malformed_timestamp";
+    case Reason::timestamp_too_old:
+      return "timestamp_too_old";
+    case Reason::timestamp_in_future:
+      return "timestamp_in_future";
+    case Reason::missing_id:
+      return "missing_id";
+    case Reason::missing_field:
+      return "missing_field";
+    case Reason::malformed_body:
+      return "malformed_body";
+    case Reason::unexpected_header_value:
+      return "unexpected_header_value";
+    case Reason::body_hash_mismatch:
+      return "body_hash_mismatch";
+    case Reason::no_key:
+      return "no_key";
+    case Reason::wrong_key_type:
+      return "wrong_key_type";
+    case Reason::no_match:
+      return "no_match";
+    case Reason::certificate_refused:
+      return "certificate_refused";
   }
   return "unknown";
 }
@@ -58,9 +77,9 @@ struct HeaderRead {
 HeaderRead read_header(const HeaderList& headers, const std::string& name) {
   const auto count = headers.count(name);
   if (count == 0) return {};
-  if (count > 1) return {std::nullopt, fail(Reason::duplicate_header, name + " occurs " +
-                                                                        std::to_string(count) +
-                                                                        " times")};
+  if (count > 1)
+    return {std::nullopt,
+            fail(Reason::duplicate_header, name + " occurs " + std::to_string(count) + " times")};
   const auto value = *headers.get(name);
   if (value.size() > kMaxHeaderBytes) {
     return {std::nullopt, fail(Reason::header_too_large,
@@ -70,13 +89,16 @@ HeaderRead read_header(const HeaderList& headers, const std::string& name) {
 }
 
 // Reads a located value (timestamp or id). storage keeps JSON / query values alive.
-HeaderRead read_location(const Location& loc, const RequestView& request,
-                         const JsonBody* json, std::optional<std::string_view> list_value,
+HeaderRead read_location(const Location& loc, const RequestView& request, const JsonBody* json,
+                         std::optional<std::string_view> list_value,
                          std::deque<std::string>& storage) {
   switch (loc.kind) {
-    case Location::Kind::none: return {};
-    case Location::Kind::header: return read_header(request.headers, loc.name);
-    case Location::Kind::list_field: return {list_value, std::nullopt};
+    case Location::Kind::none:
+      return {};
+    case Location::Kind::header:
+      return read_header(request.headers, loc.name);
+    case Location::Kind::list_field:
+      return {list_value, std::nullopt};
     case Location::Kind::json_field: {
       auto value = json != nullptr ? json->field(loc.name) : std::nullopt;
       if (!value) return {};
@@ -93,21 +115,30 @@ HeaderRead read_location(const Location& loc, const RequestView& request,
 
 std::optional<std::string> decode(Encoding encoding, std::string_view text) {
   switch (encoding) {
-    case Encoding::hex: return crypto::hex_decode(text);
-    case Encoding::base64: return crypto::base64_decode(text);
-    case Encoding::base64url: return crypto::base64url_decode(text);
-    case Encoding::text: return std::string(text);
+    case Encoding::hex:
+      return crypto::hex_decode(text);
+    case Encoding::base64:
+      return crypto::base64_decode(text);
+    case Encoding::base64url:
+      return crypto::base64url_decode(text);
+    case Encoding::text:
+      return std::string(text);
   }
   return std::nullopt;
 }
 
 std::string describe(const Location& loc) {
   switch (loc.kind) {
-    case Location::Kind::header: return "header " + loc.name;
-    case Location::Kind::list_field: return "signature item " + loc.name;
-    case Location::Kind::json_field: return "JSON body field " + loc.name;
-    case Location::Kind::url_query: return "query parameter " + loc.name;
-    case Location::Kind::none: break;
+    case Location::Kind::header:
+      return "header " + loc.name;
+    case Location::Kind::list_field:
+      return "signature item " + loc.name;
+    case Location::Kind::json_field:
+      return "JSON body field " + loc.name;
+    case Location::Kind::url_query:
+      return "query parameter " + loc.name;
+    case Location::Kind::none:
+      break;
   }
   return "field";
 }
@@ -156,8 +187,8 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
     if (!json->valid()) return fail(Reason::malformed_body, "the body is not a JSON object");
     auto value = json->field(scheme.signature_json_field);
     if (!value) {
-      return fail(Reason::missing_signature, "JSON body field " + scheme.signature_json_field +
-                                                 " is missing");
+      return fail(Reason::missing_signature,
+                  "JSON body field " + scheme.signature_json_field + " is missing");
     }
     const auto& stored = storage.emplace_back(std::move(*value));
     if (parse_signature_header(scheme, stored, parsed) != HeaderParseError::none) {
@@ -171,22 +202,22 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
       if (!read.value) continue;
       any = true;
       switch (parse_signature_header(scheme, *read.value, parsed)) {
-        case HeaderParseError::none: break;
+        case HeaderParseError::none:
+          break;
         case HeaderParseError::malformed:
           return fail(Reason::malformed_signature,
                       name + (scheme.prefix.empty() ? std::string(" is malformed")
                                                     : " does not start with " + scheme.prefix));
         case HeaderParseError::too_many_items:
-          return fail(Reason::header_too_large, name + " holds more than " +
-                                                    std::to_string(kMaxSignatureItems) +
-                                                    " items");
+          return fail(Reason::header_too_large,
+                      name + " holds more than " + std::to_string(kMaxSignatureItems) + " items");
         case HeaderParseError::duplicate_timestamp:
           return fail(Reason::malformed_signature,
                       name + " carries " + scheme.timestamp.name + " twice");
       }
     }
-    if (!any) return fail(Reason::missing_signature, "no " + scheme.signature_headers.front() +
-                                                         " header");
+    if (!any)
+      return fail(Reason::missing_signature, "no " + scheme.signature_headers.front() + " header");
   }
   if (parsed.candidates.empty()) {
     if (!parsed.had_items) return fail(Reason::malformed_signature, "the signature is empty");
@@ -194,9 +225,8 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
   }
 
   // 2. Timestamp and id.
-  const auto ts_read =
-      read_location(scheme.timestamp, request, json ? &*json : nullptr, parsed.list_timestamp,
-                    storage);
+  const auto ts_read = read_location(scheme.timestamp, request, json ? &*json : nullptr,
+                                     parsed.list_timestamp, storage);
   if (ts_read.failure) return *ts_read.failure;
   std::optional<std::int64_t> timestamp;
   if (scheme.timestamp.present()) {
@@ -205,7 +235,8 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
     }
     timestamp = parse_timestamp(*ts_read.value, scheme.timestamp_format);
     if (!timestamp) {
-      return fail(Reason::malformed_timestamp, describe(scheme.timestamp) + " is not a valid timestamp");
+      return fail(Reason::malformed_timestamp,
+                  describe(scheme.timestamp) + " is not a valid timestamp");
     }
   }
   const auto id_read =
@@ -222,12 +253,13 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
   if (keys.empty()) return fail(Reason::no_key, "no secret or key was given");
   bool any_fit = false;
   for (const auto& key : keys) {
-    for (const auto& c : parsed.candidates) any_fit = any_fit || key.fits(c.algorithm);
+    for (const auto& c : parsed.candidates)
+      any_fit = any_fit || key.fits(c.algorithm);
   }
   if (!any_fit) {
-    return fail(Reason::wrong_key_type, "the " + keys.front().describe() + " cannot check " +
-                                            std::string(to_string(parsed.candidates.front().algorithm)) +
-                                            " signatures");
+    return fail(Reason::wrong_key_type,
+                "the " + keys.front().describe() + " cannot check " +
+                    std::string(to_string(parsed.candidates.front().algorithm)) + " signatures");
   }
   std::vector<std::optional<std::string>> decoded;
   decoded.reserve(parsed.candidates.size());
@@ -253,15 +285,15 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
     for (std::size_t k = 0; k < keys.size() && matched < 0; ++k) {
       if (sns_content.empty() && (pieces.empty() || per_key_content)) {
         pieces.clear();
-        const ContentInputs in{request.method,
-                               url,
-                               request.body,
-                               request.headers,
-                               ts_read.value.value_or(std::string_view{}),
-                               id_read.value.value_or(std::string_view{}),
-                               keys[k].kind() == Key::Kind::secret ? keys[k].secret_bytes()
-                                                                   : std::string_view{},
-                               json ? &*json : nullptr};
+        const ContentInputs in{
+            request.method,
+            url,
+            request.body,
+            request.headers,
+            ts_read.value.value_or(std::string_view{}),
+            id_read.value.value_or(std::string_view{}),
+            keys[k].kind() == Key::Kind::secret ? keys[k].secret_bytes() : std::string_view{},
+            json ? &*json : nullptr};
         if (auto missing = build_content(scheme, in, pieces, content_storage)) {
           return fail(Reason::missing_field, "the request has no " + *missing);
         }
@@ -278,36 +310,39 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
     if (matched >= 0) break;
   }
   if (matched < 0) {
-    return fail(Reason::no_match, "no signature matched any of the " + std::to_string(keys.size()) +
-                                      " key(s)");
+    return fail(Reason::no_match,
+                "no signature matched any of the " + std::to_string(keys.size()) + " key(s)");
   }
 
   // 4. Checks that only mean something once the request is known to be authentic.
   if (!scheme.body_hash_param.empty()) {
     if (const auto expected = url_query_param(request.url, scheme.body_hash_param)) {
-      const auto actual = crypto::hex_encode(crypto::digest(crypto::DigestAlgorithm::sha256, request.body));
+      const auto actual =
+          crypto::hex_encode(crypto::digest(crypto::DigestAlgorithm::sha256, request.body));
       std::string lowered = *expected;
-      for (auto& ch : lowered) ch = static_cast<char>(ch >= 'A' && ch <= 'F' ? ch + 32 : ch);
+      for (auto& ch : lowered)
+        ch = static_cast<char>(ch >= 'A' && ch <= 'F' ? ch + 32 : ch);
       if (!crypto::constant_time_equal(actual, lowered)) {
-        return fail(Reason::body_hash_mismatch, scheme.body_hash_param + " does not match the body");
+        return fail(Reason::body_hash_mismatch,
+                    scheme.body_hash_param + " does not match the body");
       }
     }
   }
   if (timestamp) {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         options.now.time_since_epoch())
-                         .count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(options.now.time_since_epoch()).count();
     const auto past = options.tolerance ? options.tolerance : scheme.tolerance_past;
     const auto future = options.tolerance ? options.tolerance : scheme.tolerance_future;
     if (past && now - *timestamp > past->count()) {
-      return fail(Reason::timestamp_too_old, "the timestamp is " + std::to_string(now - *timestamp) +
-                                                 " s old; at most " +
-                                                 std::to_string(past->count()) + " s is accepted");
+      return fail(Reason::timestamp_too_old,
+                  "the timestamp is " + std::to_string(now - *timestamp) + " s old; at most " +
+                      std::to_string(past->count()) + " s is accepted");
     }
     if (future && *timestamp - now > future->count()) {
       return fail(Reason::timestamp_in_future,
-                  "the timestamp is " + std::to_string(*timestamp - now) + " s in the future; at most " +
-                      std::to_string(future->count()) + " s is accepted");
+                  "the timestamp is " + std::to_string(*timestamp - now) +
+                      " s in the future; at most " + std::to_string(future->count()) +
+                      " s is accepted");
     }
   }
 

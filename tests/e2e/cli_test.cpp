@@ -30,7 +30,8 @@ std::vector<std::string> as_header_args(const std::string& signed_headers) {
 }
 
 std::string temp_file(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / ("hookgate-cli-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("hookgate-cli-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / name).string();
   std::ofstream(path, std::ios::binary) << text;
@@ -52,8 +53,14 @@ std::string field(const std::string& text, const std::string& label) {
 
 TEST(Cli, GitHubDocumentedVector) {
   const std::vector<std::string> args = {
-      "verify", "--scheme", "github", "--secret", "It's a Secret to Everybody", "--header",
-      "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"};
+      "verify",
+      "--scheme",
+      "github",
+      "--secret",
+      "It's a Secret to Everybody",
+      "--header",
+      "X-Hub-Signature-256: "
+      "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"};
   const auto ok = hookgate(args, "Hello, World!");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("valid"), std::string::npos);
@@ -66,9 +73,17 @@ TEST(Cli, GitHubDocumentedVector) {
 
 TEST(Cli, StandardWebhooksVectorAndTolerance) {
   const std::vector<std::string> args = {
-      "verify", "--scheme", "standard-webhooks", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-      "--header", "webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek", "--header", "webhook-timestamp: 1614265330",
-      "--header", "webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="};
+      "verify",
+      "--scheme",
+      "standard-webhooks",
+      "--secret",
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "--header",
+      "webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek",
+      "--header",
+      "webhook-timestamp: 1614265330",
+      "--header",
+      "webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="};
   auto with_now = args;
   with_now.insert(with_now.end(), {"--now", "1614265330"});
   EXPECT_EQ(hookgate(with_now, R"({"test": 2432232314})").exit_code, 0);
@@ -87,9 +102,15 @@ TEST(Cli, SignThenVerifyAcrossSchemes) {
     const char* scheme;
     std::vector<std::string> extra;
   } cases[] = {
-      {"standard-webhooks", {}}, {"stripe", {}},   {"github", {}},         {"slack", {}},
-      {"twilio", {"--url", "https://example.com/sms?x=1"}}, {"paddle", {}}, {"box", {}},
-      {"hubspot", {"--url", "https://example.com/hook"}},   {"zoho-projects", {}},
+      {"standard-webhooks", {}},
+      {"stripe", {}},
+      {"github", {}},
+      {"slack", {}},
+      {"twilio", {"--url", "https://example.com/sms?x=1"}},
+      {"paddle", {}},
+      {"box", {}},
+      {"hubspot", {"--url", "https://example.com/hook"}},
+      {"zoho-projects", {}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.scheme);
@@ -114,7 +135,8 @@ TEST(Cli, AsymmetricSchemesWithGeneratedKeys) {
     SCOPED_TRACE(scheme);
     const auto keys = hookgate({"secret", "--scheme", scheme});
     ASSERT_EQ(keys.exit_code, 0) << keys.err;
-    const auto private_key = temp_file(std::string(scheme) + ".key", field(keys.out, "private_key"));
+    const auto private_key =
+        temp_file(std::string(scheme) + ".key", field(keys.out, "private_key"));
     const auto public_key = field(keys.out, "public_key");
     const auto signed_headers = hookgate({"sign", "--scheme", scheme, "--key", private_key}, "{}");
     ASSERT_EQ(signed_headers.exit_code, 0) << signed_headers.err;
@@ -135,7 +157,8 @@ TEST(Cli, AsymmetricSchemesWithGeneratedKeys) {
   const auto whsk = field(keys.out, "private_key");
   const auto whpk = field(keys.out, "public_key");
   ASSERT_TRUE(whsk.starts_with("whsk_") && whpk.starts_with("whpk_")) << keys.out;
-  const auto signed_headers = hookgate({"sign", "--scheme", "standard-webhooks", "--secret", whsk}, "x");
+  const auto signed_headers =
+      hookgate({"sign", "--scheme", "standard-webhooks", "--secret", whsk}, "x");
   EXPECT_NE(signed_headers.out.find("v1a,"), std::string::npos) << signed_headers.out;
   std::vector<std::string> args = {"verify", "--scheme", "standard-webhooks", "--public-key", whpk};
   const auto headers = as_header_args(signed_headers.out);
@@ -150,8 +173,8 @@ TEST(Cli, RotationSignsWithEverySecret) {
   ASSERT_EQ(out.exit_code, 0) << out.err;
   const auto headers = as_header_args(out.out);
   for (const char* secret : {"old-secret", "new-secret"}) {
-    std::vector<std::string> args = {"verify", "--scheme", "stripe", "--secret", secret, "--now",
-                                     "1700000000"};
+    std::vector<std::string> args = {"verify", "--scheme", "stripe",    "--secret",
+                                     secret,   "--now",    "1700000000"};
     args.insert(args.end(), headers.begin(), headers.end());
     EXPECT_EQ(hookgate(args, "{}").exit_code, 0) << secret;
   }
@@ -176,8 +199,12 @@ TEST(Cli, SecretSources) {
 TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(hookgate({"verify", "--scheme", "nope", "--secret", "x"}).exit_code, 2);
   EXPECT_EQ(hookgate({"verify", "--scheme", "github"}).exit_code, 2);  // no key
-  EXPECT_EQ(hookgate({"verify", "--scheme", "github", "--secret", "x", "--header", "no colon"}).exit_code, 2);
-  EXPECT_EQ(hookgate({"verify", "--scheme", "github", "--secret", "x", "--now", "yesterday"}).exit_code, 2);
+  EXPECT_EQ(
+      hookgate({"verify", "--scheme", "github", "--secret", "x", "--header", "no colon"}).exit_code,
+      2);
+  EXPECT_EQ(
+      hookgate({"verify", "--scheme", "github", "--secret", "x", "--now", "yesterday"}).exit_code,
+      2);
   EXPECT_EQ(hookgate({"frobnicate"}).exit_code, 2);
   EXPECT_EQ(hookgate({}).exit_code, 2);
   EXPECT_EQ(hookgate({"sign", "--scheme", "mailgun", "--secret", "x"}, "{}").exit_code, 2);
@@ -191,9 +218,10 @@ TEST(Cli, UsageErrorsExitTwo) {
 }
 
 TEST(Cli, DuplicateSignatureHeaderIsRefused) {
-  const auto r = hookgate({"verify", "--scheme", "github", "--secret", "s", "--header",
-                           "X-Hub-Signature-256: sha256=00", "--header", "x-hub-signature-256: sha256=01"},
-                          "b");
+  const auto r =
+      hookgate({"verify", "--scheme", "github", "--secret", "s", "--header",
+                "X-Hub-Signature-256: sha256=00", "--header", "x-hub-signature-256: sha256=01"},
+               "b");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("duplicate_header"), std::string::npos) << r.err;
 }
@@ -202,7 +230,8 @@ TEST(Cli, SchemesListsTheCatalogue) {
   const auto r = hookgate({"schemes"});
   ASSERT_EQ(r.exit_code, 0);
   std::size_t lines = 0;
-  for (const char c : r.out) lines += c == '\n' ? 1 : 0;
+  for (const char c : r.out)
+    lines += c == '\n' ? 1 : 0;
   EXPECT_GE(lines, 35u);
   for (const char* name : {"stripe ", "zoho-projects ", "standard-webhooks ", "aws-sns "}) {
     EXPECT_NE(r.out.find(name), std::string::npos) << name;
@@ -215,7 +244,8 @@ TEST(Cli, SecretFormats) {
     EXPECT_GE(zoho.size(), 16u);
     EXPECT_LE(zoho.size(), 128u);
   }
-  EXPECT_TRUE(field(hookgate({"secret", "--scheme", "standard-webhooks"}).out, "secret").starts_with("whsec_"));
+  EXPECT_TRUE(field(hookgate({"secret", "--scheme", "standard-webhooks"}).out, "secret")
+                  .starts_with("whsec_"));
   EXPECT_EQ(hookgate({"secret", "--scheme", "aws-sns"}).exit_code, 2);
 }
 
@@ -230,14 +260,19 @@ encoding = "base64"
 header = "X-Acme-Timestamp"
 tolerance = 60
 )");
-  const auto signed_headers = hookgate({"sign", "--scheme-file", good, "--scheme", "acme", "--secret", "k"}, "b");
+  const auto signed_headers =
+      hookgate({"sign", "--scheme-file", good, "--scheme", "acme", "--secret", "k"}, "b");
   ASSERT_EQ(signed_headers.exit_code, 0) << signed_headers.err;
-  std::vector<std::string> args = {"verify", "--scheme-file", good, "--scheme", "acme", "--secret", "k"};
+  std::vector<std::string> args = {"verify", "--scheme-file", good, "--scheme",
+                                   "acme",   "--secret",      "k"};
   const auto headers = as_header_args(signed_headers.out);
   args.insert(args.end(), headers.begin(), headers.end());
   EXPECT_EQ(hookgate(args, "b").exit_code, 0);
-  const auto broken = temp_file("broken.toml", "name = \"acme\"\ncontent = \"{body}\"\n[signature]\nheader = \"X\"\nalgorithm = \"md4\"\n");
-  const auto r = hookgate({"verify", "--scheme-file", broken, "--scheme", "acme", "--secret", "k"}, "b");
+  const auto broken = temp_file(
+      "broken.toml",
+      "name = \"acme\"\ncontent = \"{body}\"\n[signature]\nheader = \"X\"\nalgorithm = \"md4\"\n");
+  const auto r =
+      hookgate({"verify", "--scheme-file", broken, "--scheme", "acme", "--secret", "k"}, "b");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(broken + ":5: key 'signature.algorithm'"), std::string::npos) << r.err;
 }

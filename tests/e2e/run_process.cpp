@@ -32,13 +32,16 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     const auto name = entry.substr(0, entry.find('='));
     if (env.count(name) == 0) env_strings.push_back(entry);
   }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
+  for (auto& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = argv;
   std::vector<char*> argp;
-  for (auto& a : args) argp.push_back(a.data());
+  for (auto& a : args)
+    argp.push_back(a.data());
   argp.push_back(nullptr);
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());

@@ -25,9 +25,9 @@ struct SecretRef {
 struct Listener {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
-  std::string tls_certificate;     // PEM chain file; empty = plain HTTP
-  std::string tls_private_key;     // PEM key file
-  std::string client_ca;           // PEM CA file: client certificates are requested
+  std::string tls_certificate;              // PEM chain file; empty = plain HTTP
+  std::string tls_private_key;              // PEM key file
+  std::string client_ca;                    // PEM CA file: client certificates are requested
   bool require_client_certificate = false;  // mTLS: refuse connections without one
 };
 
@@ -43,41 +43,41 @@ struct Limits {
 
 struct Source {
   std::string name;
-  std::string path;           // "/in/github"
-  std::string scheme;         // scheme name (built-in or [[scheme]])
-  std::vector<SecretRef> secrets;      // several = rotation
-  std::vector<SecretRef> public_keys;  // asymmetric schemes
-  std::optional<SecretRef> verify_token;  // Meta hub.verify_token
-  std::string handshake;      // overrides the scheme's handshake; "none" disables it
+  std::string path;                          // "/in/github"
+  std::string scheme;                        // scheme name (built-in or [[scheme]])
+  std::vector<SecretRef> secrets;            // several = rotation
+  std::vector<SecretRef> public_keys;        // asymmetric schemes
+  std::optional<SecretRef> verify_token;     // Meta hub.verify_token
+  std::string handshake;                     // overrides the scheme's handshake; "none" disables it
   std::vector<std::string> allow_ips;        // CIDRs; empty = any
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
   std::optional<std::size_t> max_body_bytes;
   std::optional<std::chrono::seconds> tolerance;
   int failure_status = 401;
   std::chrono::seconds dedupe_ttl{7 * 24 * 3600};
-  std::optional<SecretRef> pull_token;  // enables GET /pull/{source}
+  std::optional<SecretRef> pull_token;    // enables GET /pull/{source}
   std::vector<std::string> keep_headers;  // request headers stored with the event
-  std::string event_type_from;  // "header:X-GitHub-Event" or "json:type"; empty = none
+  std::string event_type_from;            // "header:X-GitHub-Event" or "json:type"; empty = none
 };
 
 struct Destination {
   enum class Kind { http, command, file };
   std::string name;
   Kind kind = Kind::http;
-  std::string url;                    // http
-  std::vector<std::string> command;   // argv, never through a shell
-  std::string file;                   // JSON-lines path
+  std::string url;                         // http
+  std::vector<std::string> command;        // argv, never through a shell
+  std::string file;                        // JSON-lines path
   std::string sign = "standard-webhooks";  // or "none"
-  std::optional<SecretRef> secret;    // whsec_ secret for standard-webhooks
-  std::optional<SecretRef> bearer;    // Authorization: Bearer
+  std::optional<SecretRef> secret;         // whsec_ secret for standard-webhooks
+  std::optional<SecretRef> bearer;         // Authorization: Bearer
   std::chrono::milliseconds timeout{15'000};
   std::size_t concurrency = 8;
 };
 
 struct Route {
-  std::string from;                 // source name
-  std::vector<std::string> to;      // destination names
-  std::vector<std::string> event_types;  // empty = all
+  std::string from;                          // source name
+  std::vector<std::string> to;               // destination names
+  std::vector<std::string> event_types;      // empty = all
   std::map<std::string, std::string> match;  // dotted JSON path -> required value
 };
 

@@ -12,6 +12,7 @@ namespace hookgate::config {
 
 // Relative file: paths are taken from base. A file's trailing newlines are not part of the
 // secret (echo adds one). Errors name the variable or the path, never the secret.
-Result<std::string> resolve_secret(std::string_view written, const std::filesystem::path& base = {});
+Result<std::string> resolve_secret(std::string_view written,
+                                   const std::filesystem::path& base = {});
 
 }  // namespace hookgate::config

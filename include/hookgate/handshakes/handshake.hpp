@@ -13,18 +13,18 @@
 namespace hookgate::handshakes {
 
 enum class Kind {
-  asana,               // POST with X-Hook-Secret -> echo it in the response header
-  slack,               // signed POST {"type":"url_verification","challenge":..} -> challenge
-  zoom,                // signed POST endpoint.url_validation -> {plainToken, encryptedToken}
-  msgraph,             // POST ?validationToken=.. -> the token as text/plain
-  meta,                // GET hub.mode=subscribe&hub.verify_token=..&hub.challenge=.. -> challenge
-  dropbox,             // GET ?challenge=.. -> challenge, text/plain + nosniff
-  twitter_crc,         // GET ?crc_token=.. -> {"response_token":"sha256=" + b64 HMAC}
-  twitch,              // signed POST, message type webhook_callback_verification -> challenge
+  asana,                 // POST with X-Hook-Secret -> echo it in the response header
+  slack,                 // signed POST {"type":"url_verification","challenge":..} -> challenge
+  zoom,                  // signed POST endpoint.url_validation -> {plainToken, encryptedToken}
+  msgraph,               // POST ?validationToken=.. -> the token as text/plain
+  meta,                  // GET hub.mode=subscribe&hub.verify_token=..&hub.challenge=.. -> challenge
+  dropbox,               // GET ?challenge=.. -> challenge, text/plain + nosniff
+  twitter_crc,           // GET ?crc_token=.. -> {"response_token":"sha256=" + b64 HMAC}
+  twitch,                // signed POST, message type webhook_callback_verification -> challenge
   discord_interactions,  // signed POST {"type":1} -> {"type":1}
-  discord_events,      // signed POST {"type":0} (webhook events PING) -> 204
-  okta,                // GET with X-Okta-Verification-Challenge -> {"verification":..}
-  aws_sns,             // signed SubscriptionConfirmation -> visit SubscribeURL
+  discord_events,        // signed POST {"type":0} (webhook events PING) -> 204
+  okta,                  // GET with X-Okta-Verification-Challenge -> {"verification":..}
+  aws_sns,               // signed SubscriptionConfirmation -> visit SubscribeURL
 };
 std::optional<Kind> parse_kind(std::string_view name);
 std::string_view to_string(Kind kind);
@@ -57,9 +57,9 @@ struct Outcome {
   Action action = Action::not_handshake;
   bool verify_first = false;  // the provider signs its handshake: check it before responding
   Response response;
-  std::string reason;         // for refuse, and for logs
-  std::string offered_secret; // Asana: the X-Hook-Secret offered (the caller decides to keep it)
-  std::string visit_url;      // AWS SNS: the SubscribeURL to GET once verified
+  std::string reason;          // for refuse, and for logs
+  std::string offered_secret;  // Asana: the X-Hook-Secret offered (the caller decides to keep it)
+  std::string visit_url;       // AWS SNS: the SubscribeURL to GET once verified
 };
 
 // Bounds on echoed values: a challenge is short; a longer one is refused rather than reflected.

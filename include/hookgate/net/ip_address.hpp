@@ -52,15 +52,15 @@ class CidrRange {
 // Why an address is not a public unicast destination; none = public.
 enum class AddressClass {
   public_unicast,
-  unspecified,    // 0.0.0.0/8, ::
-  loopback,       // 127.0.0.0/8, ::1
-  private_net,    // 10/8, 172.16/12, 192.168/16, fc00::/7
-  link_local,     // 169.254/16 (cloud metadata lives here), fe80::/10
-  cgnat,          // 100.64.0.0/10
-  multicast,      // 224/4, ff00::/8
-  reserved,       // 240/4, 255.255.255.255, 192.0.0/24, 198.18/15, documentation ranges,
-                  // 2001:db8::/32, discard 100::/64 and other special-purpose blocks
-  metadata,       // 169.254.169.254, fd00:ec2::254 (named apart: the classic SSRF target)
+  unspecified,  // 0.0.0.0/8, ::
+  loopback,     // 127.0.0.0/8, ::1
+  private_net,  // 10/8, 172.16/12, 192.168/16, fc00::/7
+  link_local,   // 169.254/16 (cloud metadata lives here), fe80::/10
+  cgnat,        // 100.64.0.0/10
+  multicast,    // 224/4, ff00::/8
+  reserved,     // 240/4, 255.255.255.255, 192.0.0/24, 198.18/15, documentation ranges,
+                // 2001:db8::/32, discard 100::/64 and other special-purpose blocks
+  metadata,     // 169.254.169.254, fd00:ec2::254 (named apart: the classic SSRF target)
 };
 std::string_view to_string(AddressClass c);
 

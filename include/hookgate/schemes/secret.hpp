@@ -10,8 +10,8 @@
 namespace hookgate::schemes {
 
 struct GeneratedSecret {
-  std::string secret;       // the shared secret, or the private key for asymmetric schemes
-  std::string public_key;   // empty for shared secrets
+  std::string secret;      // the shared secret, or the private key for asymmetric schemes
+  std::string public_key;  // empty for shared secrets
 };
 
 // kind overrides the scheme's own ("ed25519" for Standard Webhooks' asymmetric keys).

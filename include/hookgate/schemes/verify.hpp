@@ -28,24 +28,24 @@ struct RequestView {
 // reason of a refused request use them.
 enum class Reason {
   ok,
-  missing_signature,       // no signature header / field
-  malformed_signature,     // present but not parseable, or no item decodes
-  duplicate_header,        // a header the scheme reads occurs more than once
-  header_too_large,        // a header the scheme reads exceeds kMaxHeaderBytes
-  no_supported_version,    // a list header without any item of a version the scheme accepts
+  missing_signature,     // no signature header / field
+  malformed_signature,   // present but not parseable, or no item decodes
+  duplicate_header,      // a header the scheme reads occurs more than once
+  header_too_large,      // a header the scheme reads exceeds kMaxHeaderBytes
+  no_supported_version,  // a list header without any item of a version the scheme accepts
   missing_timestamp,
   malformed_timestamp,
   timestamp_too_old,
   timestamp_in_future,
   missing_id,
-  missing_field,           // a JSON body field or header the content template needs
-  malformed_body,          // the scheme needs a JSON body and this is not one
-  unexpected_header_value, // an expect_headers entry differs (Box algorithm/version)
-  body_hash_mismatch,      // Twilio bodySHA256 does not match the body
-  no_key,                  // no key was given
-  wrong_key_type,          // keys given, but none fits the signature's algorithm
-  no_match,                // well-formed, but no signature matched any key
-  certificate_refused,     // AWS SNS: SigningCertURL is not an AWS SNS https .pem URL
+  missing_field,            // a JSON body field or header the content template needs
+  malformed_body,           // the scheme needs a JSON body and this is not one
+  unexpected_header_value,  // an expect_headers entry differs (Box algorithm/version)
+  body_hash_mismatch,       // Twilio bodySHA256 does not match the body
+  no_key,                   // no key was given
+  wrong_key_type,           // keys given, but none fits the signature's algorithm
+  no_match,                 // well-formed, but no signature matched any key
+  certificate_refused,      // AWS SNS: SigningCertURL is not an AWS SNS https .pem URL
 };
 std::string_view to_string(Reason reason);
 
@@ -60,9 +60,9 @@ struct VerifyOptions {
 
 struct Verdict {
   Reason reason = Reason::no_match;
-  std::string detail;        // one human sentence; never contains a signature or key
-  int key_index = -1;        // which key matched
-  std::string id;            // the message id, when the scheme carries one
+  std::string detail;                     // one human sentence; never contains a signature or key
+  int key_index = -1;                     // which key matched
+  std::string id;                         // the message id, when the scheme carries one
   std::optional<std::int64_t> timestamp;  // unix seconds, when the scheme carries one
   bool ok() const { return reason == Reason::ok; }
 };

@@ -34,8 +34,8 @@ struct NewEvent {
   std::string dedupe_key;  // empty: never a duplicate
   std::int64_t dedupe_until_ms = 0;
   std::int64_t received_ms = 0;
-  std::string headers;     // JSON object of the request headers kept with the event
-  std::string body;        // raw bytes, stored and returned byte for byte
+  std::string headers;                    // JSON object of the request headers kept with the event
+  std::string body;                       // raw bytes, stored and returned byte for byte
   std::vector<std::string> destinations;  // one delivery each, due at received_ms
 };
 
@@ -66,9 +66,9 @@ struct Attempt {
   int number = 0;  // 1-based
   std::int64_t started_ms = 0;
   std::int64_t duration_ms = 0;
-  int status = 0;           // HTTP status or process exit code; 0 = no answer
-  std::string error;        // empty on success
-  std::string response;     // capped excerpt of what the destination answered
+  int status = 0;        // HTTP status or process exit code; 0 = no answer
+  std::string error;     // empty on success
+  std::string response;  // capped excerpt of what the destination answered
 };
 
 enum class Next { delivered, retry, give_up };
@@ -81,9 +81,9 @@ struct Finished {
 
 struct Counts {
   std::int64_t events = 0;
-  std::int64_t pending = 0;    // deliveries not yet delivered nor given up
+  std::int64_t pending = 0;  // deliveries not yet delivered nor given up
   std::int64_t delivered = 0;
-  std::int64_t failed = 0;     // given up
+  std::int64_t failed = 0;  // given up
 };
 
 class Store {

@@ -28,7 +28,8 @@ TEST(Random, BytesAndStrings) {
   EXPECT_NE(s.find('a'), std::string::npos);
   EXPECT_NE(s.find('b'), std::string::npos);
   std::set<char> seen;
-  for (const char c : random_string(4096, kAlphanumeric)) seen.insert(c);
+  for (const char c : random_string(4096, kAlphanumeric))
+    seen.insert(c);
   EXPECT_EQ(seen.size(), kAlphanumeric.size());
 }
 

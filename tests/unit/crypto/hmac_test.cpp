@@ -9,7 +9,9 @@
 namespace hookgate::crypto {
 namespace {
 
-std::string unhex(std::string_view h) { return hex_decode(h).value(); }
+std::string unhex(std::string_view h) {
+  return hex_decode(h).value();
+}
 
 struct Rfc4231 {
   std::string key, data;
@@ -76,7 +78,8 @@ TEST(Hmac, PreparedKeyPiecesCopiesAndMoves) {
   EXPECT_TRUE(moved.verify(pieces, expected));
   EXPECT_FALSE(moved.verify(pieces, expected.substr(1)));
   // An empty key is valid (RFC 2104); keys are zero-padded, so "" and "\0" are the same key.
-  EXPECT_EQ(hmac(DigestAlgorithm::sha256, "", "m"), hmac(DigestAlgorithm::sha256, std::string(1, '\0'), "m"));
+  EXPECT_EQ(hmac(DigestAlgorithm::sha256, "", "m"),
+            hmac(DigestAlgorithm::sha256, std::string(1, '\0'), "m"));
 }
 
 TEST(Digest, Fips180Abc) {
@@ -84,9 +87,10 @@ TEST(Digest, Fips180Abc) {
             "a9993e364706816aba3e25717850c26c9cd0d89d");
   EXPECT_EQ(hex_encode(digest(DigestAlgorithm::sha256, "abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(hex_encode(digest(DigestAlgorithm::sha512, "abc")),
-            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c2"
-            "3a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+  EXPECT_EQ(
+      hex_encode(digest(DigestAlgorithm::sha512, "abc")),
+      "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c2"
+      "3a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
   const std::string_view pieces[] = {"a", "bc"};
   EXPECT_EQ(digest(DigestAlgorithm::sha256, pieces), digest(DigestAlgorithm::sha256, "abc"));
   EXPECT_EQ(digest_size(DigestAlgorithm::sha512), 64u);

@@ -9,7 +9,9 @@
 namespace hookgate::crypto {
 namespace {
 
-std::string unhex(std::string_view h) { return hex_decode(h).value(); }
+std::string unhex(std::string_view h) {
+  return hex_decode(h).value();
+}
 
 struct Rfc8032 {
   const char* secret;
@@ -45,12 +47,14 @@ TEST(Ed25519, Rfc8032Vectors) {
     const auto pub = PublicKey::parse(v.public_key);
     ASSERT_TRUE(pub) << pub.error();
     EXPECT_TRUE(pub->verify(SignatureAlgorithm::ed25519, unhex(v.message), unhex(v.signature)));
-    EXPECT_FALSE(pub->verify(SignatureAlgorithm::ed25519, unhex(v.message) + "x", unhex(v.signature)));
+    EXPECT_FALSE(
+        pub->verify(SignatureAlgorithm::ed25519, unhex(v.message) + "x", unhex(v.signature)));
     auto bad = unhex(v.signature);
     bad[0] = static_cast<char>(bad[0] ^ 1);
     EXPECT_FALSE(pub->verify(SignatureAlgorithm::ed25519, unhex(v.message), bad));
     // An Ed25519 key never checks other algorithms.
-    EXPECT_FALSE(pub->verify(SignatureAlgorithm::ecdsa_p256_sha256, unhex(v.message), unhex(v.signature)));
+    EXPECT_FALSE(
+        pub->verify(SignatureAlgorithm::ecdsa_p256_sha256, unhex(v.message), unhex(v.signature)));
   }
 }
 
@@ -77,7 +81,8 @@ TEST(Ecdsa, SendGridPublishedVector) {
       "\"smtp-id\":\"<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>\",\"timestamp\":"
       "1600112492}]\r\n";
   const auto sig = base64_decode(
-      "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=");
+      "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+"
+      "luQAbPIqHh89M15TluLtEZtM=");
   ASSERT_TRUE(sig);
   EXPECT_TRUE(pub->verify(SignatureAlgorithm::ecdsa_p256_sha256, message, *sig));
   EXPECT_FALSE(pub->verify(SignatureAlgorithm::ecdsa_p256_sha256, message + "x", *sig));
@@ -100,7 +105,8 @@ TEST(Ecdsa, RoundTripDerAndRaw) {
     const std::size_t len = p[i + 1];
     std::string v(der.substr(i + 2, len));
     i += 2 + len;
-    while (v.size() > 32) v.erase(0, 1);
+    while (v.size() > 32)
+      v.erase(0, 1);
     return std::string(32 - v.size(), '\0') + v;
   };
   const std::string r = integer();  // two statements: operand order of + is unspecified

@@ -34,8 +34,9 @@ TEST(Handshake, AsanaEchoesTheSecretHeader) {
 }
 
 TEST(Handshake, SlackUrlVerificationIsVerifiedThenEchoed) {
-  const auto o = run(Kind::slack, "POST", "/", {},
-                     R"({"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"})");
+  const auto o = run(
+      Kind::slack, "POST", "/", {},
+      R"({"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"})");
   ASSERT_EQ(o.action, Action::respond);
   EXPECT_TRUE(o.verify_first);
   EXPECT_EQ(o.response.body, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
@@ -45,14 +46,16 @@ TEST(Handshake, SlackUrlVerificationIsVerifiedThenEchoed) {
 }
 
 TEST(Handshake, ZoomAnswersWithHmacOfThePlainToken) {
-  const auto o = run(Kind::zoom, "POST", "/", {},
-                     R"({"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"})",
-                     Context{"test-secret", {}});
+  const auto o = run(
+      Kind::zoom, "POST", "/", {},
+      R"({"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"})",
+      Context{"test-secret", {}});
   ASSERT_EQ(o.action, Action::respond);
   EXPECT_TRUE(o.verify_first);
   // encryptedToken = hex HMAC-SHA256("test-secret", plainToken), recomputed in providers.md §2.3.
-  EXPECT_EQ(o.response.body,
-            R"({"plainToken":"qgg8vlvZRS6UYooatFL8Aw","encryptedToken":"82079ed66225fed153e0854735aa9702e1d67137a69c96a00957941f942b8de7"})");
+  EXPECT_EQ(
+      o.response.body,
+      R"({"plainToken":"qgg8vlvZRS6UYooatFL8Aw","encryptedToken":"82079ed66225fed153e0854735aa9702e1d67137a69c96a00957941f942b8de7"})");
   EXPECT_EQ(run(Kind::zoom, "POST", "/", {},
                 R"({"payload":{"plainToken":"x"},"event":"endpoint.url_validation"})")
                 .action,
@@ -60,8 +63,8 @@ TEST(Handshake, ZoomAnswersWithHmacOfThePlainToken) {
 }
 
 TEST(Handshake, MicrosoftGraphEchoesTheDecodedValidationToken) {
-  const auto o = run(Kind::msgraph, "POST", "https://h/in?validationToken=Validation%3A%20Testing",
-                     {}, "");
+  const auto o =
+      run(Kind::msgraph, "POST", "https://h/in?validationToken=Validation%3A%20Testing", {}, "");
   ASSERT_EQ(o.action, Action::respond);
   EXPECT_FALSE(o.verify_first);
   EXPECT_EQ(o.response.body, "Validation: Testing");
@@ -90,9 +93,9 @@ TEST(Handshake, DropboxEchoesChallengeAsPlainText) {
 
 TEST(Handshake, TwitterCrcAnswersWithBase64Hmac) {
   // Consumer secret from the X DevRel example gist; value recomputed in verify_vectors.py.
-  const auto o = run(Kind::twitter_crc, "GET",
-                     "https://h/in?crc_token=9b4507b3-9040-4669-9ca3-6b94edb50553", {}, "",
-                     Context{"z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu", {}});
+  const auto o =
+      run(Kind::twitter_crc, "GET", "https://h/in?crc_token=9b4507b3-9040-4669-9ca3-6b94edb50553",
+          {}, "", Context{"z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu", {}});
   ASSERT_EQ(o.action, Action::respond);
   EXPECT_EQ(o.response.headers.get("Content-Type"), "application/json");
   // Expected value computed independently with Python's hmac module.
@@ -107,8 +110,7 @@ TEST(Handshake, TwitchVerificationReturnsRawChallenge) {
   ASSERT_EQ(o.action, Action::respond);
   EXPECT_TRUE(o.verify_first);
   EXPECT_EQ(o.response.body, "pogchamp-kappa-360noscope-vohiyo");
-  EXPECT_EQ(run(Kind::twitch, "POST", "/", {{"Twitch-Eventsub-Message-Type", "notification"}},
-                "{}")
+  EXPECT_EQ(run(Kind::twitch, "POST", "/", {{"Twitch-Eventsub-Message-Type", "notification"}}, "{}")
                 .action,
             Action::not_handshake);
 }
@@ -133,9 +135,9 @@ TEST(Handshake, OktaReturnsVerificationJson) {
 }
 
 TEST(Handshake, SnsSubscriptionConfirmationAsksToVisitAfterVerifying) {
-  const auto o = run(Kind::aws_sns, "POST", "/",
-                     {{"x-amz-sns-message-type", "SubscriptionConfirmation"}},
-                     R"({"Type":"SubscriptionConfirmation","SubscribeURL":"https://sns.us-east-2.amazonaws.com/?Action=ConfirmSubscription&Token=x"})");
+  const auto o = run(
+      Kind::aws_sns, "POST", "/", {{"x-amz-sns-message-type", "SubscriptionConfirmation"}},
+      R"({"Type":"SubscriptionConfirmation","SubscribeURL":"https://sns.us-east-2.amazonaws.com/?Action=ConfirmSubscription&Token=x"})");
   ASSERT_EQ(o.action, Action::respond);
   EXPECT_TRUE(o.verify_first);
   EXPECT_EQ(o.visit_url, "https://sns.us-east-2.amazonaws.com/?Action=ConfirmSubscription&Token=x");

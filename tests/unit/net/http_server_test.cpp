@@ -107,8 +107,8 @@ TEST_F(HttpServerTest, HugeHeadersAre431) {
   config::Limits limits;
   limits.max_header_bytes = 1024;
   start({loopback()}, limits);
-  const auto out = send_raw(port_, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(4000, 'a') +
-                                       "\r\n\r\n");
+  const auto out =
+      send_raw(port_, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
   EXPECT_TRUE(out.starts_with("HTTP/1.1 431")) << out;
 }
 
@@ -135,7 +135,8 @@ TEST_F(HttpServerTest, BindErrorIsReported) {
   HttpServer second({same}, {}, other);
   auto r = second.start();
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("cannot listen on 127.0.0.1:" + std::to_string(port_)), std::string::npos);
+  EXPECT_NE(r.error().find("cannot listen on 127.0.0.1:" + std::to_string(port_)),
+            std::string::npos);
 }
 
 // --- TLS ---------------------------------------------------------------------------------------
@@ -185,8 +186,8 @@ Pem make_certificate(const std::string& cn) {
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("hookgate-tls-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("hookgate-tls-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / name).string();
   std::ofstream(path) << text;

@@ -17,8 +17,8 @@ TEST(IpAddress, ParsesStrictFormsOnly) {
   EXPECT_TRUE(IpAddress::parse("[::1]"));
   EXPECT_EQ(IpAddress::parse("::ffff:127.0.0.1")->to_string(), "::ffff:127.0.0.1");
   // Forms some resolvers accept and SSRF filters miss: octal, hex, shortened.
-  for (const char* bad : {"0177.0.0.1", "0x7f.0.0.1", "127.1", "2130706433", "1.2.3.4.5", "",
-                          "::g", "1.2.3.256"}) {
+  for (const char* bad :
+       {"0177.0.0.1", "0x7f.0.0.1", "127.1", "2130706433", "1.2.3.4.5", "", "::g", "1.2.3.256"}) {
     EXPECT_FALSE(IpAddress::parse(bad)) << bad;
   }
 }

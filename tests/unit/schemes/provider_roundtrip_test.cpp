@@ -52,7 +52,9 @@ Verdict check(const Scheme& s, const HeaderList& h, std::string_view body,
   return verify(s, RequestView{"POST", kUrl, h, body}, keys, o);
 }
 
-bool signable(const Scheme& s) { return s.procedure.empty() && s.signature_json_field.empty(); }
+bool signable(const Scheme& s) {
+  return s.procedure.empty() && s.signature_json_field.empty();
+}
 
 // A body carrying the timestamp for schemes that read it from the JSON body (Linear).
 std::string body_for(const Scheme& s, std::string plain) {
@@ -62,7 +64,8 @@ std::string body_for(const Scheme& s, std::string plain) {
 }
 
 // Replaces the value of every signature header with f(value).
-HeaderList edit_signature(const Scheme& s, HeaderList h, const std::function<std::string(std::string)>& f) {
+HeaderList edit_signature(const Scheme& s, HeaderList h,
+                          const std::function<std::string(std::string)>& f) {
   HeaderList out;
   for (const auto& [name, value] : h.items()) {
     const bool is_sig = std::any_of(s.signature_headers.begin(), s.signature_headers.end(),
@@ -81,10 +84,11 @@ TEST(ProviderRoundTrip, EverySignableSchemeVerifiesWhatItSigns) {
     std::vector<Key> verify_keys;
     const auto sign_keys = make_keys(s, &asymmetric, &verify_keys);
     for (const std::string& plain : {std::string(R"({"event":"x"})"), std::string(),
-                                    std::string("\xff\xfe\x00\x80 not utf-8", 16)}) {
+                                     std::string("\xff\xfe\x00\x80 not utf-8", 16)}) {
       const std::string body = body_for(s, plain);
-      auto headers = sign(s, SignInput{"POST", kUrl, body, "msg_1", system_clock::time_point(seconds(kNow))},
-                          sign_keys);
+      auto headers =
+          sign(s, SignInput{"POST", kUrl, body, "msg_1", system_clock::time_point(seconds(kNow))},
+               sign_keys);
       ASSERT_TRUE(headers) << headers.error();
       const auto v = check(s, *headers, body, verify_keys);
       EXPECT_TRUE(v.ok()) << to_string(v.reason) << ": " << v.detail;
@@ -136,23 +140,24 @@ TEST(ProviderRoundTrip, Negatives) {
     EXPECT_TRUE(empty_reason == Reason::malformed_signature ||
                 empty_reason == Reason::missing_timestamp)
         << to_string(empty_reason);
-    const auto huge = edit_signature(s, headers, [](const std::string& v) {
-      return v + std::string(100 << 10, 'a');
-    });
+    const auto huge = edit_signature(
+        s, headers, [](const std::string& v) { return v + std::string(100 << 10, 'a'); });
     EXPECT_EQ(check(s, huge, body, verify_keys).reason, Reason::header_too_large);
     HeaderList none;
     EXPECT_EQ(check(s, none, body, verify_keys).reason, Reason::missing_signature);
 
     // Timestamps outside the tolerance, for schemes that carry one in a header or signature list.
-    if (s.timestamp.kind == Location::Kind::header || s.timestamp.kind == Location::Kind::list_field) {
+    if (s.timestamp.kind == Location::Kind::header ||
+        s.timestamp.kind == Location::Kind::list_field) {
       if (s.tolerance_past) {
         EXPECT_EQ(check(s, headers, body, verify_keys, kNow + s.tolerance_past->count() + 1).reason,
                   Reason::timestamp_too_old);
         EXPECT_TRUE(check(s, headers, body, verify_keys, kNow + s.tolerance_past->count()).ok());
       }
       if (s.tolerance_future) {
-        EXPECT_EQ(check(s, headers, body, verify_keys, kNow - s.tolerance_future->count() - 1).reason,
-                  Reason::timestamp_in_future);
+        EXPECT_EQ(
+            check(s, headers, body, verify_keys, kNow - s.tolerance_future->count() - 1).reason,
+            Reason::timestamp_in_future);
       }
     }
   }
@@ -164,10 +169,10 @@ TEST(ProviderRoundTrip, RotationSignsWithEveryKeyWhereTheSchemeCarriesSeveral) {
     const Scheme& s = *catalogue().find(name);
     const std::vector<Key> keys = {Key::parse_secret(s, generate_secret(s)->secret).value(),
                                    Key::parse_secret(s, generate_secret(s)->secret).value()};
-    const auto headers = sign(s, SignInput{"POST", kUrl, "b", "msg_1",
-                                           system_clock::time_point(seconds(kNow))},
-                              keys)
-                             .value();
+    const auto headers =
+        sign(s, SignInput{"POST", kUrl, "b", "msg_1", system_clock::time_point(seconds(kNow))},
+             keys)
+            .value();
     // A receiver holding only the old key, or only the new one, accepts it.
     EXPECT_TRUE(check(s, headers, "b", {keys[0]}).ok());
     EXPECT_TRUE(check(s, headers, "b", {keys[1]}).ok());
@@ -177,7 +182,8 @@ TEST(ProviderRoundTrip, RotationSignsWithEveryKeyWhereTheSchemeCarriesSeveral) {
 TEST(ProviderRoundTrip, WrongKeyTypeIsNamed) {
   const Scheme& discord = *catalogue().find("discord");
   const auto secret = Key::parse_secret(discord, "a-shared-secret").value();
-  const HeaderList h{{"X-Signature-Ed25519", std::string(128, 'a')}, {"X-Signature-Timestamp", "1"}};
+  const HeaderList h{{"X-Signature-Ed25519", std::string(128, 'a')},
+                     {"X-Signature-Timestamp", "1"}};
   EXPECT_EQ(check(discord, h, "{}", {secret}).reason, Reason::wrong_key_type);
 }
 

@@ -139,17 +139,28 @@ TEST(ProviderVectors, SvixLargePayloads) {
 }
 
 TEST(ProviderVectors, StandardWebhooksEd25519) {
-  const HeaderList headers{
-      {"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
-      {"webhook-timestamp", "1614265330"},
-      {"webhook-signature",
-       "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg=="}};
+  const HeaderList headers{{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
+                           {"webhook-timestamp", "1614265330"},
+                           {"webhook-signature",
+                            "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/"
+                            "enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg=="}};
   // With the public key, and with the secret key (whsk_ carries the public half too).
-  expect_valid({"standard-webhooks", {"whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="}, headers,
-                R"({"test": 2432232314})", "", "POST", 1614265330, true});
   expect_valid({"standard-webhooks",
-                {"whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg=="},
-                headers, R"({"test": 2432232314})", "", "POST", 1614265330});
+                {"whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="},
+                headers,
+                R"({"test": 2432232314})",
+                "",
+                "POST",
+                1614265330,
+                true});
+  expect_valid({"standard-webhooks",
+                {"whsk_6Xb/dCcHpPea21PS1N9VY/"
+                 "NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg=="},
+                headers,
+                R"({"test": 2432232314})",
+                "",
+                "POST",
+                1614265330});
 }
 
 TEST(ProviderVectors, TwilioForm) {
@@ -157,15 +168,26 @@ TEST(ProviderVectors, TwilioForm) {
   const std::string form =
       "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%"
       "2B18005551212";
-  expect_valid({"twilio", {"12345"}, {{"X-Twilio-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8="}}, form, url});
+  expect_valid(
+      {"twilio", {"12345"}, {{"X-Twilio-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8="}}, form, url});
   // Repeated parameter names.
-  expect_valid({"twilio", {"12345"}, {{"X-Twilio-Signature", "IK+Dwps556ElfBT0I3Rgjkr1wJU="}},
-                "Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234", url});
+  expect_valid({"twilio",
+                {"12345"},
+                {{"X-Twilio-Signature", "IK+Dwps556ElfBT0I3Rgjkr1wJU="}},
+                "Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234",
+                url});
   // Signed with an explicit port, received without it (and the other way round).
-  expect_valid({"twilio", {"12345"}, {{"X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w="}}, form, url});
-  expect_valid({"twilio", {"12345"}, {{"X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4="}}, form,
+  expect_valid(
+      {"twilio", {"12345"}, {{"X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w="}}, form, url});
+  expect_valid({"twilio",
+                {"12345"},
+                {{"X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4="}},
+                form,
                 "http://mycompany.com/myapp.php?foo=1&bar=2"});
-  expect_valid({"twilio", {"12345"}, {{"X-Twilio-Signature", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="}}, form,
+  expect_valid({"twilio",
+                {"12345"},
+                {{"X-Twilio-Signature", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="}},
+                form,
                 "http://mycompany.com:1234/myapp.php?foo=1&bar=2"});
 }
 
@@ -183,21 +205,33 @@ TEST(ProviderVectors, TwilioJsonBody) {
 }
 
 TEST(ProviderVectors, Paddle) {
-  expect_valid({"paddle",
-                {"VALID_SECRET"},
-                {{"Paddle-Signature",
-                  "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"}},
-                R"({"data": ["1", "2"]})", "", "POST", 1698796800});
-  expect_valid({"paddle",
-                {"VALID_SECRET"},
-                {{"Paddle-Signature",
-                  "ts=1698796800;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261"}},
-                R"({"data": "value"})", "", "POST", 1698796800});
-  expect_valid({"paddle",
-                {"pdl_ntfset_01hsdn8d43dt7mezr1ef2jtbaw_hKkRiCGyyRhbFwIUuqiTBgI7gnWoV0Gr"},
-                {{"Paddle-Signature",
-                  "ts=1710929255;h1=6c05ef8fa83c44d751be6d259ec955ce5638e2c54095bf128e408e2fce1589c8"}},
-                data_file("vectors/paddle_go_price_created.json"), "", "POST", 1710929255});
+  expect_valid(
+      {"paddle",
+       {"VALID_SECRET"},
+       {{"Paddle-Signature",
+         "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"}},
+       R"({"data": ["1", "2"]})",
+       "",
+       "POST",
+       1698796800});
+  expect_valid(
+      {"paddle",
+       {"VALID_SECRET"},
+       {{"Paddle-Signature",
+         "ts=1698796800;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261"}},
+       R"({"data": "value"})",
+       "",
+       "POST",
+       1698796800});
+  expect_valid(
+      {"paddle",
+       {"pdl_ntfset_01hsdn8d43dt7mezr1ef2jtbaw_hKkRiCGyyRhbFwIUuqiTBgI7gnWoV0Gr"},
+       {{"Paddle-Signature",
+         "ts=1710929255;h1=6c05ef8fa83c44d751be6d259ec955ce5638e2c54095bf128e408e2fce1589c8"}},
+       data_file("vectors/paddle_go_price_created.json"),
+       "",
+       "POST",
+       1710929255});
 }
 
 TEST(ProviderVectors, Razorpay) {
@@ -209,36 +243,40 @@ TEST(ProviderVectors, Razorpay) {
 }
 
 TEST(ProviderVectors, Square) {
-  expect_valid({"square",
-                {"Ibxx_5AKakO-3qeNVR61Dw"},
-                {{"x-square-hmacsha256-signature", "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4="}},
-                R"({"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z","data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}})",
-                "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9"});
+  expect_valid(
+      {"square",
+       {"Ibxx_5AKakO-3qeNVR61Dw"},
+       {{"x-square-hmacsha256-signature", "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4="}},
+       R"({"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z","data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}})",
+       "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9"});
   expect_valid({"square",
                 {"signature-key"},
                 {{"x-square-hmacsha256-signature", "W3FlCNk5IA3ZQ2LHTWoajvzfaDu/OwY2tNHIHC3IUOA="}},
-                R"({"data":{"type":"webhooks","id":"fake_id"}})", "https://webhook.site/webhooks"});
+                R"({"data":{"type":"webhooks","id":"fake_id"}})",
+                "https://webhook.site/webhooks"});
   expect_valid({"square",
                 {"signature-key"},
                 {{"x-square-hmacsha256-signature", "Cxt7+aTi4rKgcA0bC4g9EHdVtLSDWdqccmL5MvihU4U="}},
-                R"({"data":{"type":"webhooks","id":">id<"}})", "https://webhook.site/webhooks"});
+                R"({"data":{"type":"webhooks","id":">id<"}})",
+                "https://webhook.site/webhooks"});
   // The SDK tests also refuse the right body under another notification URL.
-  Vector wrong_url{"square",
-                   {"signature-key"},
-                   {{"x-square-hmacsha256-signature", "W3FlCNk5IA3ZQ2LHTWoajvzfaDu/OwY2tNHIHC3IUOA="}},
-                   R"({"data":{"type":"webhooks","id":"fake_id"}})",
-                   "https://webhook.site/webhook"};
+  Vector wrong_url{
+      "square",
+      {"signature-key"},
+      {{"x-square-hmacsha256-signature", "W3FlCNk5IA3ZQ2LHTWoajvzfaDu/OwY2tNHIHC3IUOA="}},
+      R"({"data":{"type":"webhooks","id":"fake_id"}})",
+      "https://webhook.site/webhook"};
   EXPECT_EQ(run(wrong_url).reason, Reason::no_match);
 }
 
 TEST(ProviderVectors, HubSpot) {
   const std::string secret = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy";
-  expect_valid({"hubspot-v1",
-                {secret},
-                {{"X-HubSpot-Signature",
-                  "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de"},
-                 {"X-HubSpot-Signature-Version", "v1"}},
-                R"([{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123,"changeSource":"CRM","changeFlag":"NEW","appId":54321}])"});
+  expect_valid(
+      {"hubspot-v1",
+       {secret},
+       {{"X-HubSpot-Signature", "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de"},
+        {"X-HubSpot-Signature-Version", "v1"}},
+       R"([{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123,"changeSource":"CRM","changeFlag":"NEW","appId":54321}])"});
   EXPECT_TRUE(run({"hubspot-v2",
                    {secret},
                    {{"X-HubSpot-Signature",
@@ -273,11 +311,12 @@ TEST(ProviderVectors, HubSpot) {
 TEST(ProviderVectors, Box) {
   const std::string body =
       R"({"type":"webhook_event","webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"Test.txt"}})";
-  const HeaderList headers{{"BOX-DELIVERY-TIMESTAMP", "2020-01-01T00:00:00-07:00"},
-                           {"BOX-SIGNATURE-ALGORITHM", "HmacSHA256"},
-                           {"BOX-SIGNATURE-VERSION", "1"},
-                           {"BOX-SIGNATURE-PRIMARY", "6TfeAW3A1PASkgboxxA5yqHNKOwFyMWuEXny/FPD5hI="},
-                           {"BOX-SIGNATURE-SECONDARY", "v+1CD1Jdo3muIcbpv5lxxgPglOqMfsNHPV899xWYydo="}};
+  const HeaderList headers{
+      {"BOX-DELIVERY-TIMESTAMP", "2020-01-01T00:00:00-07:00"},
+      {"BOX-SIGNATURE-ALGORITHM", "HmacSHA256"},
+      {"BOX-SIGNATURE-VERSION", "1"},
+      {"BOX-SIGNATURE-PRIMARY", "6TfeAW3A1PASkgboxxA5yqHNKOwFyMWuEXny/FPD5hI="},
+      {"BOX-SIGNATURE-SECONDARY", "v+1CD1Jdo3muIcbpv5lxxgPglOqMfsNHPV899xWYydo="}};
   const std::int64_t at = 1577862000;  // the delivery timestamp
   expect_valid({"box", {"SamplePrimaryKey"}, headers, body, "", "POST", at});
   expect_valid({"box", {"SampleSecondaryKey"}, headers, body, "", "POST", at});
@@ -288,10 +327,11 @@ TEST(ProviderVectors, Box) {
 
 TEST(ProviderVectors, ZohoProjectsSample) {
   // The payload exactly as the Zoho page prints it (see ../shared/seeds/README.md).
-  expect_valid({"zoho-projects",
-                {"thisisthesamplekeyfortestingpurposes"},
-                {{"X-ZP-WEBHOOK-SIGNATURE", "drbSrM4H816RYKpZiRBLddUa0yHaTrwjtY04sIZFZus="}},
-                R"({{"requests":{"request_name":"Test Name"},"notifications":{"operation_type":"RequestSigningSuccess"}})"});
+  expect_valid(
+      {"zoho-projects",
+       {"thisisthesamplekeyfortestingpurposes"},
+       {{"X-ZP-WEBHOOK-SIGNATURE", "drbSrM4H816RYKpZiRBLddUa0yHaTrwjtY04sIZFZus="}},
+       R"({{"requests":{"request_name":"Test Name"},"notifications":{"operation_type":"RequestSigningSuccess"}})"});
 }
 
 TEST(ProviderVectors, DropboxThirdPartyVector) {
@@ -303,26 +343,30 @@ TEST(ProviderVectors, DropboxThirdPartyVector) {
 }
 
 TEST(ProviderVectors, StripeDerivedExample) {
-  expect_valid({"stripe",
-                {"whsec_test_secret"},
-                {{"Stripe-Signature",
-                  "t=1700000000,v1=d95c6b7477fbd7e9f90b1b0ef5f9c7ac25abca5382460e0d988c2b2a5b71b990"}},
-                R"({"id":"evt_test_webhook","object":"event"})",
-                "",
-                "POST",
-                1700000000});
+  expect_valid(
+      {"stripe",
+       {"whsec_test_secret"},
+       {{"Stripe-Signature",
+         "t=1700000000,v1=d95c6b7477fbd7e9f90b1b0ef5f9c7ac25abca5382460e0d988c2b2a5b71b990"}},
+       R"({"id":"evt_test_webhook","object":"event"})",
+       "",
+       "POST",
+       1700000000});
 }
 
 TEST(ProviderVectors, SendGridEcdsa) {
   expect_valid(
       {"sendgrid",
-       {"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="},
+       {"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/"
+        "7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="},
        {{"X-Twilio-Email-Event-Webhook-Signature",
-         "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM="},
+         "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+"
+         "luQAbPIqHh89M15TluLtEZtM="},
         {"X-Twilio-Email-Event-Webhook-Timestamp", "1600112502"}},
        "[{\"email\":\"hello@world.com\",\"event\":\"dropped\",\"reason\":\"Bounced "
        "Address\",\"sg_event_id\":\"ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA\",\"sg_"
-       "message_id\":\"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0\","
+       "message_id\":\"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9."
+       "0\","
        "\"smtp-id\":\"<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>\",\"timestamp\":"
        "1600112492}]\r\n",
        "",
@@ -346,28 +390,46 @@ TEST(ProviderVectors, AwsSnsFixtures) {
       {"792cda85-518f-5dd3-9163-81d851212f3a",
        "arn:aws:sns:us-east-2:295079676684:publish-and-verify-892f85fe-4836-424d-8188-ab85bef0f362",
        nullptr, "2022-07-28T21:23:58.317Z", "1",
-       "ghtf+deOBAzHJJZ6s6CdRLfTQAlcGzq9naoFM1wi0CJiq//uVRuZnamrkWNF0fhouMFvuLVRwcz8PZLUMSfnmd5VpdTKpTyiKmy1qJAZXma0w+yi7G+I33hD1Jyk1Nbym2n0kqp3fVu2aoooiN2ZeLAT2bH0/BtjLSfN1yAOKNoprco4qV9gGUZinXJdj9a1YdNhDR2jKi33ldlsVtEXAtiaDklGEk7DgRKX38GerBPiLg3FdtgY6KC7cdeGpU/dGK+4hjc83Ive1HoFkAwqhpgInM2sMytBosoiXfCmOKmU4xeGD0gHDNZTlJUJQDlzw8Eag0H9f/5zXF9d3uy0YQ=="},
+       "ghtf+deOBAzHJJZ6s6CdRLfTQAlcGzq9naoFM1wi0CJiq//"
+       "uVRuZnamrkWNF0fhouMFvuLVRwcz8PZLUMSfnmd5VpdTKpTyiKmy1qJAZXma0w+yi7G+"
+       "I33hD1Jyk1Nbym2n0kqp3fVu2aoooiN2ZeLAT2bH0/"
+       "BtjLSfN1yAOKNoprco4qV9gGUZinXJdj9a1YdNhDR2jKi33ldlsVtEXAtiaDklGEk7DgRKX38GerBPiLg3FdtgY6KC7"
+       "cdeGpU/dGK+4hjc83Ive1HoFkAwqhpgInM2sMytBosoiXfCmOKmU4xeGD0gHDNZTlJUJQDlzw8Eag0H9f/"
+       "5zXF9d3uy0YQ=="},
       {"17dea24b-55c2-540b-8362-f916557af765",
        "arn:aws:sns:us-east-2:295079676684:publish-and-verify-62674b1d-4295-426b-88e7-5fb75652a04e",
        nullptr, "2022-07-28T21:24:08.324Z", "2",
-       "CXVqp9PfZAL+4JHS3Zxo1PFbQsvnOjvmYhtIf17TWpwc+iIVas8kZ8GopuzVzVMdatE7rCl/O4P91Zp05Dwz8lk8dLhfp8gSu3Njlzxlyrmzo9x3va3Jb7zFnedgS2GKnZWHGBdwTXho+TosNUE+3e10OMSlwN5XGDwX7+R3WL+rn+AXmFAqp3alg27sYa55h1dLE9cGszGPjScPdtF3BmZsUDMx9wSdNKsCk+vSvE8yBjnCmUl7laSFj3LzPVrlSwgNYCF3kYnNAkah7NplK4SFhJYLwS0HCVCQJKa8rVbQLf9cBTu60U402mrgy0bN8xWoyimzbYbrOMJjalqkUg=="},
+       "CXVqp9PfZAL+4JHS3Zxo1PFbQsvnOjvmYhtIf17TWpwc+iIVas8kZ8GopuzVzVMdatE7rCl/"
+       "O4P91Zp05Dwz8lk8dLhfp8gSu3Njlzxlyrmzo9x3va3Jb7zFnedgS2GKnZWHGBdwTXho+TosNUE+"
+       "3e10OMSlwN5XGDwX7+R3WL+rn+AXmFAqp3alg27sYa55h1dLE9cGszGPjScPdtF3BmZsUDMx9wSdNKsCk+"
+       "vSvE8yBjnCmUl7laSFj3LzPVrlSwgNYCF3kYnNAkah7NplK4SFhJYLwS0HCVCQJKa8rVbQLf9cBTu60U402mrgy0bN8"
+       "xWoyimzbYbrOMJjalqkUg=="},
       {"11405cc3-9ac7-56d5-b45d-079e8f7a8edf",
        "arn:aws:sns:us-east-2:295079676684:publish-and-verify-6e11fed2-fcdf-4c52-9dc4-36ef43f37f84",
        "Hello world", "2022-07-28T22:53:49.654Z", "1",
-       "AItkS26d8yvnIKJevdirIPW7eM/yKbZy3/CF2EreCHmXWB3etWaV5Fb7SYpGABMpugpDZzNyGY1wCVWaopDoQ+7Q/kI2TpDu8bw1eExbi8U3kduvc/2m2fIrI4gDEY8/v3nzoLcr8pPodqMzrX6SzQou4klfaqbNK+rFmH0LVf2Q1VyOROODoSXmo4jg2Yu12jfxccBl96Drr/ihq4MJ4OcrWh6UzXXlVYjJHx2Ui4anNwNEb+Z4C2CAF1DjQUbhDtaoajDBPY+4d9C1OwbqwQpXsd6tyVcI9nFyEsVK8lfnAV+/3GZQcdXHbIUYBRGcBa4X5TlWJku5nDH2ERtHHw=="},
+       "AItkS26d8yvnIKJevdirIPW7eM/yKbZy3/CF2EreCHmXWB3etWaV5Fb7SYpGABMpugpDZzNyGY1wCVWaopDoQ+7Q/"
+       "kI2TpDu8bw1eExbi8U3kduvc/2m2fIrI4gDEY8/"
+       "v3nzoLcr8pPodqMzrX6SzQou4klfaqbNK+rFmH0LVf2Q1VyOROODoSXmo4jg2Yu12jfxccBl96Drr/"
+       "ihq4MJ4OcrWh6UzXXlVYjJHx2Ui4anNwNEb+Z4C2CAF1DjQUbhDtaoajDBPY+"
+       "4d9C1OwbqwQpXsd6tyVcI9nFyEsVK8lfnAV+/3GZQcdXHbIUYBRGcBa4X5TlWJku5nDH2ERtHHw=="},
       {"4504e649-d933-5aa9-8199-bd14ccf05f0b",
        "arn:aws:sns:us-east-2:295079676684:publish-and-verify-530b26da-0687-4fe4-9f71-780bad3181e2",
        "Hello world", "2022-07-28T22:53:55.086Z", "2",
-       "cETcSvmmkt+My05qCLKexyl0+RyG83mSryKPqTfS+tYcxDJWVcjPJAr+qdpElzVaBl1aTGYVWMY64i9JqZ/JES8pylNj8LGvdhuNQKO59/WCoIimZAsNhn0xEgOeeDU+W/0BU4sdpCGMNjo0S/FuIiWaRe4E0YWRVrxeQevaQ70euDdfWgd5v1eCKQz8b367b9XBmMztL/CWUFI6YaKK/MV21eyvJe3Y7CtVYiOKEYiAZnAEkynK7gUGO5TsgDjGNYhj6U3xYsWgI03bmioSl7kdFSUj+AZ7ugas5fghqxgoDsdfqsjMYKRm5KKHQWsgzI619yIzpNKUiSMHxdZXpQ=="},
+       "cETcSvmmkt+My05qCLKexyl0+RyG83mSryKPqTfS+tYcxDJWVcjPJAr+qdpElzVaBl1aTGYVWMY64i9JqZ/"
+       "JES8pylNj8LGvdhuNQKO59/WCoIimZAsNhn0xEgOeeDU+W/0BU4sdpCGMNjo0S/"
+       "FuIiWaRe4E0YWRVrxeQevaQ70euDdfWgd5v1eCKQz8b367b9XBmMztL/CWUFI6YaKK/"
+       "MV21eyvJe3Y7CtVYiOKEYiAZnAEkynK7gUGO5TsgDjGNYhj6U3xYsWgI03bmioSl7kdFSUj+"
+       "AZ7ugas5fghqxgoDsdfqsjMYKRm5KKHQWsgzI619yIzpNKUiSMHxdZXpQ=="},
   };
   const std::string cert = data_file("sns/sns-cert.pem");
   for (const auto& f : fixtures) {
     std::string body = std::string(R"({"Type":"Notification","MessageId":")") + f.id +
                        R"(","TopicArn":")" + f.topic + "\",";
     if (f.subject != nullptr) body += std::string(R"("Subject":")") + f.subject + "\",";
-    body += std::string(R"("Message":"Hello world","Timestamp":")") + f.timestamp +
-            R"(","SignatureVersion":")" + f.version + R"(","Signature":")" + f.signature +
-            R"(","SigningCertURL":"https://sns.us-east-2.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem"})";
+    body +=
+        std::string(R"("Message":"Hello world","Timestamp":")") + f.timestamp +
+        R"(","SignatureVersion":")" + f.version + R"(","Signature":")" + f.signature +
+        R"(","SigningCertURL":"https://sns.us-east-2.amazonaws.com/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem"})";
     const Vector v{"aws-sns", {cert}, {}, body, "", "POST", 1659045000, true};
     const auto verdict = run(v);
     EXPECT_TRUE(verdict.ok()) << f.id << ": " << verdict.detail;

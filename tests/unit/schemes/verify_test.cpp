@@ -27,7 +27,9 @@ Key secret(const Scheme& s, std::string_view text) {
   return k.value();
 }
 
-system_clock::time_point at(std::int64_t unix) { return system_clock::time_point(seconds(unix)); }
+system_clock::time_point at(std::int64_t unix) {
+  return system_clock::time_point(seconds(unix));
+}
 
 constexpr std::string_view kListScheme = R"(name = "acme"
 content = "{timestamp}.{body}"
@@ -44,7 +46,8 @@ tolerance_future = 60
 std::string acme_header(std::string_view key, std::int64_t t, std::string_view body) {
   const std::string ts = std::to_string(t);
   return "t=" + ts + ",v1=" +
-         crypto::hex_encode(crypto::hmac(DigestAlgorithm::sha256, key, ts + "." + std::string(body)));
+         crypto::hex_encode(
+             crypto::hmac(DigestAlgorithm::sha256, key, ts + "." + std::string(body)));
 }
 
 Verdict check(const Scheme& s, const HeaderList& h, std::string_view body,
@@ -86,7 +89,9 @@ TEST(Verify, ReasonsInOrder) {
   const std::vector<Case> cases = {
       {{}, "hi", 1000, Reason::missing_signature},
       {{{"Acme-Signature", good}, {"acme-signature", good}}, "hi", 1000, Reason::duplicate_header},
-      {{{"Acme-Signature", std::string(kMaxHeaderBytes + 1, 'a')}}, "hi", 1000,
+      {{{"Acme-Signature", std::string(kMaxHeaderBytes + 1, 'a')}},
+       "hi",
+       1000,
        Reason::header_too_large},
       {{{"Acme-Signature", "garbage"}}, "hi", 1000, Reason::malformed_signature},
       {{{"Acme-Signature", ""}}, "hi", 1000, Reason::malformed_signature},
@@ -101,8 +106,8 @@ TEST(Verify, ReasonsInOrder) {
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto v = check(s, cases[i].headers, cases[i].body, keys, cases[i].now);
-    EXPECT_EQ(v.reason, cases[i].want) << "case " << i << ": got " << to_string(v.reason) << " ("
-                                       << v.detail << ")";
+    EXPECT_EQ(v.reason, cases[i].want)
+        << "case " << i << ": got " << to_string(v.reason) << " (" << v.detail << ")";
   }
   // Exactly at the bounds is accepted.
   EXPECT_TRUE(check(s, {{"Acme-Signature", good}}, "hi", keys, 1300).ok());
@@ -124,8 +129,8 @@ TEST(Verify, NoKeyAndWrongKeyType) {
   const HeaderList h{{"Acme-Signature", acme_header("k1", 1000, "hi")}};
   EXPECT_EQ(check(s, h, "hi", {}, 1000).reason, Reason::no_key);
   // An Ed25519 public key (RFC 8032 test 1) cannot check HMAC signatures.
-  auto pub = Key::parse_public_key(
-      s, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  auto pub =
+      Key::parse_public_key(s, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   ASSERT_TRUE(pub) << pub.error();
   const Key keys[] = {pub.value()};
   EXPECT_EQ(check(s, h, "hi", keys, 1000).reason, Reason::wrong_key_type);
@@ -137,7 +142,8 @@ TEST(Verify, DetailNeverContainsTheExpectedSignature) {
   const auto good = acme_header("k1", 1000, "hi");
   const auto v = check(s, {{"Acme-Signature", good}}, "tampered", keys, 1000);
   ASSERT_EQ(v.reason, Reason::no_match);
-  const auto expected = crypto::hex_encode(crypto::hmac(DigestAlgorithm::sha256, "k1", "1000.tampered"));
+  const auto expected =
+      crypto::hex_encode(crypto::hmac(DigestAlgorithm::sha256, "k1", "1000.tampered"));
   EXPECT_EQ(v.detail.find(expected), std::string::npos);
   EXPECT_EQ(v.detail.find("k1"), std::string::npos);
 }
@@ -154,9 +160,11 @@ expect_headers = { "X-Sig-Version" = "1" }
   const Key keys[] = {secret(s, "k")};
   const auto sig = crypto::base64_encode(crypto::hmac(DigestAlgorithm::sha1, "k", "n1|b"));
   EXPECT_TRUE(check(s, {{"X-Sig", sig}, {"X-Nonce", "n1"}}, "b", keys, 0).ok());
-  EXPECT_TRUE(check(s, {{"X-Sig", sig}, {"X-Nonce", "n1"}, {"X-Sig-Version", "1"}}, "b", keys, 0).ok());
-  EXPECT_EQ(check(s, {{"X-Sig", sig}, {"X-Nonce", "n1"}, {"X-Sig-Version", "2"}}, "b", keys, 0).reason,
-            Reason::unexpected_header_value);
+  EXPECT_TRUE(
+      check(s, {{"X-Sig", sig}, {"X-Nonce", "n1"}, {"X-Sig-Version", "1"}}, "b", keys, 0).ok());
+  EXPECT_EQ(
+      check(s, {{"X-Sig", sig}, {"X-Nonce", "n1"}, {"X-Sig-Version", "2"}}, "b", keys, 0).reason,
+      Reason::unexpected_header_value);
   EXPECT_EQ(check(s, {{"X-Sig", sig}}, "b", keys, 0).reason, Reason::missing_field);
 }
 
