@@ -103,10 +103,14 @@ class Table {
   std::string path_;
 };
 
+// Declares var from a Result or returns its error: the one macro, to keep each reader linear.
+// var names a declaration, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define HG_GET(var, expr)                      \
   auto var##_r = (expr);                       \
   if (!var##_r) return Error{var##_r.error()}; \
   auto var = std::move(var##_r.value())
+// NOLINTEND(bugprone-macro-parentheses)
 
 Result<SecretRef> resolve_secret(const Table& t, std::string_view k, const std::string& written) {
   auto value = config::resolve_secret(written, t.ctx().base());

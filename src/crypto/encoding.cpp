@@ -3,6 +3,7 @@
 #include "hookgate/crypto/encoding.hpp"
 
 #include <array>
+#include <cstdint>
 
 namespace hookgate::crypto {
 namespace {
@@ -13,12 +14,14 @@ constexpr std::string_view kB64 =
 constexpr std::string_view kB64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-constexpr std::array<signed char, 256> reverse(std::string_view alphabet) {
-  std::array<signed char, 256> out{};
+constexpr std::uint8_t kInvalid = 0xff;
+
+constexpr std::array<std::uint8_t, 256> reverse(std::string_view alphabet) {
+  std::array<std::uint8_t, 256> out{};
   for (auto& v : out)
-    v = -1;
+    v = kInvalid;
   for (std::size_t i = 0; i < alphabet.size(); ++i) {
-    out[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+    out[static_cast<unsigned char>(alphabet[i])] = static_cast<std::uint8_t>(i);
   }
   return out;
 }
@@ -62,7 +65,7 @@ std::string encode64(std::string_view bytes, std::string_view alphabet, bool pad
 }
 
 std::optional<std::string> decode64(std::string_view text,
-                                    const std::array<signed char, 256>& rev) {
+                                    const std::array<std::uint8_t, 256>& rev) {
   // Padding is optional, but when present it must complete the last quantum exactly.
   std::size_t padding = 0;
   while (!text.empty() && text.back() == '=' && padding < 2) {
@@ -76,8 +79,8 @@ std::optional<std::string> decode64(std::string_view text,
   std::uint32_t acc = 0;
   int bits = 0;
   for (const char c : text) {
-    const int v = rev[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
+    const std::uint8_t v = rev[static_cast<unsigned char>(c)];
+    if (v == kInvalid) return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {

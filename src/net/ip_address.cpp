@@ -170,13 +170,13 @@ constexpr Block kBlocks[] = {
 AddressClass classify(const IpAddress& address) {
   if (const auto v4 = address.embedded_v4()) return classify(*v4);
   // Parsed once; immutable afterwards, so safe to share between threads.
-  static const auto kRanges = [] {
+  static const auto ranges = [] {
     std::vector<std::pair<CidrRange, AddressClass>> out;
     for (const auto& block : kBlocks)
       out.emplace_back(CidrRange::parse(block.cidr).value(), block.cls);
     return out;
   }();
-  for (const auto& [range, cls] : kRanges) {
+  for (const auto& [range, cls] : ranges) {
     if (range.contains(address)) return cls;
   }
   return AddressClass::public_unicast;

@@ -74,10 +74,14 @@ class Reader {
   std::string prefix_;
 };
 
+// Declares var from a Result or returns its error: the one macro, to keep each reader linear.
+// var names a declaration, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define HG_TRY(var, expr)                                \
   auto var##_result = (expr);                            \
   if (!var##_result) return Error{var##_result.error()}; \
   auto var = std::move(var##_result.value())
+// NOLINTEND(bugprone-macro-parentheses)
 
 std::optional<Algorithm> parse_algorithm(std::string_view s) {
   static constexpr std::pair<std::string_view, Algorithm> kNames[] = {
@@ -255,13 +259,13 @@ Result<bool> read_key(const Reader& r, Scheme& s) {
 Result<Location> read_location(const Reader& r, bool allow_field) {
   Location loc;
   int given = 0;
-  const std::pair<std::string_view, Location::Kind> kKinds[] = {
+  const std::pair<std::string_view, Location::Kind> kinds[] = {
       {"header", Location::Kind::header},
       {"field", Location::Kind::list_field},
       {"json", Location::Kind::json_field},
       {"query", Location::Kind::url_query},
   };
-  for (const auto& [key, kind] : kKinds) {
+  for (const auto& [key, kind] : kinds) {
     HG_TRY(value, r.string(key));
     if (!value) continue;
     if (value->empty()) return r.error(key, "must not be empty");

@@ -93,8 +93,9 @@ Result<HeaderList> sign(const Scheme& scheme, const SignInput& input, std::span<
     auto raw = make_signature(*algorithm, key, pieces);
     if (!raw) return Error{raw.error()};
     const auto encoded = encode(scheme.encoding, *raw);
-    signatures.push_back(scheme.list_separator != 0 ? version + scheme.pair_separator + encoded
-                                                    : scheme.prefix + encoded);
+    std::string item = scheme.list_separator != 0 ? version + scheme.pair_separator : scheme.prefix;
+    item += encoded;
+    signatures.push_back(std::move(item));
   }
 
   if (scheme.list_separator != 0) {

@@ -77,9 +77,10 @@ struct HeaderRead {
 HeaderRead read_header(const HeaderList& headers, const std::string& name) {
   const auto count = headers.count(name);
   if (count == 0) return {};
-  if (count > 1)
+  if (count > 1) {
     return {std::nullopt,
             fail(Reason::duplicate_header, name + " occurs " + std::to_string(count) + " times")};
+  }
   const auto value = *headers.get(name);
   if (value.size() > kMaxHeaderBytes) {
     return {std::nullopt, fail(Reason::header_too_large,
@@ -162,7 +163,9 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
     const auto read = read_header(request.headers, name);
     if (read.failure) return *read.failure;
     if (read.value && *read.value != expected) {
-      return fail(Reason::unexpected_header_value, name + " is not " + expected);
+      std::string detail = name;
+      detail.append(" is not ").append(expected);
+      return fail(Reason::unexpected_header_value, std::move(detail));
     }
   }
 
