@@ -64,10 +64,22 @@ std::vector<std::string> url_port_variants(std::string_view url) {
 }
 
 std::optional<std::string> url_query_param(std::string_view url, std::string_view name) {
-  auto parsed = boost::urls::parse_uri_reference(url);
-  if (!parsed) return std::nullopt;
-  for (const auto& param : parsed->params()) {
-    if (param.key == name) return std::string(param.has_value ? param.value : "");
+  // Hand-written rather than Boost.URL's params(): Boost 1.81 crashes on some empty queries
+  // (found by fuzz/handshake_fuzz.cpp; the input is in the corpus).
+  const auto question = url.find('?');
+  if (question == std::string_view::npos) return std::nullopt;
+  auto query = url.substr(question + 1);
+  query = query.substr(0, query.find('#'));
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    auto amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    const auto pair = query.substr(pos, amp - pos);
+    const auto eq = pair.find('=');
+    if (form_decode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
+    }
+    pos = amp + 1;
   }
   return std::nullopt;
 }
