@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "hookgate/crypto/encoding.hpp"
+#include "hookgate/crypto/hmac.hpp"
 #include "hookgate/schemes/catalogue.hpp"
 #include "hookgate/schemes/verify.hpp"
 
@@ -373,6 +375,31 @@ TEST(ProviderVectors, SendGridEcdsa) {
        "POST",
        1600112502,
        true});
+}
+
+// Mailgun publishes no vector; the signature is computed here with the HMAC primitive (itself
+// checked against RFC 4231) over timestamp + token, as Mailgun's docs describe.
+TEST(ProviderVectors, MailgunSignatureInTheBody) {
+  const std::string key = "mailgun-signing-key";
+  const std::string timestamp = "1700000000";
+  const std::string token = "0123456789abcdef0123456789abcdef0123456789abcdef01";
+  const auto signature =
+      crypto::hex_encode(crypto::hmac(crypto::DigestAlgorithm::sha256, key, timestamp + token));
+  const auto body = [&](const std::string& sig) {
+    return R"({"signature":{"timestamp":")" + timestamp + R"(","token":")" + token +
+           R"(","signature":")" + sig + R"("},"event-data":{"event":"delivered"}})";
+  };
+  const auto ok = run({"mailgun", {key}, {}, body(signature), "", "POST", 1700000100});
+  EXPECT_TRUE(ok.ok()) << ok.detail;
+  EXPECT_EQ(ok.id, token);
+  EXPECT_EQ(run({"mailgun", {"other-key"}, {}, body(signature), "", "POST", 1700000100}).reason,
+            Reason::no_match);
+  EXPECT_EQ(run({"mailgun", {key}, {}, body(signature), "", "POST", 1700000000 + 3601}).reason,
+            Reason::timestamp_too_old);
+  EXPECT_EQ(run({"mailgun", {key}, {}, "not json", "", "POST", 1700000100}).reason,
+            Reason::malformed_body);
+  EXPECT_EQ(run({"mailgun", {key}, {}, R"({"event-data":{}})", "", "POST", 1700000100}).reason,
+            Reason::missing_signature);
 }
 
 // AWS SNS: the four signed Notification fixtures of aws-php-sns-message-validator, checked against
