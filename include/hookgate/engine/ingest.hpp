@@ -1,0 +1,75 @@
+// Ingest: the inbound path of the gateway, independent of sockets. For a request to a source's
+// path it answers the provider's handshake, checks the client address, verifies the signature
+// with the source's keys, picks the event type and the routed destinations, and appends the
+// event to the store, durably, before saying 2xx. Every outcome carries a short reason code for
+// logs and metrics; none carries a secret or a signature.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hookgate/config/config.hpp"
+#include "hookgate/net/ip_address.hpp"
+#include "hookgate/result.hpp"
+#include "hookgate/schemes/header_list.hpp"
+#include "hookgate/store/store.hpp"
+
+namespace hookgate::engine {
+
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+struct InboundRequest {
+  std::string method;
+  std::string target;  // path and query, as received
+  schemes::HeaderList headers;
+  std::string body;
+  std::optional<net::IpAddress> peer;
+};
+
+struct InboundResponse {
+  int status = 200;
+  schemes::HeaderList headers;
+  std::string body;
+  std::string source;    // empty when no source matched
+  std::string verdict;   // "accepted", "duplicate", "handshake", or a refusal reason code
+  std::int64_t seq = 0;  // the stored event, when accepted
+};
+
+class Ingest {
+ public:
+  // Resolves every source's scheme, keys and handshake; errors name the source.
+  static Result<std::unique_ptr<Ingest>> create(const config::Config& config, store::Store& store,
+                                                Clock clock);
+  ~Ingest();
+
+  // Whether path belongs to a source, and the largest body it accepts (for the HTTP layer's
+  // limits, applied before the body is read).
+  bool has_source(std::string_view path) const;
+  std::size_t body_limit(std::string_view path) const;
+
+  // Blocking: returns after the store has made an accepted event durable. Thread-safe.
+  InboundResponse handle(const InboundRequest& request);
+
+ private:
+  struct Impl;
+  explicit Ingest(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The Asana establishment window kept in the store (setting "establish/<source>"): a handshake
+// is answered only while a pending record exists, before its deadline, and when the request URL
+// carries its one-time code in the query parameter kEstablishCodeParam.
+inline constexpr std::string_view kEstablishCodeParam = "hookgate_code";
+struct PendingEstablishment {
+  std::string code;
+  std::int64_t expires_ms = 0;
+  std::string offered_secret_sha256;  // hex, filled in when the handshake was answered
+};
+std::string encode_establishment(const PendingEstablishment& pending);
+std::optional<PendingEstablishment> decode_establishment(std::string_view text);
+
+}  // namespace hookgate::engine

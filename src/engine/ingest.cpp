@@ -1,0 +1,303 @@
+// The inbound path: handshake -> client address -> signature -> route -> durable append.
+#include "hookgate/engine/ingest.hpp"
+
+#include <boost/json.hpp>
+
+#include "client_address.hpp"
+#include "hookgate/crypto/compare.hpp"
+#include "hookgate/crypto/digest.hpp"
+#include "hookgate/crypto/encoding.hpp"
+#include "hookgate/handshakes/handshake.hpp"
+#include "hookgate/schemes/verify.hpp"
+#include "routing.hpp"
+#include "schemes/request_parts.hpp"
+
+namespace hookgate::engine {
+
+namespace {
+
+struct Source {
+  config::Source config;
+  const schemes::Scheme* scheme = nullptr;
+  std::vector<schemes::Key> keys;
+  std::optional<handshakes::Kind> handshake;
+  std::vector<net::CidrRange> allow;
+  std::vector<net::CidrRange> proxies;
+  std::size_t body_limit = 0;
+};
+
+InboundResponse reply(int status, std::string verdict, std::string_view body = {}) {
+  InboundResponse r;
+  r.status = status;
+  r.verdict = std::move(verdict);
+  r.headers.add("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::string(body.empty() ? std::string_view(r.verdict) : body) + "\n";
+  return r;
+}
+
+std::int64_t to_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+Result<std::vector<net::CidrRange>> ranges(const std::vector<std::string>& texts,
+                                           const std::string& where) {
+  std::vector<net::CidrRange> out;
+  for (const auto& t : texts) {
+    auto r = net::CidrRange::parse(t);
+    if (!r) return Error{where + ": " + r.error()};
+    out.push_back(r.value());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_establishment(const PendingEstablishment& p) {
+  boost::json::object o{{"code", p.code},
+                        {"expires_ms", p.expires_ms},
+                        {"offered_secret_sha256", p.offered_secret_sha256}};
+  return boost::json::serialize(o);
+}
+
+std::optional<PendingEstablishment> decode_establishment(std::string_view text) {
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(text, ec);
+  const auto* o = ec ? nullptr : v.if_object();
+  if (o == nullptr) return std::nullopt;
+  const auto* code = o->if_contains("code");
+  const auto* expires = o->if_contains("expires_ms");
+  const auto* offered = o->if_contains("offered_secret_sha256");
+  if (code == nullptr || !code->is_string() || expires == nullptr || !expires->is_int64()) {
+    return std::nullopt;
+  }
+  PendingEstablishment p;
+  p.code = std::string(code->get_string());
+  p.expires_ms = expires->get_int64();
+  if (offered != nullptr && offered->is_string()) {
+    p.offered_secret_sha256 = std::string(offered->get_string());
+  }
+  return p;
+}
+
+struct Ingest::Impl {
+  const config::Config& config;
+  store::Store& store;
+  Clock clock;
+  std::vector<Source> sources;
+
+  const Source* find(std::string_view path) const {
+    for (const auto& s : sources) {
+      if (s.config.path == path) return &s;
+    }
+    return nullptr;
+  }
+
+  std::string full_url(const InboundRequest& r) const {
+    if (!config.public_url.empty()) {
+      std::string base = config.public_url;
+      while (!base.empty() && base.back() == '/')
+        base.pop_back();
+      return base + r.target;
+    }
+    const auto host = r.headers.get("Host");
+    return "http://" + std::string(host.value_or("localhost")) + r.target;
+  }
+
+  // Asana's X-Hook-Secret echo is only answered inside an armed establishment window, for the
+  // one-time code the establishment put in the target URL; anything else is an attempt to make
+  // the gateway adopt an attacker's secret.
+  InboundResponse asana_handshake(const Source& s, const InboundRequest& r, const std::string& url,
+                                  const handshakes::Outcome& outcome) {
+    const std::string key = "establish/" + s.config.name;
+    auto stored = store.setting(key);
+    if (!stored) return reply(503, "store_error");
+    const auto pending = stored->has_value() ? decode_establishment(**stored) : std::nullopt;
+    const auto code = schemes::url_query_param(url, kEstablishCodeParam);
+    if (!pending || !pending->offered_secret_sha256.empty()) {
+      return reply(403, "handshake_not_armed");
+    }
+    if (to_ms(clock()) > pending->expires_ms) return reply(403, "handshake_window_expired");
+    if (!code || !crypto::constant_time_equal(*code, pending->code)) {
+      return reply(403, "handshake_code_mismatch");
+    }
+    // Remember a digest of what was offered: `hookgate establish` compares it with the secret
+    // in Asana's API response before keeping it, and the code cannot be used twice.
+    PendingEstablishment answered = *pending;
+    answered.offered_secret_sha256 =
+        crypto::hex_encode(crypto::digest(crypto::DigestAlgorithm::sha256, outcome.offered_secret));
+    if (!store.put_setting(key, encode_establishment(answered))) return reply(503, "store_error");
+    InboundResponse out;
+    out.status = outcome.response.status;
+    out.headers = outcome.response.headers;
+    out.verdict = "handshake";
+    (void)r;
+    return out;
+  }
+
+  InboundResponse handle(const InboundRequest& r) {
+    const auto path = std::string_view(r.target).substr(0, r.target.find('?'));
+    const Source* s = find(path);
+    if (s == nullptr) return reply(404, "unknown_path");
+    const auto url = full_url(r);
+    const auto now = clock();
+
+    if (!s->allow.empty()) {
+      const auto client = client_address(r.peer, r.headers, s->proxies);
+      if (!client || !in_any(*client, s->allow)) {
+        auto out = reply(403, "ip_not_allowed");
+        out.source = s->config.name;
+        return out;
+      }
+    }
+
+    const schemes::RequestView view{r.method, url, r.headers, r.body};
+    schemes::VerifyOptions options;
+    options.now = now;
+    options.tolerance = s->config.tolerance;
+    const auto refuse = [&](const schemes::Verdict& v) {
+      auto out = reply(s->config.failure_status, std::string(schemes::to_string(v.reason)));
+      out.source = s->config.name;
+      return out;
+    };
+
+    if (s->handshake) {
+      const std::string secret = s->keys.empty() || s->config.secrets.empty()
+                                     ? std::string()
+                                     : s->config.secrets.front().value;
+      const std::string verify_token =
+          s->config.verify_token ? s->config.verify_token->value : std::string();
+      const auto outcome =
+          handshakes::answer(*s->handshake, handshakes::Request{r.method, url, r.headers, r.body},
+                             handshakes::Context{secret, verify_token});
+      if (outcome.action == handshakes::Outcome::Action::refuse) {
+        auto out = reply(403, "handshake_refused", outcome.reason);
+        out.source = s->config.name;
+        return out;
+      }
+      if (outcome.action == handshakes::Outcome::Action::respond) {
+        if (*s->handshake == handshakes::Kind::asana) {
+          auto out = asana_handshake(*s, r, url, outcome);
+          out.source = s->config.name;
+          return out;
+        }
+        if (outcome.verify_first) {
+          const auto v = schemes::verify(*s->scheme, view, s->keys, options);
+          if (!v.ok()) return refuse(v);
+        }
+        InboundResponse out;
+        out.status = outcome.response.status;
+        out.headers = outcome.response.headers;
+        out.body = outcome.response.body;
+        out.verdict = "handshake";
+        out.source = s->config.name;
+        return out;
+      }
+    }
+
+    if (r.method != "POST") {
+      auto out = reply(405, "method_not_allowed");
+      out.headers.add("Allow", "POST");
+      out.source = s->config.name;
+      return out;
+    }
+    const auto verdict = schemes::verify(*s->scheme, view, s->keys, options);
+    if (!verdict.ok()) return refuse(verdict);
+
+    const schemes::JsonBody json(r.body);
+    std::string event_type;
+    const auto& from = s->config.event_type_from;
+    if (from.starts_with("header:")) {
+      event_type = std::string(r.headers.get(from.substr(7)).value_or(""));
+    } else if (from.starts_with("json:")) {
+      event_type = json.field(from.substr(5)).value_or("");
+    }
+
+    boost::json::object kept;
+    for (const auto& name : s->config.keep_headers) {
+      if (const auto v = r.headers.get(name)) kept[name] = *v;
+    }
+    store::NewEvent event;
+    event.source = s->config.name;
+    event.event_type = event_type;
+    event.dedupe_key = verdict.id;
+    event.received_ms = to_ms(now);
+    event.dedupe_until_ms = event.received_ms + s->config.dedupe_ttl.count() * 1000;
+    event.headers = boost::json::serialize(kept);
+    event.body = r.body;
+    event.destinations = route(config.routes, s->config.name, event_type, json);
+    auto appended = store.append(std::move(event));
+    if (!appended) {
+      const bool busy = appended.error().starts_with(store::kBusy);
+      auto out = reply(503, busy ? "busy" : "store_error");
+      out.headers.add("Retry-After", "1");
+      out.source = s->config.name;
+      return out;
+    }
+    InboundResponse out;
+    out.status = 200;
+    out.verdict = appended->duplicate ? "duplicate" : "accepted";
+    out.seq = appended->seq;
+    out.source = s->config.name;
+    out.headers.add("Content-Type", "application/json");
+    out.body = boost::json::serialize(
+        boost::json::object{{"status", out.verdict}, {"seq", appended->seq}});
+    return out;
+  }
+};
+
+Ingest::Ingest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ingest::~Ingest() = default;
+
+Result<std::unique_ptr<Ingest>> Ingest::create(const config::Config& config, store::Store& store,
+                                               Clock clock) {
+  auto impl = std::make_unique<Impl>(Impl{config, store, std::move(clock), {}});
+  for (const auto& c : config.sources) {
+    Source s;
+    s.config = c;
+    s.scheme = config.catalogue.find(c.scheme);
+    if (s.scheme == nullptr) return Error{"source " + c.name + ": unknown scheme " + c.scheme};
+    for (const auto& secret : c.secrets) {
+      auto key = schemes::Key::parse_secret(*s.scheme, secret.value);
+      if (!key) return Error{"source " + c.name + ": secrets: " + key.error()};
+      s.keys.push_back(std::move(key.value()));
+    }
+    for (const auto& pub : c.public_keys) {
+      auto key = schemes::Key::parse_public_key(*s.scheme, pub.value);
+      if (!key) return Error{"source " + c.name + ": public_keys: " + key.error()};
+      s.keys.push_back(std::move(key.value()));
+    }
+    if (!c.handshake.empty() && c.handshake != "none") {
+      s.handshake = handshakes::parse_kind(c.handshake);
+      if (!s.handshake) return Error{"source " + c.name + ": unknown handshake " + c.handshake};
+    }
+    auto allow = ranges(c.allow_ips, "source " + c.name + ": allow_ips");
+    if (!allow) return Error{allow.error()};
+    auto proxies = ranges(c.trusted_proxies, "source " + c.name + ": trusted_proxies");
+    if (!proxies) return Error{proxies.error()};
+    s.allow = std::move(allow.value());
+    s.proxies = std::move(proxies.value());
+    s.body_limit = c.max_body_bytes.value_or(config.limits.max_body_bytes);
+    impl->sources.push_back(std::move(s));
+  }
+  return std::unique_ptr<Ingest>(new Ingest(std::move(impl)));
+}
+
+bool Ingest::has_source(std::string_view path) const {
+  return impl_->find(path) != nullptr;
+}
+
+std::size_t Ingest::body_limit(std::string_view path) const {
+  const auto* s = impl_->find(path);
+  return s != nullptr ? s->body_limit : impl_->config.limits.max_body_bytes;
+}
+
+InboundResponse Ingest::handle(const InboundRequest& request) {
+  try {
+    return impl_->handle(request);
+  } catch (const std::exception&) {
+    // Never let a request thread die; nothing was answered 2xx, so nothing is lost.
+    return reply(500, "internal_error");
+  }
+}
+
+}  // namespace hookgate::engine
