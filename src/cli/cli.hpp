@@ -52,6 +52,7 @@ int run_sign(const SignOptions& options);
 int run_verify(const VerifyOptions& options);
 int run_schemes(const std::vector<std::string>& scheme_files);
 int run_secret(const SecretOptions& options);
+int run_serve(const std::string& config_path);
 
 // Helpers shared by the verbs (common.cpp).
 Result<schemes::Catalogue> load_catalogue(const std::vector<std::string>& scheme_files);

@@ -60,6 +60,11 @@ int run(int argc, char** argv) {
                          "Override what is made: whsec, hex, alphanumeric, ed25519, ecdsa-p256");
   secret_cmd->add_option("--scheme-file", secret.scheme_files, "Load a user-defined scheme (TOML)");
 
+  std::string config_path;
+  auto* serve_cmd =
+      app.add_subcommand("serve", "Run the gateway (sources, pull API, health, metrics)");
+  serve_cmd->add_option("--config", config_path, "The hookgate.toml to serve")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -76,6 +81,7 @@ int run(int argc, char** argv) {
   if (*verify_cmd) return run_verify(verify);
   if (*schemes_cmd) return run_schemes(list_files);
   if (*secret_cmd) return run_secret(secret);
+  if (*serve_cmd) return run_serve(config_path);
   return kExitUsage;
 }
 

@@ -1,0 +1,196 @@
+// Request routing for `hookgate serve`: sources, pull API, health and metrics.
+#include "api/gateway.hpp"
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "hookgate/crypto/compare.hpp"
+#include "hookgate/crypto/encoding.hpp"
+#include "schemes/request_parts.hpp"
+
+namespace hookgate::api {
+
+namespace {
+
+constexpr std::string_view kPullPrefix = "/pull/";
+constexpr std::size_t kMaxPullEvents = 500;
+constexpr std::int64_t kMaxPullWaitSeconds = 30;
+
+net::HttpResponse text(int status, std::string_view body) {
+  net::HttpResponse r;
+  r.status = status;
+  r.headers.add("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::string(body) + "\n";
+  return r;
+}
+
+std::int64_t query_int(std::string_view target, std::string_view name, std::int64_t fallback,
+                       std::int64_t max) {
+  const auto v = schemes::url_query_param(target, name);
+  if (!v || v->empty() || v->size() > 18 ||
+      v->find_first_not_of("0123456789") != std::string::npos) {
+    return fallback;
+  }
+  return std::min<std::int64_t>(std::stoll(*v), max);
+}
+
+}  // namespace
+
+Gateway::Gateway(const config::Config& config, store::Store& store, engine::Ingest& ingest,
+                 std::ostream& log, std::size_t workers)
+    : config_(config),
+      store_(store),
+      ingest_(ingest),
+      log_(log),
+      pool_(workers, config.limits.max_pending_writes) {}
+
+Gateway::~Gateway() = default;
+
+std::size_t Gateway::body_limit(std::string_view method, std::string_view path) const {
+  if (method != "POST") return 0;
+  return ingest_.has_source(path) ? ingest_.body_limit(path) : 0;
+}
+
+void Gateway::handle(net::HttpRequest request, net::Responder respond) {
+  const auto started = std::chrono::steady_clock::now();
+  auto shared = std::make_shared<net::HttpRequest>(std::move(request));
+  const bool queued = pool_.try_post([this, shared, respond, started] {
+    std::string source, verdict;
+    net::HttpResponse response;
+    try {
+      response = dispatch(*shared, source, verdict);
+    } catch (const std::exception&) {
+      response = text(500, "internal_error");
+      verdict = "internal_error";
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!source.empty()) metrics_.request(source, verdict, response.status, seconds);
+    log(*shared, response, source, verdict, seconds);
+    respond(std::move(response));
+  });
+  if (!queued) {
+    // Backpressure: every worker is busy and the queue is full. Nothing was accepted.
+    auto response = text(503, "busy");
+    response.headers.add("Retry-After", "1");
+    log(*shared, response, "", "busy", 0);
+    respond(std::move(response));
+  }
+}
+
+net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string& source,
+                                    std::string& verdict) {
+  if (request.path == "/healthz") {
+    verdict = "health";
+    // Healthy means the store answers, not merely that the process runs.
+    return store_.counts() ? text(200, "ok") : text(503, "store unavailable");
+  }
+  if (request.path == "/metrics") {
+    verdict = "metrics";
+    if (auto counts = store_.counts()) {
+      metrics_.set_gauge("hookgate_events_stored", static_cast<double>(counts->events));
+      metrics_.set_gauge("hookgate_deliveries_pending", static_cast<double>(counts->pending));
+      metrics_.set_gauge("hookgate_deliveries_delivered", static_cast<double>(counts->delivered));
+      metrics_.set_gauge("hookgate_deliveries_failed", static_cast<double>(counts->failed));
+    }
+    auto r = text(200, "");
+    r.headers.set("Content-Type", "text/plain; version=0.0.4");
+    r.body = metrics_.render();
+    return r;
+  }
+  if (request.path.starts_with(kPullPrefix)) {
+    source = request.path.substr(kPullPrefix.size());
+    return pull(request, source, verdict);
+  }
+  engine::InboundRequest in{request.method, request.target, request.headers, request.body,
+                            request.peer};
+  auto out = ingest_.handle(in);
+  source = out.source;
+  verdict = out.verdict;
+  if (out.status == 200 && out.verdict == "accepted") accepted_.notify();
+  net::HttpResponse r;
+  r.status = out.status;
+  r.headers = std::move(out.headers);
+  r.body = std::move(out.body);
+  return r;
+}
+
+net::HttpResponse Gateway::pull(const net::HttpRequest& request, std::string_view source_name,
+                                std::string& verdict) {
+  const config::Source* source = nullptr;
+  for (const auto& s : config_.sources) {
+    if (s.name == source_name) source = &s;
+  }
+  if (source == nullptr || !source->pull_token) {
+    verdict = "unknown_path";
+    return text(404, "unknown_path");
+  }
+  if (request.method != "GET") {
+    verdict = "method_not_allowed";
+    auto r = text(405, "method_not_allowed");
+    r.headers.add("Allow", "GET");
+    return r;
+  }
+  const auto auth = request.headers.get("Authorization");
+  const std::string expected = "Bearer " + source->pull_token->value;
+  if (!auth || !crypto::constant_time_equal(*auth, expected)) {
+    verdict = "unauthorized";
+    auto r = text(401, "unauthorized");
+    r.headers.add("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  const auto after = query_int(request.target, "after", 0, INT64_MAX);
+  const auto limit = static_cast<std::size_t>(
+      query_int(request.target, "limit", 100, static_cast<std::int64_t>(kMaxPullEvents)));
+  const auto wait = query_int(request.target, "wait", 0, kMaxPullWaitSeconds);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  for (;;) {
+    const auto seen = accepted_.generation();
+    auto events = store_.events_after(source->name, after, limit);
+    if (!events) {
+      verdict = "store_error";
+      return text(503, "store_error");
+    }
+    if (!events->empty() || std::chrono::steady_clock::now() >= deadline) {
+      boost::json::array list;
+      std::int64_t next = after;
+      for (const auto& e : *events) {
+        boost::system::error_code ec;
+        auto headers = boost::json::parse(e.headers, ec);
+        list.push_back(boost::json::object{
+            {"seq", e.seq},
+            {"event_type", e.event_type},
+            {"received_ms", e.received_ms},
+            {"headers", ec ? boost::json::value(boost::json::object()) : headers},
+            {"body_base64", crypto::base64_encode(e.body)}});
+        next = e.seq;
+      }
+      verdict = "pull";
+      net::HttpResponse r;
+      r.headers.add("Content-Type", "application/json");
+      r.body = boost::json::serialize(boost::json::object{{"events", list}, {"next", next}});
+      return r;
+    }
+    accepted_.wait(seen, deadline);
+  }
+}
+
+void Gateway::log(const net::HttpRequest& request, const net::HttpResponse& response,
+                  const std::string& source, const std::string& verdict, double seconds) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  boost::json::object line{{"ts_ms", now},
+                           {"method", request.method},
+                           {"path", request.path},
+                           {"status", response.status},
+                           {"source", source},
+                           {"verdict", verdict},
+                           {"ms", static_cast<std::int64_t>(seconds * 1000)}};
+  if (request.peer) line["peer"] = request.peer->to_string();
+  const auto text_line = boost::json::serialize(line);
+  const std::lock_guard lock(log_mutex_);
+  log_ << text_line << '\n';
+}
+
+}  // namespace hookgate::api

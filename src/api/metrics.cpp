@@ -1,0 +1,57 @@
+// Prometheus text exposition (version 0.0.4) of the gateway's counters.
+#include "metrics.hpp"
+
+#include <sstream>
+
+namespace hookgate::api {
+
+void Metrics::request(const std::string& source, const std::string& verdict, int status,
+                      double seconds) {
+  const std::lock_guard lock(m_);
+  ++requests_[{source.empty() ? "-" : source, verdict}];
+  ++statuses_[status];
+  std::size_t i = 0;
+  while (i < kBuckets.size() && seconds > kBuckets[i])
+    ++i;
+  ++latency_[i];
+  latency_sum_ += seconds;
+  ++latency_count_;
+}
+
+void Metrics::set_gauge(const std::string& name, double value) {
+  const std::lock_guard lock(m_);
+  gauges_[name] = value;
+}
+
+std::string Metrics::render() const {
+  const std::lock_guard lock(m_);
+  std::ostringstream out;
+  out << "# HELP hookgate_inbound_requests_total Requests to sources by verdict.\n"
+      << "# TYPE hookgate_inbound_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    out << "hookgate_inbound_requests_total{source=\"" << key.first << "\",verdict=\"" << key.second
+        << "\"} " << n << "\n";
+  }
+  out << "# HELP hookgate_http_responses_total HTTP responses by status.\n"
+      << "# TYPE hookgate_http_responses_total counter\n";
+  for (const auto& [status, n] : statuses_) {
+    out << "hookgate_http_responses_total{status=\"" << status << "\"} " << n << "\n";
+  }
+  out << "# HELP hookgate_inbound_seconds Time from request to answer (durable accept included).\n"
+      << "# TYPE hookgate_inbound_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    cumulative += latency_[i];
+    out << "hookgate_inbound_seconds_bucket{le=\"" << kBuckets[i] << "\"} " << cumulative << "\n";
+  }
+  cumulative += latency_[kBuckets.size()];
+  out << "hookgate_inbound_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n"
+      << "hookgate_inbound_seconds_sum " << latency_sum_ << "\n"
+      << "hookgate_inbound_seconds_count " << latency_count_ << "\n";
+  for (const auto& [name, value] : gauges_) {
+    out << "# TYPE " << name << " gauge\n" << name << " " << value << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace hookgate::api
