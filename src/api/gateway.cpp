@@ -46,9 +46,10 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
 
 Gateway::~Gateway() = default;
 
-std::size_t Gateway::body_limit(std::string_view method, std::string_view path) const {
-  if (method != "POST") return 0;
-  return ingest_.has_source(path) ? ingest_.body_limit(path) : 0;
+std::size_t Gateway::body_limit(std::string_view /*method*/, std::string_view path) const {
+  // Other paths get a small bound, enough to reach their real answer (404, 405) unhurried.
+  static constexpr std::size_t kOtherPaths = 64 << 10;
+  return ingest_.has_source(path) ? ingest_.body_limit(path) : kOtherPaths;
 }
 
 void Gateway::handle(net::HttpRequest request, net::Responder respond) {

@@ -470,6 +470,14 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
         return t.error("url", "expected sqlite://PATH or postgres://...");
       }
       c.store_url = *url;
+      // A relative SQLite path is relative to the config file, like file: secrets, so the
+      // database does not move with the directory hookgate happens to be started from.
+      if (url->starts_with("sqlite://")) {
+        const std::string path = url->substr(9);
+        if (!path.empty() && path.front() != '/' && path != ":memory:") {
+          c.store_url = "sqlite://" + file_path(ctx, path);
+        }
+      }
     }
   }
   HG_GET(delivery, sub("delivery"));

@@ -3,6 +3,7 @@
 // the stream type); a connection reads one request at a time, so pipelining is bounded to one.
 #include "hookgate/net/http_server.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -188,7 +189,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       });
     } else {
       beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+      linger();
     }
+  }
+
+  // After an early answer (413 before the body, 400) the client may still be sending. Closing
+  // with unread data makes the kernel send a reset, which can destroy the answer before the
+  // client reads it; so read and discard for a bounded time and size first.
+  void linger() {
+    static constexpr std::size_t kMaxDrainBytes = 4 << 20;
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    auto chunk = std::make_shared<std::array<char, 16384>>();
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(*chunk),
+        [self = this->shared_from_this(), chunk](beast::error_code ec, std::size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > kMaxDrainBytes) return;
+          self->linger();
+        });
   }
 
   Stream stream_;
@@ -198,6 +216,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool tls_;
   bool client_cert_ = false;
   bool keep_alive_ = false;
+  std::size_t drained_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };

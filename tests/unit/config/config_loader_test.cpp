@@ -22,7 +22,7 @@ TEST_F(ConfigLoader, TheAnnotatedExampleLoads) {
   ASSERT_TRUE(c) << c.error();
   ASSERT_EQ(c->listeners.size(), 1u);
   EXPECT_EQ(c->listeners[0].port, 8080);
-  EXPECT_EQ(c->store_url, "sqlite://hookgate.db");
+  EXPECT_EQ(c->store_url, "sqlite://" + std::string(HOOKGATE_SOURCE_DIR) + "/examples/hookgate.db");
   ASSERT_EQ(c->sources.size(), 4u);
   EXPECT_EQ(c->sources[0].secrets[0].value, "gh-secret");
   EXPECT_EQ(c->sources[1].path, "/in/stripe");
