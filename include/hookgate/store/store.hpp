@@ -79,6 +79,36 @@ struct Finished {
   std::int64_t retry_at_ms = 0;  // for Next::retry
 };
 
+// A delivery's current state, for the management API and resend.
+struct DeliveryState {
+  std::int64_t id = 0;
+  std::int64_t event_seq = 0;
+  std::string destination;
+  std::string state;  // "pending", "delivered" or "failed" (given up)
+  int attempts = 0;
+  std::int64_t due_ms = 0;
+};
+
+// Which deliveries requeue() sends again. Every set field must match.
+struct Requeue {
+  std::int64_t event_seq = 0;      // 0: any event
+  std::string destination;         // empty: any destination
+  std::int64_t since_ms = 0;       // only deliveries of events received at or after this time
+  bool include_delivered = false;  // false: only failed (given up) deliveries
+};
+
+// A small versioned document of the management plane (an application, an endpoint, an API
+// key), kept as JSON next to the columns it is looked up by. The engine owns the JSON shape;
+// the store owns atomicity: put_record() is compare-and-set on version, so two nodes editing the
+// same endpoint cannot silently overwrite each other.
+struct Record {
+  std::string kind;          // "app", "endpoint", "api_key", ...
+  std::string id;            // unique within kind
+  std::string owner;         // e.g. the application id of an endpoint; may be empty
+  std::string body;          // JSON document
+  std::int64_t version = 0;  // 1 once created, +1 per update
+};
+
 struct Counts {
   std::int64_t events = 0;
   std::int64_t pending = 0;  // deliveries not yet delivered nor given up
@@ -111,13 +141,49 @@ class Store {
   // Small durable settings (e.g. an Asana source's established secret).
   virtual Result<std::optional<std::string>> setting(std::string_view key) = 0;
   virtual Result<bool> put_setting(std::string_view key, std::string_view value) = 0;
+  // Compare-and-set: writes value only if the setting currently equals expected (nullopt: does
+  // not exist). false when another writer got there first. Used where two nodes may race (a
+  // one-time establishment code must be consumed once).
+  virtual Result<bool> replace_setting(std::string_view key,
+                                       const std::optional<std::string>& expected,
+                                       std::string_view value) = 0;
+
+  // One event by seq (nullopt when there is none).
+  virtual Result<std::optional<Event>> event(std::int64_t seq) = 0;
+  // The deliveries of one event, by id.
+  virtual Result<std::vector<DeliveryState>> deliveries(std::int64_t event_seq) = 0;
+  // Moves the matching deliveries back to pending, due at now_ms, attempts kept (so the record
+  // of earlier attempts stays). Returns how many moved. Deliveries pending already are untouched.
+  virtual Result<std::int64_t> requeue(const Requeue& which, std::int64_t now_ms) = 0;
+  // Gives a claimed delivery back without an attempt (rate limit, open circuit): it becomes due
+  // at due_ms. false when owner no longer holds the lease.
+  virtual Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
+                                std::int64_t due_ms) = 0;
+
+  // A shared rate limiter (GCRA): reserves the next send slot of key, at least interval_ms after
+  // the previous reservation, and returns when it starts (now_ms when free now). Shared by every
+  // node of one store, so a per-endpoint rate holds across nodes.
+  virtual Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
+                                            std::int64_t now_ms) = 0;
+
+  // Management records (see Record).
+  virtual Result<std::optional<Record>> record(std::string_view kind, std::string_view id) = 0;
+  // Records of kind (of owner, unless owner is empty) with id > after_id, ordered by id.
+  virtual Result<std::vector<Record>> records(std::string_view kind, std::string_view owner,
+                                              std::string_view after_id, std::size_t limit) = 0;
+  // expected_version 0: create (false if the id exists); otherwise update only if the stored
+  // version equals expected_version (false on a conflict or when it is gone). The stored
+  // version becomes expected_version + 1; record.version is ignored.
+  virtual Result<bool> put_record(const Record& record, std::int64_t expected_version) = 0;
+  virtual Result<bool> delete_record(std::string_view kind, std::string_view id) = 0;
 };
 
 struct StoreOptions {
   std::size_t max_pending_writes = 4096;  // queued appends beyond which append() is busy
 };
 
-// "sqlite://PATH" (":memory:" is refused: it would not be durable).
+// "sqlite://PATH" (":memory:" is refused: it would not be durable) or a PostgreSQL connection
+// URL ("postgres://user@host:port/db" or "postgresql://...").
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options = {});
 
 }  // namespace hookgate::store

@@ -61,6 +61,27 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    {2, R"sql(
+-- Management records: a versioned JSON document per (kind, id), listed by owner.
+CREATE TABLE records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  body TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE INDEX records_by_owner ON records (kind, owner, id);
+
+-- The shared rate limiter: the next free send slot of each key (GCRA).
+CREATE TABLE rate_slots (
+  key TEXT PRIMARY KEY,
+  next_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- An event's deliveries (management API, resend) without scanning the queue.
+CREATE INDEX deliveries_by_event ON deliveries (event_seq);
+)sql"},
 };
 
 Result<int> user_version(Db& db) {

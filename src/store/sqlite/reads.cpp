@@ -1,9 +1,25 @@
-// SQL of the store's reads: the event log by cursor, attempts, counts and settings.
+// SQL of the store's reads: the event log by cursor or seq, an event's deliveries, attempts,
+// counts and settings.
 #include "store/sqlite/reads.hpp"
 
 #include <algorithm>
 
 namespace hookgate::store::sqlite {
+namespace {
+
+// Columns: seq, source, event_type, received_ms, headers, body.
+Event event_at(const Statement& row) {
+  Event e;
+  e.seq = row.column_int64(0);
+  e.source = row.column_text(1);
+  e.event_type = row.column_text(2);
+  e.received_ms = row.column_int64(3);
+  e.headers = row.column_text(4);
+  e.body = row.column_blob(5);
+  return e;
+}
+
+}  // namespace
 
 Result<std::vector<Event>> read_events_after(Db& db, std::string_view source, std::int64_t after,
                                              std::size_t limit) {
@@ -19,16 +35,43 @@ Result<std::vector<Event>> read_events_after(Db& db, std::string_view source, st
     auto row = select->step();
     if (!row) return Error{row.error()};
     if (!*row) break;
-    Event e;
-    e.seq = select->column_int64(0);
-    e.source = select->column_text(1);
-    e.event_type = select->column_text(2);
-    e.received_ms = select->column_int64(3);
-    e.headers = select->column_text(4);
-    e.body = select->column_blob(5);
-    events.push_back(std::move(e));
+    events.push_back(event_at(*select));
   }
   return events;
+}
+
+Result<std::optional<Event>> read_event(Db& db, std::int64_t seq) {
+  auto select = db.prepare(
+      "SELECT seq, source, event_type, received_ms, headers, body FROM events WHERE seq = ?1");
+  if (!select) return Error{select.error()};
+  select->bind_int64(1, seq);
+  auto row = select->step();
+  if (!row) return Error{row.error()};
+  if (!*row) return std::optional<Event>();
+  return std::optional<Event>(event_at(*select));
+}
+
+Result<std::vector<DeliveryState>> read_deliveries(Db& db, std::int64_t event_seq) {
+  auto select = db.prepare(
+      "SELECT id, event_seq, destination, state, attempts, due_ms FROM deliveries "
+      "WHERE event_seq = ?1 ORDER BY id");
+  if (!select) return Error{select.error()};
+  select->bind_int64(1, event_seq);
+  std::vector<DeliveryState> deliveries;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    DeliveryState d;
+    d.id = select->column_int64(0);
+    d.event_seq = select->column_int64(1);
+    d.destination = select->column_text(2);
+    d.state = select->column_text(3);
+    d.attempts = static_cast<int>(select->column_int64(4));
+    d.due_ms = select->column_int64(5);
+    deliveries.push_back(std::move(d));
+  }
+  return deliveries;
 }
 
 Result<std::vector<Attempt>> read_attempts(Db& db, std::int64_t delivery_id) {

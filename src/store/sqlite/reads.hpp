@@ -20,5 +20,7 @@ Result<std::vector<Event>> read_events_after(Db& db, std::string_view source, st
 Result<std::vector<Attempt>> read_attempts(Db& db, std::int64_t delivery_id);
 Result<Counts> read_counts(Db& db);
 Result<std::optional<std::string>> read_setting(Db& db, std::string_view key);
+Result<std::optional<Event>> read_event(Db& db, std::int64_t seq);
+Result<std::vector<DeliveryState>> read_deliveries(Db& db, std::int64_t event_seq);
 
 }  // namespace hookgate::store::sqlite

@@ -88,6 +88,16 @@ Result<bool> Statement::run() {
   }
 }
 
+Result<std::int64_t> Statement::count_rows() {
+  std::int64_t rows = 0;
+  for (;;) {
+    auto row = step();
+    if (!row) return Error{row.error()};
+    if (!*row) return rows;
+    ++rows;
+  }
+}
+
 bool Statement::column_is_null(int index) const {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
 }

@@ -39,6 +39,8 @@ class Statement {
   Result<bool> step();
   // Steps a statement that returns no rows to completion.
   Result<bool> run();
+  // Steps to completion and counts the rows: for DML, RETURNING rows are the rows it changed.
+  Result<std::int64_t> count_rows();
 
   [[nodiscard]] bool column_is_null(int index) const;
   [[nodiscard]] std::int64_t column_int64(int index) const;

@@ -6,6 +6,8 @@
 
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/reads.hpp"
+#include "store/sqlite/records.hpp"
+#include "store/sqlite/schedule.hpp"
 #include "store/sqlite/writes.hpp"
 
 namespace hookgate::store::sqlite {
@@ -82,6 +84,43 @@ Result<bool> SqliteStore::put_setting(std::string_view key, std::string_view val
                               GroupCommit::WhenFull::wait);
 }
 
+Result<bool> SqliteStore::replace_setting(std::string_view key,
+                                          const std::optional<std::string>& expected,
+                                          std::string_view value) {
+  return writes_.submit<bool>(
+      [&](Db& db) { return replace_setting_value(db, key, expected, value); },
+      GroupCommit::WhenFull::wait);
+}
+
+Result<std::int64_t> SqliteStore::requeue(const Requeue& which, std::int64_t now_ms) {
+  return writes_.submit<std::int64_t>([&](Db& db) { return requeue_deliveries(db, which, now_ms); },
+                                      GroupCommit::WhenFull::wait);
+}
+
+Result<bool> SqliteStore::postpone(std::int64_t delivery_id, std::string_view owner,
+                                   std::int64_t due_ms) {
+  return writes_.submit<bool>(
+      [&](Db& db) { return postpone_delivery(db, delivery_id, owner, due_ms); },
+      GroupCommit::WhenFull::wait);
+}
+
+Result<std::int64_t> SqliteStore::reserve_slot(std::string_view key, std::int64_t interval_ms,
+                                               std::int64_t now_ms) {
+  return writes_.submit<std::int64_t>(
+      [&](Db& db) { return reserve_rate_slot(db, key, interval_ms, now_ms); },
+      GroupCommit::WhenFull::wait);
+}
+
+Result<bool> SqliteStore::put_record(const Record& record, std::int64_t expected_version) {
+  return writes_.submit<bool>([&](Db& db) { return write_record(db, record, expected_version); },
+                              GroupCommit::WhenFull::wait);
+}
+
+Result<bool> SqliteStore::delete_record(std::string_view kind, std::string_view id) {
+  return writes_.submit<bool>([&](Db& db) { return remove_record(db, kind, id); },
+                              GroupCommit::WhenFull::wait);
+}
+
 Result<std::vector<Event>> SqliteStore::events_after(std::string_view source, std::int64_t after,
                                                      std::size_t limit) {
   std::lock_guard lock(read_mutex_);
@@ -101,6 +140,27 @@ Result<Counts> SqliteStore::counts() {
 Result<std::optional<std::string>> SqliteStore::setting(std::string_view key) {
   std::lock_guard lock(read_mutex_);
   return read_setting(reader_, key);
+}
+
+Result<std::optional<Event>> SqliteStore::event(std::int64_t seq) {
+  std::lock_guard lock(read_mutex_);
+  return read_event(reader_, seq);
+}
+
+Result<std::vector<DeliveryState>> SqliteStore::deliveries(std::int64_t event_seq) {
+  std::lock_guard lock(read_mutex_);
+  return read_deliveries(reader_, event_seq);
+}
+
+Result<std::optional<Record>> SqliteStore::record(std::string_view kind, std::string_view id) {
+  std::lock_guard lock(read_mutex_);
+  return read_record(reader_, kind, id);
+}
+
+Result<std::vector<Record>> SqliteStore::records(std::string_view kind, std::string_view owner,
+                                                 std::string_view after_id, std::size_t limit) {
+  std::lock_guard lock(read_mutex_);
+  return read_records(reader_, kind, owner, after_id, limit);
 }
 
 }  // namespace hookgate::store::sqlite

@@ -1,10 +1,10 @@
 // The SQLite backend of the Store contract (store.hpp): one database file in WAL mode.
 //
-// Writes (append, claim_due, finish, put_setting) go through a GroupCommit: one writer thread,
-// one transaction and one fsync per batch of concurrent writes. Only append() fails fast with
-// kBusy when the write queue is full; the dispatcher's writes (claim_due, finish) and settings
-// wait for room instead, since their callers are few and bounded. Reads use a second connection
-// under a mutex and see every write whose call has returned.
+// Every write goes through a GroupCommit: one writer thread, one transaction and one fsync per
+// batch of concurrent writes, which also makes each compare-and-set (settings, records, rate
+// slots) atomic. Only append() fails fast with kBusy when the write queue is full; the other
+// writes wait for room instead, since their callers are few and bounded. Reads use a second
+// connection under a mutex and see every write whose call has returned.
 #pragma once
 
 #include <memory>
@@ -32,6 +32,20 @@ class SqliteStore final : public Store {
   Result<Counts> counts() override;
   Result<std::optional<std::string>> setting(std::string_view key) override;
   Result<bool> put_setting(std::string_view key, std::string_view value) override;
+  Result<bool> replace_setting(std::string_view key, const std::optional<std::string>& expected,
+                               std::string_view value) override;
+  Result<std::optional<Event>> event(std::int64_t seq) override;
+  Result<std::vector<DeliveryState>> deliveries(std::int64_t event_seq) override;
+  Result<std::int64_t> requeue(const Requeue& which, std::int64_t now_ms) override;
+  Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
+                        std::int64_t due_ms) override;
+  Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
+                                    std::int64_t now_ms) override;
+  Result<std::optional<Record>> record(std::string_view kind, std::string_view id) override;
+  Result<std::vector<Record>> records(std::string_view kind, std::string_view owner,
+                                      std::string_view after_id, std::size_t limit) override;
+  Result<bool> put_record(const Record& record, std::int64_t expected_version) override;
+  Result<bool> delete_record(std::string_view kind, std::string_view id) override;
 
  private:
   SqliteStore(Db writer, Db reader, std::size_t max_pending_writes);

@@ -1,5 +1,5 @@
 // SQL of the store's writes: append with de-duplication, claiming due deliveries under a lease,
-// recording an attempt's outcome, and settings.
+// recording an attempt's outcome, and settings (plain and compare-and-set).
 #include "store/sqlite/writes.hpp"
 
 #include <algorithm>
@@ -215,6 +215,24 @@ Result<bool> write_setting(Db& db, std::string_view key, std::string_view value)
   if (!upsert) return Error{upsert.error()};
   (*upsert)->bind_text(1, key).bind_text(2, value);
   return (*upsert)->run();
+}
+
+Result<bool> replace_setting_value(Db& db, std::string_view key,
+                                   const std::optional<std::string>& expected,
+                                   std::string_view value) {
+  // RETURNING yields a row only when this call changed the setting: that is the CAS outcome.
+  auto swap = expected ? db.cached(
+                             "UPDATE settings SET value = ?2 WHERE key = ?1 AND value = ?3 "
+                             "RETURNING 1")
+                       : db.cached(
+                             "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                             "ON CONFLICT (key) DO NOTHING RETURNING 1");
+  if (!swap) return Error{swap.error()};
+  (*swap)->bind_text(1, key).bind_text(2, value);
+  if (expected) (*swap)->bind_text(3, *expected);
+  auto changed = (*swap)->count_rows();
+  if (!changed) return Error{changed.error()};
+  return *changed == 1;
 }
 
 }  // namespace hookgate::store::sqlite

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,5 +20,8 @@ Result<std::vector<Delivery>> claim_due_deliveries(Db& db, std::int64_t now_ms, 
                                                    std::string_view owner, std::int64_t lease_ms);
 Result<bool> finish_delivery(Db& db, const Finished& result, std::string_view owner);
 Result<bool> write_setting(Db& db, std::string_view key, std::string_view value);
+Result<bool> replace_setting_value(Db& db, std::string_view key,
+                                   const std::optional<std::string>& expected,
+                                   std::string_view value);
 
 }  // namespace hookgate::store::sqlite
