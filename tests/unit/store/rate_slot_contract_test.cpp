@@ -1,0 +1,73 @@
+// Store contract, the shared rate limiter: reserve_slot() hands out GCRA send slots spaced by the
+// interval, never a slot in the past, and never the same slot twice under concurrency.
+#include <latch>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "store_contract.hpp"
+
+namespace hookgate::store::testing {
+namespace {
+
+std::int64_t reserve(Store& store, std::string_view key, std::int64_t interval_ms,
+                     std::int64_t now_ms) {
+  auto slot = store.reserve_slot(key, interval_ms, now_ms);
+  EXPECT_TRUE(slot) << slot.error();
+  return slot ? *slot : -1;
+}
+
+TEST_P(StoreContract, ReservedSlotsAreSpacedByTheInterval) {
+  EXPECT_EQ(reserve(*store_, "ep_1", 100, 1000), 1000) << "free now: starts now";
+  EXPECT_EQ(reserve(*store_, "ep_1", 100, 1000), 1100);
+  EXPECT_EQ(reserve(*store_, "ep_1", 100, 1050), 1200);
+  EXPECT_EQ(reserve(*store_, "ep_1", 100, 1250), 1300);
+  // Keys are independent.
+  EXPECT_EQ(reserve(*store_, "ep_2", 100, 1000), 1000);
+  EXPECT_EQ(reserve(*store_, "ep_2", 500, 1000), 1100) << "spaced by the previous reservation";
+  EXPECT_EQ(reserve(*store_, "ep_2", 500, 1000), 1600);
+}
+
+TEST_P(StoreContract, ASlotInThePastIsNotReused) {
+  EXPECT_EQ(reserve(*store_, "ep", 100, 1000), 1000);
+  EXPECT_EQ(reserve(*store_, "ep", 100, 1000), 1100);
+  // Idle until 5000: the unused slots 1200..4900 are gone, no burst makes up for them.
+  EXPECT_EQ(reserve(*store_, "ep", 100, 5000), 5000);
+  EXPECT_EQ(reserve(*store_, "ep", 100, 5000), 5100);
+  EXPECT_EQ(reserve(*store_, "ep", 100, 5000), 5200);
+
+  store_.reset();
+  store_ = reopen();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(reserve(*store_, "ep", 100, 5000), 5300) << "reservations are durable";
+}
+
+TEST_P(StoreContract, ConcurrentReservationsGetDistinctSlots) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 10;
+  constexpr std::int64_t kInterval = 10;
+  std::mutex mutex;
+  std::multiset<std::int64_t> slots;
+  std::latch start(kThreads);
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        for (int i = 0; i < kPerThread; ++i) {
+          const std::int64_t slot = reserve(*store_, "shared", kInterval, 0);
+          std::lock_guard lock(mutex);
+          slots.insert(slot);
+        }
+      });
+    }
+  }
+  std::multiset<std::int64_t> expected;
+  for (int i = 0; i < kThreads * kPerThread; ++i)
+    expected.insert(i * kInterval);
+  EXPECT_EQ(slots, expected);
+}
+
+}  // namespace
+}  // namespace hookgate::store::testing
