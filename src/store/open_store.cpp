@@ -2,6 +2,8 @@
 #include <string>
 
 #include "hookgate/store/store.hpp"
+#include "store/postgres/pg_url.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace hookgate::store {
@@ -19,9 +21,10 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptio
     return sqlite::SqliteStore::open(path, options);
   }
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return Error{"postgres backend not built yet"};
+    return postgres::PostgresStore::open(std::string(url), options);
   }
-  return Error{"store url '" + std::string(url) +
+  // Not echoed whole: a mistyped PostgreSQL URL may still carry a password.
+  return Error{"store url '" + postgres::redact_url(url) +
                "' is not supported (expected sqlite://PATH or postgres://...)"};
 }
 

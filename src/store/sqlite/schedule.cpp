@@ -7,7 +7,7 @@ namespace hookgate::store::sqlite {
 
 Result<std::int64_t> requeue_deliveries(Db& db, const Requeue& which, std::int64_t now_ms) {
   // Only the filters that are set become SQL, so an event_seq filter walks deliveries_by_event
-  // instead of every failed delivery. At most eight distinct texts, each cached once.
+  // instead of every failed delivery. At most sixteen distinct texts, each cached once.
   std::string sql =
       "UPDATE deliveries SET state = 'pending', due_ms = ?1, lease_owner = NULL, "
       "lease_until_ms = NULL WHERE ";

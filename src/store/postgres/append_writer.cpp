@@ -1,0 +1,137 @@
+// The append writer thread: drains the queue into one transaction per batch.
+#include "store/postgres/append_writer.hpp"
+
+#include <string>
+
+#include "store/postgres/writes.hpp"
+
+namespace hookgate::store::postgres {
+namespace {
+
+// Taken by every append transaction of every node (advisory locks are per database): seqs then
+// become visible in the order they were assigned, so a reader paging by seq can never pass a seq
+// that another node's transaction has taken but not yet committed.
+constexpr std::int64_t kAppendLock = 0x686f6f6b67617466;
+
+}  // namespace
+
+AppendWriter::AppendWriter(Conn conn, std::size_t capacity)
+    : conn_(std::move(conn)), capacity_(capacity), writer_([this] { writer_loop(); }) {}
+
+AppendWriter::~AppendWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_ready_.notify_all();
+  writer_.join();
+}
+
+Result<Appended> AppendWriter::append(const NewEvent& event) {
+  try {
+    auto job = std::make_unique<Job>();
+    job->event = &event;
+    auto done = job->done.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return Error{"store is closing"};
+      if (queue_.size() >= capacity_) {
+        return Error{std::string(kBusy) + " store write queue is full (" +
+                     std::to_string(capacity_) + " pending)"};
+      }
+      queue_.push_back(std::move(job));
+    }
+    work_ready_.notify_one();
+    return done.get();
+  } catch (const std::exception& e) {
+    return Error{std::string("store write failed: ") + e.what()};
+  }
+}
+
+void AppendWriter::writer_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // Stopping still drains: everything accepted before the stop gets its answer.
+      if (queue_.empty()) return;
+      batch_.swap(queue_);
+    }
+    try {
+      write(batch_);
+    } catch (const std::exception& e) {
+      fail(batch_, Error{std::string("store write failed: ") + e.what()});
+    }
+    // Last touch of each job: once its promise is set, its caller may return and destroy it.
+    for (auto& job : batch_) {
+      if (!job->outcome) job->outcome.emplace(Error{"store write was not run"});
+      job->done.set_value(std::move(*job->outcome));
+    }
+    batch_.clear();
+  }
+}
+
+void AppendWriter::write(Jobs jobs) {
+  if (write_with_retry(jobs) != Ended::job_failed) return;
+  if (jobs.size() == 1) return;  // the job holds its own error
+  // One bad append must not take its batch down: each gets a transaction of its own.
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    (void)write_with_retry(jobs.subspan(i, 1));
+}
+
+AppendWriter::Ended AppendWriter::write_with_retry(Jobs jobs) {
+  Ended ended = write_once(jobs);
+  if (ended == Ended::broken_before_commit) ended = write_once(jobs);
+  if (ended == Ended::broken_before_commit) {
+    fail(jobs, Error{"store write: the connection to PostgreSQL broke twice"});
+  }
+  return ended;
+}
+
+AppendWriter::Ended AppendWriter::write_once(Jobs jobs) {
+  for (auto& job : jobs)
+    job->outcome.reset();
+  if (conn_.broken()) {
+    if (auto back = conn_.reconnect(); !back) {
+      fail(jobs, Error{"store write: " + back.error()});
+      return Ended::failed;
+    }
+  }
+  auto abandon = [&](const Error& error) {
+    if (conn_.broken()) return Ended::broken_before_commit;
+    if (conn_.in_transaction()) (void)conn_.run("ROLLBACK");
+    fail(jobs, error);
+    return Ended::failed;
+  };
+  if (auto begun = conn_.run("BEGIN"); !begun)
+    return abandon(Error{"store write: " + begun.error()});
+  if (auto locked = conn_.exec("SELECT pg_advisory_xact_lock($1)", Params().int64(kAppendLock));
+      !locked) {
+    return abandon(Error{"store write: " + locked.error()});
+  }
+  for (auto& job : jobs) {
+    job->outcome.emplace(append_event(conn_, *job->event));
+    if (!job->outcome->ok()) {
+      if (conn_.broken()) return Ended::broken_before_commit;
+      (void)conn_.run("ROLLBACK");
+      return Ended::job_failed;
+    }
+  }
+  if (auto committed = conn_.run("COMMIT"); !committed) {
+    if (conn_.broken()) {
+      fail(jobs, Error{"store commit: " + committed.error() +
+                       " (the connection broke during COMMIT: outcome unknown)"});
+      return Ended::failed;
+    }
+    fail(jobs, Error{"store commit: " + committed.error()});
+    return Ended::failed;
+  }
+  return Ended::committed;
+}
+
+void AppendWriter::fail(Jobs jobs, const Error& error) {
+  for (auto& job : jobs)
+    job->outcome.emplace(error);
+}
+
+}  // namespace hookgate::store::postgres

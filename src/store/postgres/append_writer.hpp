@@ -1,0 +1,71 @@
+// Group commit of appends on PostgreSQL: one writer thread owns a connection and writes whatever
+// appends are queued in one transaction, so N concurrent appends share one commit (one WAL
+// flush) instead of paying for N.
+//
+// append() queues the event and blocks until the transaction holding it has committed (or
+// failed). A batch whose transaction fails because of one append is written again one append
+// per transaction, so only that append fails. A connection that broke before COMMIT was sent is
+// reconnected and the batch written again; a break during COMMIT leaves the outcome unknown and
+// fails the batch. The queue is bounded: when it is full, append() fails at once with an Error
+// starting with store::kBusy. Destruction stops accepting appends, writes the ones already
+// queued, then joins the thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "hookgate/result.hpp"
+#include "hookgate/store/store.hpp"
+#include "store/postgres/pg_conn.hpp"
+
+namespace hookgate::store::postgres {
+
+class AppendWriter {
+ public:
+  AppendWriter(Conn conn, std::size_t capacity);
+  AppendWriter(const AppendWriter&) = delete;
+  AppendWriter& operator=(const AppendWriter&) = delete;
+  ~AppendWriter();
+
+  // event is borrowed until the call returns.
+  Result<Appended> append(const NewEvent& event);
+
+ private:
+  struct Job {
+    const NewEvent* event = nullptr;
+    std::optional<Result<Appended>> outcome;
+    std::promise<Result<Appended>> done;
+  };
+  enum class Ended { committed, job_failed, broken_before_commit, failed };
+
+  using Jobs = std::span<std::unique_ptr<Job>>;
+
+  void writer_loop();
+  void write(Jobs jobs);
+  // One transaction for jobs, reconnecting and trying once more if it broke before COMMIT.
+  Ended write_with_retry(Jobs jobs);
+  Ended write_once(Jobs jobs);
+  static void fail(Jobs jobs, const Error& error);
+
+  Conn conn_;  // touched only by writer_
+  const std::size_t capacity_;
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  // Jobs belong to the writer, not to their callers: a caller may return (and would destroy a job
+  // it owned) the moment its promise is set, while set_value() is still running.
+  std::vector<std::unique_ptr<Job>> queue_;  // guarded by mutex_
+  bool stopping_ = false;                    // guarded by mutex_
+
+  std::vector<std::unique_ptr<Job>> batch_;  // writer_ only; swapped with queue_ to reuse memory
+  std::thread writer_;                       // last: starts once everything above exists
+};
+
+}  // namespace hookgate::store::postgres

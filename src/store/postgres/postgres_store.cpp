@@ -1,0 +1,136 @@
+// PostgresStore: connecting and migrating, and routing each call to the append writer or to a
+// pooled connection.
+#include "store/postgres/postgres_store.hpp"
+
+#include <utility>
+
+#include "store/postgres/migrations.hpp"
+#include "store/postgres/pg_url.hpp"
+#include "store/postgres/reads.hpp"
+#include "store/postgres/records.hpp"
+#include "store/postgres/schedule.hpp"
+#include "store/postgres/writes.hpp"
+
+namespace hookgate::store::postgres {
+namespace {
+
+// Enough for the dispatcher, the pull API and the management API to run side by side, small
+// enough that many nodes fit in max_connections.
+constexpr std::size_t kPoolSize = 4;
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
+                                                   const StoreOptions& options) {
+  if (options.max_pending_writes == 0) return Error{"max_pending_writes must be at least 1"};
+  auto pooled = Conn::open(url);
+  if (!pooled) return Error{pooled.error()};
+  if (auto migrated = migrate(*pooled); !migrated) {
+    return Error{redact_url(url) + ": " + scrub_password(migrated.error(), url)};
+  }
+  auto writer = Conn::open(url);
+  if (!writer) return Error{writer.error()};
+  try {
+    return std::unique_ptr<Store>(new PostgresStore(
+        url, std::move(pooled).value(), std::move(writer).value(), options.max_pending_writes));
+  } catch (const std::exception& e) {
+    return Error{redact_url(url) + ": cannot start the store: " + e.what()};
+  }
+}
+
+PostgresStore::PostgresStore(const std::string& url, Conn pooled, Conn writer,
+                             std::size_t max_pending_writes)
+    : pool_(url, std::move(pooled), kPoolSize), appends_(std::move(writer), max_pending_writes) {}
+
+Result<Appended> PostgresStore::append(NewEvent event) {
+  return appends_.append(event);
+}
+
+Result<std::vector<Delivery>> PostgresStore::claim_due(std::int64_t now_ms, std::size_t limit,
+                                                       std::string_view owner,
+                                                       std::int64_t lease_ms) {
+  return pool_.transaction<std::vector<Delivery>>(
+      [&](Conn& conn) { return claim_due_deliveries(conn, now_ms, limit, owner, lease_ms); });
+}
+
+Result<bool> PostgresStore::finish(const Finished& result, std::string_view owner) {
+  return pool_.transaction<bool>([&](Conn& conn) { return finish_delivery(conn, result, owner); });
+}
+
+Result<bool> PostgresStore::put_setting(std::string_view key, std::string_view value) {
+  return pool_.transaction<bool>([&](Conn& conn) { return write_setting(conn, key, value); });
+}
+
+Result<bool> PostgresStore::replace_setting(std::string_view key,
+                                            const std::optional<std::string>& expected,
+                                            std::string_view value) {
+  return pool_.transaction<bool>(
+      [&](Conn& conn) { return replace_setting_value(conn, key, expected, value); });
+}
+
+Result<std::int64_t> PostgresStore::requeue(const Requeue& which, std::int64_t now_ms) {
+  return pool_.transaction<std::int64_t>(
+      [&](Conn& conn) { return requeue_deliveries(conn, which, now_ms); });
+}
+
+Result<bool> PostgresStore::postpone(std::int64_t delivery_id, std::string_view owner,
+                                     std::int64_t due_ms) {
+  return pool_.transaction<bool>(
+      [&](Conn& conn) { return postpone_delivery(conn, delivery_id, owner, due_ms); });
+}
+
+Result<std::int64_t> PostgresStore::reserve_slot(std::string_view key, std::int64_t interval_ms,
+                                                 std::int64_t now_ms) {
+  return pool_.transaction<std::int64_t>(
+      [&](Conn& conn) { return reserve_rate_slot(conn, key, interval_ms, now_ms); });
+}
+
+Result<bool> PostgresStore::put_record(const Record& record, std::int64_t expected_version) {
+  return pool_.transaction<bool>(
+      [&](Conn& conn) { return write_record(conn, record, expected_version); });
+}
+
+Result<bool> PostgresStore::delete_record(std::string_view kind, std::string_view id) {
+  return pool_.transaction<bool>([&](Conn& conn) { return remove_record(conn, kind, id); });
+}
+
+Result<std::vector<Event>> PostgresStore::events_after(std::string_view source, std::int64_t after,
+                                                       std::size_t limit) {
+  return pool_.read<std::vector<Event>>(
+      [&](Conn& conn) { return read_events_after(conn, source, after, limit); });
+}
+
+Result<std::optional<Event>> PostgresStore::event(std::int64_t seq) {
+  return pool_.read<std::optional<Event>>([&](Conn& conn) { return read_event(conn, seq); });
+}
+
+Result<std::vector<DeliveryState>> PostgresStore::deliveries(std::int64_t event_seq) {
+  return pool_.read<std::vector<DeliveryState>>(
+      [&](Conn& conn) { return read_deliveries(conn, event_seq); });
+}
+
+Result<std::vector<Attempt>> PostgresStore::attempts(std::int64_t delivery_id) {
+  return pool_.read<std::vector<Attempt>>(
+      [&](Conn& conn) { return read_attempts(conn, delivery_id); });
+}
+
+Result<Counts> PostgresStore::counts() {
+  return pool_.read<Counts>([&](Conn& conn) { return read_counts(conn); });
+}
+
+Result<std::optional<std::string>> PostgresStore::setting(std::string_view key) {
+  return pool_.read<std::optional<std::string>>(
+      [&](Conn& conn) { return read_setting(conn, key); });
+}
+
+Result<std::optional<Record>> PostgresStore::record(std::string_view kind, std::string_view id) {
+  return pool_.read<std::optional<Record>>([&](Conn& conn) { return read_record(conn, kind, id); });
+}
+
+Result<std::vector<Record>> PostgresStore::records(std::string_view kind, std::string_view owner,
+                                                   std::string_view after_id, std::size_t limit) {
+  return pool_.read<std::vector<Record>>(
+      [&](Conn& conn) { return read_records(conn, kind, owner, after_id, limit); });
+}
+
+}  // namespace hookgate::store::postgres

@@ -1,0 +1,60 @@
+// The PostgreSQL backend of the Store contract (store.hpp), for gateways that run as several
+// nodes on one database.
+//
+// Appends go through an AppendWriter (group commit: one transaction and one WAL flush per batch
+// of concurrent appends, fail-fast kBusy when its queue is full). Everything else borrows a
+// connection from a small Pool; each write is one transaction, each read one statement. What
+// must hold across nodes is left to PostgreSQL's row locks: claims use FOR UPDATE SKIP LOCKED,
+// compare-and-set writes and rate slots are single conditional statements, de-duplication is an
+// INSERT ... ON CONFLICT in the appending transaction.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hookgate/store/store.hpp"
+#include "store/postgres/append_writer.hpp"
+#include "store/postgres/pool.hpp"
+
+namespace hookgate::store::postgres {
+
+class PostgresStore final : public Store {
+ public:
+  // Connects, migrates the schema and starts the append writer. Errors never carry the URL's
+  // password.
+  static Result<std::unique_ptr<Store>> open(const std::string& url, const StoreOptions& options);
+
+  Result<Appended> append(NewEvent event) override;
+  Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
+                                          std::size_t limit) override;
+  Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
+                                          std::string_view owner, std::int64_t lease_ms) override;
+  Result<bool> finish(const Finished& result, std::string_view owner) override;
+  Result<std::vector<Attempt>> attempts(std::int64_t delivery_id) override;
+  Result<Counts> counts() override;
+  Result<std::optional<std::string>> setting(std::string_view key) override;
+  Result<bool> put_setting(std::string_view key, std::string_view value) override;
+  Result<bool> replace_setting(std::string_view key, const std::optional<std::string>& expected,
+                               std::string_view value) override;
+  Result<std::optional<Event>> event(std::int64_t seq) override;
+  Result<std::vector<DeliveryState>> deliveries(std::int64_t event_seq) override;
+  Result<std::int64_t> requeue(const Requeue& which, std::int64_t now_ms) override;
+  Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
+                        std::int64_t due_ms) override;
+  Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
+                                    std::int64_t now_ms) override;
+  Result<std::optional<Record>> record(std::string_view kind, std::string_view id) override;
+  Result<std::vector<Record>> records(std::string_view kind, std::string_view owner,
+                                      std::string_view after_id, std::size_t limit) override;
+  Result<bool> put_record(const Record& record, std::int64_t expected_version) override;
+  Result<bool> delete_record(std::string_view kind, std::string_view id) override;
+
+ private:
+  PostgresStore(const std::string& url, Conn pooled, Conn writer, std::size_t max_pending_writes);
+
+  Pool pool_;
+  // Last: destroyed first, so queued appends are committed while the rest still exists.
+  AppendWriter appends_;
+};
+
+}  // namespace hookgate::store::postgres
