@@ -154,11 +154,14 @@ constexpr Block kBlocks[] = {
     {"240.0.0.0/4", AddressClass::reserved},  // includes 255.255.255.255
     {"::/128", AddressClass::unspecified},
     {"::1/128", AddressClass::loopback},
-    {"::/96", AddressClass::reserved},          // deprecated IPv4-compatible
-    {"100::/64", AddressClass::reserved},       // discard-only
-    {"2001::/23", AddressClass::reserved},      // IETF protocol assignments (Teredo, ...)
-    {"2001:db8::/32", AddressClass::reserved},  // documentation
-    {"2002::/16", AddressClass::reserved},      // 6to4: embeds arbitrary IPv4
+    {"::/96", AddressClass::reserved},            // deprecated IPv4-compatible
+    {"::ffff:0:0:0/96", AddressClass::reserved},  // SIIT IPv4-translated: embeds any IPv4
+    {"64:ff9b:1::/48", AddressClass::reserved},   // local-use NAT64: embeds any IPv4
+    {"100::/64", AddressClass::reserved},         // discard-only
+    {"2001::/23", AddressClass::reserved},        // IETF protocol assignments (Teredo, ...)
+    {"2001:db8::/32", AddressClass::reserved},    // documentation
+    {"2002::/16", AddressClass::reserved},        // 6to4: embeds arbitrary IPv4
+    {"3fff::/20", AddressClass::reserved},        // documentation (RFC 9637)
     {"fc00::/7", AddressClass::private_net},
     {"fe80::/10", AddressClass::link_local},
     {"fec0::/10", AddressClass::link_local},  // deprecated site-local
