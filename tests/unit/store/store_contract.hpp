@@ -26,6 +26,9 @@ class BackendInstance {
 struct Backend {
   std::string name;
   std::function<std::unique_ptr<BackendInstance>()> fresh;
+  // Why this backend cannot run here (e.g. no server configured); empty when it can. The
+  // backend's tests are then skipped with that message instead of failing.
+  std::function<std::string()> unavailable;
 };
 
 inline void PrintTo(const Backend& backend, std::ostream* os) {
@@ -48,6 +51,9 @@ inline NewEvent event(std::string source, std::int64_t received_ms, std::string 
 class StoreContract : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    if (GetParam().unavailable) {
+      if (const auto why = GetParam().unavailable(); !why.empty()) GTEST_SKIP() << why;
+    }
     instance_ = GetParam().fresh();
     ASSERT_NE(instance_, nullptr);
     store_ = reopen();

@@ -36,7 +36,7 @@ class SqliteInstance : public BackendInstance {
 };
 
 inline Backend sqlite_backend() {
-  return {"Sqlite", [] { return std::make_unique<SqliteInstance>(); }};
+  return {"Sqlite", [] { return std::make_unique<SqliteInstance>(); }, {}};
 }
 
 }  // namespace hookgate::store::testing
