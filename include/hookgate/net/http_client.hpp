@@ -66,10 +66,12 @@ class HttpClient {
   // Waits for name lookups that outlived their request (see post()).
   ~HttpClient();
 
-  // One request. A response of any status (1xx aside) is a value; everything else is an error
-  // whose message starts with what failed, never with the URL's path or query:
-  //   "url: ...", "address_refused: <host>: ...", "dns: <host>: ...", "connect: ...",
-  //   "tls: ...", "write: ...", "read: ...", "timeout after <ms> ms (<step>)".
+  // One request. A response of any status (1xx aside) is a value; once its headers are in, a
+  // body that breaks off or outlives the deadline still gives the response, body_truncated set.
+  // Everything else is an error whose message starts with what failed, never with the URL's
+  // path or query: "url: ...", "request: ..." (a malformed method or header),
+  // "address_refused: <host>: ...", "dns: <host>: ...", "connect: ...", "tls: ...",
+  // "write: ...", "read: ...", "timeout after <ms> ms (<step>)".
   // The system resolver cannot be interrupted: when a lookup outlives the deadline, post()
   // returns the timeout at once and the lookup thread is reaped by a later call or by the
   // destructor.
