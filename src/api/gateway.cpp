@@ -37,11 +37,15 @@ std::int64_t query_int(std::string_view target, std::string_view name, std::int6
 }  // namespace
 
 Gateway::Gateway(const config::Config& config, store::Store& store, engine::Ingest& ingest,
-                 std::ostream& log, std::size_t workers)
+                 Metrics& metrics, LogSink& log, std::function<void()> on_accepted,
+                 ManagementApi* api, std::size_t workers)
     : config_(config),
       store_(store),
       ingest_(ingest),
       log_(log),
+      metrics_(metrics),
+      on_accepted_(std::move(on_accepted)),
+      api_(api),
       pool_(workers, config.limits.max_pending_writes) {}
 
 Gateway::~Gateway() = default;
@@ -49,6 +53,7 @@ Gateway::~Gateway() = default;
 std::size_t Gateway::body_limit(std::string_view /*method*/, std::string_view path) const {
   // Other paths get a small bound, enough to reach their real answer (404, 405) unhurried.
   static constexpr std::size_t kOtherPaths = 64 << 10;
+  if (api_ != nullptr && path.starts_with(kApiPrefix)) return kMaxApiBody;
   return ingest_.has_source(path) ? ingest_.body_limit(path) : kOtherPaths;
 }
 
@@ -99,6 +104,10 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
     r.body = metrics_.render();
     return r;
   }
+  if (api_ != nullptr && request.path.starts_with(kApiPrefix)) {
+    source = "api";
+    return api_->handle(request, verdict);
+  }
   if (request.path.starts_with(kPullPrefix)) {
     source = request.path.substr(kPullPrefix.size());
     return pull(request, source, verdict);
@@ -108,7 +117,10 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
   auto out = ingest_.handle(in);
   source = out.source;
   verdict = out.verdict;
-  if (out.status == 200 && out.verdict == "accepted") accepted_.notify();
+  if (out.status == 200 && out.verdict == "accepted") {
+    accepted_.notify();
+    if (on_accepted_) on_accepted_();
+  }
   net::HttpResponse r;
   r.status = out.status;
   r.headers = std::move(out.headers);
@@ -189,9 +201,7 @@ void Gateway::log(const net::HttpRequest& request, const net::HttpResponse& resp
                            {"verdict", verdict},
                            {"ms", static_cast<std::int64_t>(seconds * 1000)}};
   if (request.peer) line["peer"] = request.peer->to_string();
-  const auto text_line = boost::json::serialize(line);
-  const std::lock_guard lock(log_mutex_);
-  log_ << text_line << '\n';
+  log_.write(line);
 }
 
 }  // namespace hookgate::api

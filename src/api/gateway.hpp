@@ -3,10 +3,12 @@
 // line per request (path only: queries may carry challenge codes).
 #pragma once
 
+#include <functional>
 #include <memory>
-#include <ostream>
 
 #include "api/event_signal.hpp"
+#include "api/log_sink.hpp"
+#include "api/management_api.hpp"
 #include "api/metrics.hpp"
 #include "api/worker_pool.hpp"
 #include "hookgate/config/config.hpp"
@@ -18,8 +20,11 @@ namespace hookgate::api {
 
 class Gateway : public net::HttpHandler {
  public:
+  // on_accepted runs after each newly accepted event (the dispatcher's wake-up); metrics is
+  // shared with the dispatcher, which counts delivery attempts in it.
   Gateway(const config::Config& config, store::Store& store, engine::Ingest& ingest,
-          std::ostream& log, std::size_t workers = 64);
+          Metrics& metrics, LogSink& log, std::function<void()> on_accepted = {},
+          ManagementApi* api = nullptr, std::size_t workers = 64);
   ~Gateway() override;
 
   std::size_t body_limit(std::string_view method, std::string_view path) const override;
@@ -36,9 +41,10 @@ class Gateway : public net::HttpHandler {
   const config::Config& config_;
   store::Store& store_;
   engine::Ingest& ingest_;
-  std::ostream& log_;
-  std::mutex log_mutex_;
-  Metrics metrics_;
+  LogSink& log_;
+  Metrics& metrics_;
+  std::function<void()> on_accepted_;
+  ManagementApi* api_;  // null when [api] is not enabled
   EventSignal accepted_;
   WorkerPool pool_;  // last: its threads are joined before the members they use go
 };

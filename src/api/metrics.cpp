@@ -18,6 +18,17 @@ void Metrics::request(const std::string& source, const std::string& verdict, int
   ++latency_count_;
 }
 
+void Metrics::attempt(const std::string& destination, const std::string& outcome, double seconds) {
+  const std::lock_guard lock(m_);
+  ++attempts_[{destination, outcome}];
+  std::size_t i = 0;
+  while (i < kAttemptBuckets.size() && seconds > kAttemptBuckets[i])
+    ++i;
+  ++attempt_latency_[i];
+  attempt_sum_ += seconds;
+  ++attempt_count_;
+}
+
 void Metrics::set_gauge(const std::string& name, double value) {
   const std::lock_guard lock(m_);
   gauges_[name] = value;
@@ -48,6 +59,25 @@ std::string Metrics::render() const {
   out << "hookgate_inbound_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n"
       << "hookgate_inbound_seconds_sum " << latency_sum_ << "\n"
       << "hookgate_inbound_seconds_count " << latency_count_ << "\n";
+  out << "# HELP hookgate_delivery_attempts_total Delivery attempts by destination and outcome "
+         "(retry: failed, another attempt is scheduled; failed: given up).\n"
+      << "# TYPE hookgate_delivery_attempts_total counter\n";
+  for (const auto& [key, n] : attempts_) {
+    out << "hookgate_delivery_attempts_total{destination=\"" << key.first << "\",outcome=\""
+        << key.second << "\"} " << n << "\n";
+  }
+  out << "# HELP hookgate_delivery_seconds Duration of one delivery attempt.\n"
+      << "# TYPE hookgate_delivery_seconds histogram\n";
+  cumulative = 0;
+  for (std::size_t i = 0; i < kAttemptBuckets.size(); ++i) {
+    cumulative += attempt_latency_[i];
+    out << "hookgate_delivery_seconds_bucket{le=\"" << kAttemptBuckets[i] << "\"} " << cumulative
+        << "\n";
+  }
+  cumulative += attempt_latency_[kAttemptBuckets.size()];
+  out << "hookgate_delivery_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n"
+      << "hookgate_delivery_seconds_sum " << attempt_sum_ << "\n"
+      << "hookgate_delivery_seconds_count " << attempt_count_ << "\n";
   for (const auto& [name, value] : gauges_) {
     out << "# TYPE " << name << " gauge\n" << name << " " << value << "\n";
   }

@@ -48,7 +48,18 @@ struct SecretOptions {
   std::vector<std::string> scheme_files;
 };
 
+struct EstablishOptions {
+  std::string config;
+  std::string source;
+  std::string resource;
+  std::string token = "env:ASANA_ACCESS_TOKEN";  // inline, env:NAME or file:PATH
+  std::string api_base = "https://app.asana.com/api/1.0";
+  int window_seconds = 60;
+  std::string ca_file;  // extra CA certificates for the API's TLS (tests, proxies)
+};
+
 int run_sign(const SignOptions& options);
+int run_establish(const EstablishOptions& options);
 int run_verify(const VerifyOptions& options);
 int run_schemes(const std::vector<std::string>& scheme_files);
 int run_secret(const SecretOptions& options);

@@ -1,15 +1,58 @@
 // `hookgate serve --config FILE`: loads and checks the config (errors name file, line and key,
-// before anything listens), opens the store, and serves until SIGINT/SIGTERM, then stops in two
-// stages: stop accepting, let in-flight requests finish, close.
+// before anything listens), opens the store, starts the delivery engine and the listeners, and
+// serves until SIGINT/SIGTERM, then stops in two stages: stop accepting, let in-flight requests
+// and attempts finish within a deadline, close. Work cut off there keeps its lease and is retried.
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include "api/gateway.hpp"
+#include "api/log_sink.hpp"
+#include "api/management_api.hpp"
+#include "api/metrics.hpp"
 #include "cli.hpp"
+#include "engine/config_targets.hpp"
+#include "engine/http_sender.hpp"
+#include "hookgate/crypto/random.hpp"
+#include "hookgate/engine/dispatcher.hpp"
 #include "hookgate/net/http_server.hpp"
 #include "hookgate/store/store.hpp"
+#include "outbound/combined_targets.hpp"
+#include "outbound/endpoint_targets.hpp"
+#include "outbound/publisher.hpp"
+#include "outbound/registry.hpp"
+#include "outbound/verification.hpp"
 
 namespace hookgate::cli {
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Unique per process: a restarted node must not mistake the leases of its previous life (which
+// may still be running an attempt somewhere) for its own.
+std::string lease_owner(const config::Config& config) {
+  std::string node = config.delivery.node_id;
+  if (node.empty()) {
+    char host[256] = {};
+    node = ::gethostname(host, sizeof host - 1) == 0 ? host : "hookgate";
+  }
+  return node + "/" + std::to_string(::getpid()) + "/" +
+         crypto::random_string(8, "0123456789abcdefghijklmnopqrstuvwxyz");
+}
+
+const char* outcome_name(const engine::AttemptReport& r) {
+  if (r.verdict == engine::Verdict::delivered) return "delivered";
+  return r.gave_up ? "failed" : "retry";
+}
+
+}  // namespace
 
 int run_serve(const std::string& config_path) {
   auto config = config::load_config(config_path);
@@ -18,7 +61,7 @@ int run_serve(const std::string& config_path) {
   store_options.max_pending_writes = config->limits.max_pending_writes;
   auto store = store::open_store(config->store_url, store_options);
   if (!store) {
-    std::cerr << "hookgate: store " << config->store_url << ": " << store.error() << "\n";
+    std::cerr << "hookgate: store: " << store.error() << "\n";
     return kExitInvalid;
   }
   auto ingest =
@@ -32,12 +75,72 @@ int run_serve(const std::string& config_path) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  api::Gateway gateway(*config, **store, **ingest, std::cout);
+  api::Metrics metrics;
+  api::LogSink log(std::cout);
+  // [[destination]] URLs are the operator's own services (often on loopback or a private
+  // network), written in the config, so they are not subject to the SSRF policy that guards
+  // URLs registered through the API.
+  auto operator_policy = net::OutboundPolicy::make({"0.0.0.0/0", "::/0"}, false);
+  if (!operator_policy) return usage_error(operator_policy.error());
+  engine::HttpSender http(std::move(operator_policy.value()));
+  engine::ConfigTargets configured(*config, http);
+
+  // The outbound side: endpoints registered through the API, reached only through the SSRF
+  // policy of [outbound].
+  const auto& out = config->outbound;
+  auto policy = net::OutboundPolicy::make(out.allow_cidrs, out.require_https);
+  if (!policy) return usage_error(config->origin + ": [outbound] allow_cidrs: " + policy.error());
+  net::HttpClientOptions client_options;
+  client_options.policy = std::move(policy.value());
+  client_options.timeout = out.timeout;
+  client_options.max_response_body_bytes = out.max_response_bytes;
+  client_options.ca_file = out.ca_file;
+  client_options.client_certificate = out.client_certificate;
+  client_options.client_private_key = out.client_private_key;
+  auto endpoint_client = net::HttpClient::create(client_options);
+  if (!endpoint_client)
+    return usage_error(config->origin + ": [outbound]: " + endpoint_client.error());
+  outbound::Registry registry(**store, {client_options.policy, out.rotation_grace}, now_ms);
+  outbound::Publisher publisher(**store, registry, out.idempotency_ttl, now_ms);
+  outbound::Verifier verifier(registry, *endpoint_client, now_ms);
+  outbound::EndpointSettings endpoint_settings;
+  endpoint_settings.schedule = {config->delivery.schedule, config->delivery.jitter};
+  endpoint_settings.concurrency = out.concurrency;
+  endpoint_settings.timeout = out.timeout;
+  endpoint_settings.disable_after = out.disable_after;
+  endpoint_settings.breaker_failures = out.breaker_failures;
+  endpoint_settings.breaker_cooldown = out.breaker_cooldown;
+  endpoint_settings.operational_destinations = out.operational_destinations;
+  outbound::EndpointTargets endpoints(**store, registry, *endpoint_client, endpoint_settings,
+                                      now_ms);
+  outbound::CombinedTargets targets(configured, endpoints);
+  engine::DispatcherOptions options;
+  options.owner = lease_owner(*config);
+  options.lease = config->delivery.lease;
+  options.workers = config->delivery.workers;
+  engine::Dispatcher dispatcher(
+      **store, targets, options, now_ms, [&metrics, &log](const engine::AttemptReport& r) {
+        const std::string outcome = outcome_name(r);
+        metrics.attempt(r.destination, outcome, static_cast<double>(r.attempt.duration_ms) / 1e3);
+        boost::json::object line{{"ts_ms", now_ms()},
+                                 {"delivery", r.attempt.delivery_id},
+                                 {"destination", r.destination},
+                                 {"attempt", r.attempt.number},
+                                 {"status", r.attempt.status},
+                                 {"outcome", outcome},
+                                 {"ms", r.attempt.duration_ms}};
+        if (!r.attempt.error.empty()) line["error"] = r.attempt.error;
+        log.write(line);
+      });
+
+  api::Gateway gateway(*config, **store, **ingest, metrics, log,
+                       [&dispatcher] { dispatcher.notify(); });
   net::HttpServer server(config->listeners, config->limits, gateway);
   if (auto started = server.start(); !started) {
     std::cerr << "hookgate: " << started.error() << "\n";
     return kExitInvalid;
   }
+  dispatcher.start();
   const auto ports = server.ports();
   for (std::size_t i = 0; i < ports.size(); ++i) {
     const auto& l = config->listeners[i];
@@ -48,6 +151,7 @@ int run_serve(const std::string& config_path) {
   sigwait(&signals, &received);
   std::cerr << "hookgate: stopping (signal " << received << ")\n";
   server.stop(std::chrono::milliseconds(5000));
+  dispatcher.stop(std::chrono::milliseconds(5000));
   return kExitOk;
 }
 

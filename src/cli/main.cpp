@@ -65,6 +65,30 @@ int run(int argc, char** argv) {
       app.add_subcommand("serve", "Run the gateway (sources, pull API, health, metrics)");
   serve_cmd->add_option("--config", config_path, "The hookgate.toml to serve")->required();
 
+  EstablishOptions establish;
+  auto* establish_cmd = app.add_subcommand(
+      "establish", "Create a provider webhook and keep its secret through a secure handshake");
+  auto* asana_cmd =
+      establish_cmd->add_subcommand("asana", "Establish an Asana webhook for an asana source");
+  establish_cmd->require_subcommand(1);
+  asana_cmd->add_option("--config", establish.config, "The hookgate.toml the gateway serves")
+      ->required();
+  asana_cmd->add_option("--source", establish.source, "The [[source]] (scheme asana)")->required();
+  asana_cmd->add_option("--resource", establish.resource, "The Asana resource gid to watch")
+      ->required();
+  asana_cmd
+      ->add_option("--token", establish.token,
+                   "Personal access token: env:NAME, file:PATH or inline")
+      ->capture_default_str();
+  asana_cmd->add_option("--api-base", establish.api_base, "Asana API base URL")
+      ->capture_default_str();
+  asana_cmd
+      ->add_option("--window", establish.window_seconds, "Seconds the handshake window stays armed")
+      ->check(CLI::Range(5, 600))
+      ->capture_default_str();
+  asana_cmd->add_option("--ca-file", establish.ca_file,
+                        "Extra PEM CA certificates trusted for the API");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -82,6 +106,7 @@ int run(int argc, char** argv) {
   if (*schemes_cmd) return run_schemes(list_files);
   if (*secret_cmd) return run_secret(secret);
   if (*serve_cmd) return run_serve(config_path);
+  if (*asana_cmd) return run_establish(establish);
   return kExitUsage;
 }
 

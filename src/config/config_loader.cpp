@@ -242,7 +242,7 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
   if (auto e = t.unknown({"name", "path", "scheme", "secrets", "public_keys", "verify_token",
                           "handshake", "allow_ips", "trusted_proxies", "max_body_bytes",
                           "tolerance", "failure_status", "dedupe_ttl", "pull_token", "keep_headers",
-                          "event_type_from"})) {
+                          "event_type_from", "expect_app_id"})) {
     return *e;
   }
   Source s;
@@ -294,6 +294,13 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
       return t.error("event_type_from", "expected header:NAME or json:PATH");
     }
     s.event_type_from = *type_from;
+  }
+  HG_GET(app_id, t.str("expect_app_id"));
+  if (app_id) {
+    if (app_id->empty() || app_id->find('/') != std::string::npos) {
+      return t.error("expect_app_id", "an application id such as app_...");
+    }
+    s.expect_app_id = *app_id;
   }
   return s;
 }
@@ -379,7 +386,7 @@ Result<Route> read_route(const Table& t, const Config& c) {
 }
 
 Result<bool> read_delivery(const Table& t, Config& c) {
-  if (auto e = t.unknown({"schedule", "jitter"})) return *e;
+  if (auto e = t.unknown({"schedule", "jitter", "lease_seconds", "workers", "node_id"})) return *e;
   if (const auto* n = t.get("schedule")) {
     const auto* a = n->as_array();
     if (a == nullptr || a->empty()) return t.error("schedule", "expected a list of seconds");
@@ -397,6 +404,76 @@ Result<bool> read_delivery(const Table& t, Config& c) {
     if (!v || *v < 0 || *v > 1) return t.error("jitter", "must be between 0 and 1");
     c.delivery.jitter = *v;
   }
+  HG_GET(lease, t.integer("lease_seconds", 1, 3600));
+  if (lease) c.delivery.lease = std::chrono::seconds(*lease);
+  HG_GET(workers, t.integer("workers", 1, 1024));
+  if (workers) c.delivery.workers = static_cast<std::size_t>(*workers);
+  HG_GET(node, t.str("node_id"));
+  if (node) {
+    if (!valid_name(*node)) return t.error("node_id", "letters, digits, '-' or '_' (at most 64)");
+    c.delivery.node_id = *node;
+  }
+  return true;
+}
+
+Result<bool> read_outbound(const Table& t, Config& c) {
+  if (auto e =
+          t.unknown({"allow_cidrs", "require_https", "timeout_ms", "max_response_bytes", "ca_file",
+                     "client_certificate", "client_private_key", "concurrency",
+                     "disable_after_seconds", "rotation_grace_seconds", "idempotency_ttl_seconds",
+                     "breaker_failures", "breaker_cooldown_seconds", "operational_destinations"})) {
+    return *e;
+  }
+  auto& o = c.outbound;
+  HG_GET(allow, t.strings("allow_cidrs"));
+  o.allow_cidrs = std::move(allow);
+  HG_GET(https, t.boolean("require_https"));
+  o.require_https = https.value_or(false);
+  HG_GET(timeout, millis(t, "timeout_ms", o.timeout));
+  o.timeout = timeout;
+  HG_GET(max_response, t.integer("max_response_bytes", 0, 16 << 20));
+  if (max_response) o.max_response_bytes = static_cast<std::size_t>(*max_response);
+  for (const auto& [key, field] :
+       {std::pair{"ca_file", &o.ca_file}, std::pair{"client_certificate", &o.client_certificate},
+        std::pair{"client_private_key", &o.client_private_key}}) {
+    HG_GET(v, t.str(key));
+    if (v) {
+      *field = file_path(t.ctx(), *v);
+      if (!std::filesystem::exists(*field))
+        return t.error(key, "file " + *field + " does not exist");
+    }
+  }
+  if (o.client_certificate.empty() != o.client_private_key.empty()) {
+    return t.error("client_certificate", "client_certificate and client_private_key go together");
+  }
+  HG_GET(conc, t.integer("concurrency", 1, 1024));
+  if (conc) o.concurrency = static_cast<std::size_t>(*conc);
+  HG_GET(disable, t.integer("disable_after_seconds", 60, 365LL * 86400));
+  if (disable) o.disable_after = std::chrono::seconds(*disable);
+  HG_GET(grace, t.integer("rotation_grace_seconds", 0, 30LL * 86400));
+  if (grace) o.rotation_grace = std::chrono::seconds(*grace);
+  HG_GET(ttl, t.integer("idempotency_ttl_seconds", 60, 30LL * 86400));
+  if (ttl) o.idempotency_ttl = std::chrono::seconds(*ttl);
+  HG_GET(failures, t.integer("breaker_failures", 1, 1000));
+  if (failures) o.breaker_failures = static_cast<int>(*failures);
+  HG_GET(cooldown, t.integer("breaker_cooldown_seconds", 1, 86400));
+  if (cooldown) o.breaker_cooldown = std::chrono::seconds(*cooldown);
+  HG_GET(ops, t.strings("operational_destinations"));
+  o.operational_destinations = std::move(ops);
+  return true;
+}
+
+Result<bool> read_api(const Table& t, Config& c) {
+  if (auto e = t.unknown({"enabled", "admin_keys"})) return *e;
+  HG_GET(enabled, t.boolean("enabled"));
+  c.api.enabled = enabled.value_or(true);
+  HG_GET(keys, secret_list(t, "admin_keys"));
+  for (const auto& k : keys) {
+    if (k.value.size() < 24) {
+      return t.error("admin_keys", "an admin key must be at least 24 characters");
+    }
+  }
+  c.api.admin_keys = std::move(keys);
   return true;
 }
 
@@ -430,7 +507,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   const Ctx ctx(origin, std::filesystem::path(origin).parent_path());
   const Table top(ctx, root, "");
   if (auto e = top.unknown({"server", "listener", "store", "delivery", "scheme", "source",
-                            "destination", "route"})) {
+                            "destination", "route", "outbound", "api"})) {
     return *e;
   }
   auto catalogue = schemes::Catalogue::with_builtins();
@@ -518,6 +595,36 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                           });
       !r) {
     return Error{r.error()};
+  }
+  HG_GET(outbound, sub("outbound"));
+  if (outbound) {
+    const Table t(ctx, *outbound, "outbound");
+    if (auto r = read_outbound(t, c); !r) return Error{r.error()};
+    for (const auto& name : c.outbound.operational_destinations) {
+      const bool known = std::any_of(c.destinations.begin(), c.destinations.end(),
+                                     [&](const Destination& d) { return d.name == name; });
+      if (!known) {
+        return t.error("operational_destinations", "no [[destination]] is named '" + name + "'");
+      }
+    }
+  }
+  HG_GET(api, sub("api"));
+  if (api) {
+    if (auto r = read_api(Table(ctx, *api, "api"), c); !r) return Error{r.error()};
+  }
+  if (c.api.enabled && c.outbound.timeout + std::chrono::seconds(1) > c.delivery.lease) {
+    const Table t(ctx, outbound != nullptr ? *outbound : root,
+                  outbound != nullptr ? "outbound" : "");
+    return t.error("timeout_ms", "must be at least a second shorter than [delivery] lease_seconds");
+  }
+  for (const auto& d : c.destinations) {
+    if (d.timeout + std::chrono::seconds(1) > c.delivery.lease) {
+      const Table t(ctx, delivery != nullptr ? *delivery : root,
+                    delivery != nullptr ? "delivery" : "");
+      return t.error("lease_seconds", "must exceed destination " + d.name +
+                                          "'s timeout_ms by at least a second, or two nodes "
+                                          "could attempt the same delivery at once");
+    }
   }
   if (auto r = each_table(ctx, root, "route",
                           [&](const Table& t) -> Result<bool> {

@@ -7,6 +7,7 @@
 #include "hookgate/crypto/compare.hpp"
 #include "hookgate/crypto/digest.hpp"
 #include "hookgate/crypto/encoding.hpp"
+#include "hookgate/engine/establish.hpp"
 #include "hookgate/handshakes/handshake.hpp"
 #include "hookgate/schemes/verify.hpp"
 #include "routing.hpp"
@@ -125,7 +126,10 @@ struct Ingest::Impl {
     PendingEstablishment answered = *pending;
     answered.offered_secret_sha256 =
         crypto::hex_encode(crypto::digest(crypto::DigestAlgorithm::sha256, outcome.offered_secret));
-    if (!store.put_setting(key, encode_establishment(answered))) return reply(503, "store_error");
+    // Compare-and-set: two concurrent handshakes (or two nodes) cannot both use the one code.
+    auto swapped = store.replace_setting(key, *stored, encode_establishment(answered));
+    if (!swapped) return reply(503, "store_error");
+    if (!*swapped) return reply(403, "handshake_code_reused");
     InboundResponse out;
     out.status = outcome.response.status;
     out.headers = outcome.response.headers;
@@ -200,8 +204,32 @@ struct Ingest::Impl {
       out.source = s->config.name;
       return out;
     }
-    const auto verdict = schemes::verify(*s->scheme, view, s->keys, options);
+    std::vector<schemes::Key> established;
+    if (s->keys.empty() && s->handshake == handshakes::Kind::asana) {
+      // Kept by `hookgate establish` (possibly on another node): read at each request so a new
+      // establishment takes effect without a restart.
+      auto kept = store.setting(established_secret_key(s->config.name));
+      if (!kept) {
+        auto out = reply(503, "store_error");
+        out.source = s->config.name;
+        return out;
+      }
+      if (kept->has_value()) {
+        if (auto key = schemes::Key::parse_secret(*s->scheme, **kept)) {
+          established.push_back(std::move(key.value()));
+        }
+      }
+    }
+    const auto verdict =
+        schemes::verify(*s->scheme, view, established.empty() ? s->keys : established, options);
     if (!verdict.ok()) return refuse(verdict);
+    if (!s->config.expect_app_id.empty() &&
+        !verdict.id.starts_with(s->config.expect_app_id + "/")) {
+      // Genuinely signed, but for another account of the sender: not ours to accept.
+      auto out = reply(s->config.failure_status, "wrong_application");
+      out.source = s->config.name;
+      return out;
+    }
 
     const schemes::JsonBody json(r.body);
     std::string event_type;

@@ -48,6 +48,15 @@ event_type_from = "header:X-GitHub-Event"
 name = "slack"
 scheme = "slack"
 secrets = ["slack-secret"]
+[delivery]
+lease_seconds = 2
+[[destination]]
+name = "archive"
+file = "forwarded.jsonl"
+timeout_ms = 1000
+[[route]]
+from = "github"
+to = ["archive"]
 )";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -196,6 +205,35 @@ TEST_F(Serve, NothingAnswered2xxIsLostOnSigkill) {
   EXPECT_EQ(lost, 0u) << "of " << acknowledged.size() << " acknowledged events";
   // Stored at most once each (de-duplication by delivery id).
   EXPECT_EQ(stored.size(), stored_set.size());
+  // And forwarded: every acknowledged event reaches the destination (at least once; an attempt
+  // cut off by the kill is made again once its lease expires).
+  std::multiset<std::string> forwarded;
+  const auto all_forwarded = [&] {
+    forwarded.clear();
+    std::ifstream in(dir_ / "forwarded.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      boost::system::error_code ec;
+      const auto v = boost::json::parse(line, ec);
+      if (ec) continue;  // a line cut by the kill is not a delivery that was reported done
+      forwarded.insert(*crypto::base64_decode(v.at("body_base64").as_string()));
+    }
+    for (const auto& body : acknowledged) {
+      if (forwarded.count(body) == 0) return false;
+    }
+    return true;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!all_forwarded() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::size_t not_forwarded = 0;
+  for (const auto& body : acknowledged)
+    not_forwarded += forwarded.count(body) == 0 ? 1 : 0;
+  EXPECT_EQ(not_forwarded, 0u) << "of " << acknowledged.size() << " acknowledged events";
+  const std::set<std::string> distinct(forwarded.begin(), forwarded.end());
+  std::cout << "[ sigkill ] forwarded lines " << forwarded.size() << " for " << acknowledged.size()
+            << " acknowledged events (duplicates " << forwarded.size() - distinct.size() << ")\n";
   std::cout << "[ sigkill ] acknowledged " << acknowledged.size() << ", stored " << stored.size()
             << " (stored but unacknowledged: " << stored.size() - acknowledged.size() << "), lost "
             << lost << "\n";

@@ -58,6 +58,9 @@ struct Source {
   std::optional<SecretRef> pull_token;    // enables GET /pull/{source}
   std::vector<std::string> keep_headers;  // request headers stored with the event
   std::string event_type_from;            // "header:X-GitHub-Event" or "json:type"; empty = none
+  // For events from a Hookgate sender: the application id the signed webhook-id must carry
+  // ("<app_id>/msg_..."), so events signed for another account are refused.
+  std::string expect_app_id;
 };
 
 struct Destination {
@@ -88,6 +91,35 @@ struct Delivery {
       std::chrono::seconds(7200),  std::chrono::seconds(18000), std::chrono::seconds(36000),
       std::chrono::seconds(50400), std::chrono::seconds(72000), std::chrono::seconds(86400)};
   double jitter = 0.2;  // +-20 %
+  // A claimed delivery is this node's until the lease ends; a node that dies mid-attempt holds
+  // it that long. Must outlive the slowest destination's timeout.
+  std::chrono::milliseconds lease{30'000};
+  std::size_t workers = 16;  // attempts in flight on this node, all destinations together
+  std::string node_id;       // lease owner name; empty: host name and process id
+};
+
+// The outbound side: endpoints registered through the management API. Their URLs come from
+// users, so every connection goes through the address policy (SSRF defence).
+struct Outbound {
+  std::vector<std::string> allow_cidrs;  // refused ranges let through (e.g. "127.0.0.1/32")
+  bool require_https = false;
+  std::chrono::milliseconds timeout{15'000};
+  std::size_t max_response_bytes = 64 << 10;
+  std::string ca_file;             // extra trusted CAs (PEM)
+  std::string client_certificate;  // mTLS: presented to endpoints that ask (PEM)
+  std::string client_private_key;
+  std::size_t concurrency = 4;                        // attempts in flight per endpoint on one node
+  std::chrono::seconds disable_after{5 * 24 * 3600};  // failing continuously this long: disabled
+  std::chrono::seconds rotation_grace{24 * 3600};     // old secret still signed with
+  std::chrono::seconds idempotency_ttl{24 * 3600};
+  int breaker_failures = 5;  // consecutive failures that open an endpoint's circuit
+  std::chrono::seconds breaker_cooldown{30};
+  std::vector<std::string> operational_destinations;  // where endpoint.disabled events go
+};
+
+struct Api {
+  bool enabled = false;               // serves /api/v1 when true
+  std::vector<SecretRef> admin_keys;  // bootstrap keys with admin scope (never stored)
 };
 
 struct Config {
@@ -101,6 +133,8 @@ struct Config {
   std::vector<Source> sources;
   std::vector<Destination> destinations;
   std::vector<Route> routes;
+  Outbound outbound;
+  Api api;
 };
 
 // env is consulted for env: references through getenv; file: paths relative to the config file.

@@ -1,0 +1,59 @@
+// Target: one destination as the dispatcher sees it, whatever its kind (an operator's HTTP
+// service, a command, a JSON-lines file, or an application's endpoint on the outbound side).
+// The dispatcher owns claiming, retries and recording; a target owns how one attempt is made and
+// the destination-specific gates around it (rate limit, circuit breaker, disabled endpoint).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hookgate/engine/retry_policy.hpp"
+#include "hookgate/engine/sender.hpp"
+#include "hookgate/store/store.hpp"
+
+namespace hookgate::engine {
+
+// What to do with a claimed delivery before an attempt is made.
+struct Gate {
+  enum class Action { send, postpone, give_up };
+  Action action = Action::send;
+  std::int64_t until_ms = 0;  // for postpone: when it becomes due again
+  std::string reason;         // for give_up: recorded as the attempt's error
+};
+
+struct RetrySchedule {
+  std::vector<std::chrono::seconds> delays;  // before attempts 2, 3, ...
+  double jitter = 0.2;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  // The most attempts of this target in flight at once on this node.
+  virtual std::size_t concurrency() const = 0;
+  // Upper bound of one attempt's duration: the lease must outlive it.
+  virtual std::chrono::milliseconds timeout() const = 0;
+  virtual const RetrySchedule& schedule() const = 0;
+  // HTTP targets classify by status (only 2xx delivers); others by exit status.
+  virtual bool http() const = 0;
+  virtual Gate before(const store::Delivery& delivery, std::int64_t now_ms) = 0;
+  // One attempt (1-based). Must not throw.
+  virtual SendResult send(const store::Delivery& delivery, int attempt) = 0;
+  // Told how the attempt ended (after it was recorded), for circuit breakers and disabling.
+  virtual void after(const store::Delivery& delivery, const SendResult& result, Verdict verdict,
+                     std::int64_t now_ms) = 0;
+};
+
+// Resolves a delivery's destination name to its target; nullptr when no such destination exists
+// any more (the dispatcher then gives the delivery up with a recorded reason).
+class TargetDirectory {
+ public:
+  virtual ~TargetDirectory() = default;
+  virtual std::shared_ptr<Target> find(std::string_view destination) = 0;
+};
+
+}  // namespace hookgate::engine

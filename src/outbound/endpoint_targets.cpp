@@ -1,0 +1,263 @@
+// Signing, sealing, gating and sending one endpoint delivery.
+#include "outbound/endpoint_targets.hpp"
+
+#include <boost/json.hpp>
+
+#include "hookgate/crypto/encoding.hpp"
+#include "hookgate/crypto/sealed_box.hpp"
+#include "hookgate/schemes/catalogue.hpp"
+#include "hookgate/schemes/key.hpp"
+#include "hookgate/schemes/sign.hpp"
+#include "outbound/publisher.hpp"
+
+namespace hookgate::outbound {
+
+namespace {
+
+constexpr std::string_view kUserAgent = "Hookgate/" HOOKGATE_VERSION;
+constexpr std::int64_t kSlotSlackMs = 5;
+
+const schemes::Scheme& standard_webhooks() {
+  static const auto catalogue = schemes::Catalogue::with_builtins();
+  return *catalogue->find("standard-webhooks");
+}
+
+std::string stored_content_type(const std::string& headers_json) {
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(headers_json, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* ct = v.as_object().if_contains("content-type"); ct && ct->is_string()) {
+      return std::string(ct->as_string());
+    }
+  }
+  return "application/json";
+}
+
+}  // namespace
+
+std::string signed_message_id(std::string_view app_id, std::int64_t seq) {
+  return std::string(app_id) + "/" + message_id(seq);
+}
+
+Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_view id,
+                                        std::string_view payload, std::string_view content_type,
+                                        std::chrono::system_clock::time_point at,
+                                        std::int64_t now_ms) {
+  SignedRequest out;
+  out.body = std::string(payload);
+  out.headers.add("User-Agent", std::string(kUserAgent));
+  if (!endpoint.encryption_key.empty()) {
+    const auto key = crypto::base64_decode(endpoint.encryption_key);
+    if (!key) return Error{"encryption_key is not base64"};
+    auto sealed = crypto::seal(payload, *key);
+    if (!sealed) return Error{"sealing: " + sealed.error()};
+    out.body = std::move(sealed.value());
+    out.headers.add("Content-Type", "application/octet-stream");
+    out.headers.add("webhook-encryption", "x25519-sealedbox");
+    out.headers.add("webhook-content-type", std::string(content_type));
+  } else {
+    out.headers.add("Content-Type", std::string(content_type));
+  }
+  std::vector<schemes::Key> keys;
+  for (const auto& k : endpoint.live_keys(now_ms)) {
+    auto key = endpoint.ed25519 ? schemes::Key::parse_private_key(standard_webhooks(), k.secret)
+                                : schemes::Key::parse_secret(standard_webhooks(), k.secret);
+    if (!key) return Error{"signing key: " + key.error()};
+    keys.push_back(std::move(key.value()));
+  }
+  if (keys.empty()) return Error{"the endpoint has no live signing key"};
+  schemes::SignInput input;
+  input.body = out.body;  // what is sent is what is signed
+  input.id = std::string(id);
+  input.timestamp = at;
+  auto headers = schemes::sign(standard_webhooks(), input, keys);
+  if (!headers) return Error{"signing: " + headers.error()};
+  for (const auto& [name, value] : headers->items())
+    out.headers.add(name, value);
+  out.headers.add("webhook-app-id", endpoint.app_id);
+  for (const auto& [name, value] : endpoint.headers)
+    out.headers.add(name, value);
+  return out;
+}
+
+class EndpointTarget : public engine::Target {
+ public:
+  EndpointTarget(EndpointTargets& owner, Endpoint endpoint)
+      : owner_(owner), endpoint_(std::move(endpoint)) {}
+
+  std::size_t concurrency() const override { return owner_.settings_.concurrency; }
+  std::chrono::milliseconds timeout() const override { return owner_.settings_.timeout; }
+  const engine::RetrySchedule& schedule() const override { return owner_.settings_.schedule; }
+  bool http() const override { return true; }
+
+  engine::Gate before(const store::Delivery& d, std::int64_t now_ms) override {
+    using engine::Gate;
+    if (!endpoint_.enabled) {
+      return Gate{Gate::Action::give_up, 0,
+                  "endpoint disabled" + (endpoint_.disabled_reason.empty()
+                                             ? std::string()
+                                             : ": " + endpoint_.disabled_reason)};
+    }
+    if (!endpoint_.verified) return Gate{Gate::Action::give_up, 0, "endpoint not verified"};
+    if (const auto until = owner_.breaker(endpoint_.id)->hold_until(now_ms)) {
+      return Gate{Gate::Action::postpone, *until, ""};
+    }
+    if (endpoint_.rate_limit > 0 && !owner_.take_reserved(d.id, now_ms)) {
+      const auto interval = static_cast<std::int64_t>(1000.0 / endpoint_.rate_limit);
+      auto slot = owner_.store_.reserve_slot(endpoint_destination(endpoint_.id),
+                                             std::max<std::int64_t>(1, interval), now_ms);
+      if (slot && *slot > now_ms + kSlotSlackMs) {
+        owner_.keep_reserved(d.id, *slot);
+        return Gate{Gate::Action::postpone, *slot, ""};
+      }
+    }
+    return {};
+  }
+
+  engine::SendResult send(const store::Delivery& d, int /*attempt*/) override {
+    engine::SendResult result;
+    const auto& e = d.event;
+    auto request = sign_for_endpoint(endpoint_, signed_message_id(endpoint_.app_id, e.seq), e.body,
+                                     stored_content_type(e.headers),
+                                     std::chrono::system_clock::now(), owner_.now_ms_());
+    if (!request) {
+      result.outcome.error = request.error();
+      return result;
+    }
+    net::OutboundRequest out;
+    out.url = endpoint_.url;
+    out.headers = std::move(request->headers);
+    out.body = std::move(request->body);
+    out.timeout = owner_.settings_.timeout;
+    auto response = owner_.client_.post(out);
+    if (!response) {
+      result.outcome.error = response.error();
+      return result;
+    }
+    result.outcome.status = response->status;
+    if (response->status == 429 || response->status == 503) {
+      if (const auto ra = response->headers.get("Retry-After")) {
+        result.outcome.retry_after = engine::parse_retry_after(*ra);
+      }
+    }
+    result.response = std::move(response->body);
+    if (result.response.size() > engine::kMaxRecordedResponse) {
+      result.response.resize(engine::kMaxRecordedResponse);
+    }
+    return result;
+  }
+
+  void after(const store::Delivery& /*d*/, const engine::SendResult& result,
+             engine::Verdict verdict, std::int64_t now_ms) override {
+    const bool ok = verdict == engine::Verdict::delivered;
+    owner_.breaker(endpoint_.id)->record(ok, now_ms);
+    if (ok) {
+      owner_.note_success(endpoint_);
+    } else if (result.outcome.status == 410) {
+      owner_.disable(endpoint_, "the endpoint answered 410 Gone");
+    } else {
+      owner_.note_failure(endpoint_, now_ms);
+    }
+  }
+
+ private:
+  EndpointTargets& owner_;
+  Endpoint endpoint_;
+};
+
+EndpointTargets::EndpointTargets(store::Store& store, Registry& registry,
+                                 const net::HttpClient& client, EndpointSettings settings,
+                                 std::function<std::int64_t()> now_ms)
+    : store_(store),
+      registry_(registry),
+      client_(client),
+      settings_(std::move(settings)),
+      now_ms_(std::move(now_ms)) {}
+
+std::shared_ptr<engine::Target> EndpointTargets::find(std::string_view destination) {
+  const auto id = destination_endpoint(destination);
+  if (!id) return nullptr;
+  // Read at each claim: an edit (disable, URL, rotation) on any node applies to the next attempt.
+  auto endpoint = registry_.endpoint_by_id(*id);
+  if (!endpoint) return nullptr;
+  return std::make_shared<EndpointTarget>(*this, std::move(endpoint.value()));
+}
+
+std::shared_ptr<CircuitBreaker> EndpointTargets::breaker(const std::string& endpoint_id) {
+  const std::lock_guard lock(m_);
+  auto& b = breakers_[endpoint_id];
+  if (!b) {
+    b = std::make_shared<CircuitBreaker>(settings_.breaker_failures,
+                                         std::chrono::milliseconds(settings_.breaker_cooldown));
+  }
+  return b;
+}
+
+bool EndpointTargets::take_reserved(std::int64_t delivery_id, std::int64_t now_ms) {
+  const std::lock_guard lock(m_);
+  const auto it = reserved_.find(delivery_id);
+  if (it == reserved_.end()) return false;
+  const bool due = it->second <= now_ms + kSlotSlackMs;
+  reserved_.erase(it);
+  return due;
+}
+
+void EndpointTargets::keep_reserved(std::int64_t delivery_id, std::int64_t slot_ms) {
+  const std::lock_guard lock(m_);
+  // Bounded: a delivery claimed by another node never comes back here to take its slot.
+  if (reserved_.size() > 100'000) reserved_.clear();
+  reserved_[delivery_id] = slot_ms;
+}
+
+void EndpointTargets::disable(const Endpoint& endpoint, const std::string& reason) {
+  bool changed = false;
+  auto updated = registry_.modify_endpoint(endpoint.id, [&](Endpoint& e) {
+    if (!e.enabled) return false;
+    e.enabled = false;
+    e.disabled_reason = reason;
+    changed = true;
+    return true;
+  });
+  if (!updated || !changed) return;
+  store::NewEvent event;
+  event.source = "operational";
+  event.event_type = "endpoint.disabled";
+  event.received_ms = now_ms_();
+  event.headers = R"({"content-type":"application/json"})";
+  event.body =
+      boost::json::serialize(boost::json::object{{"type", "endpoint.disabled"},
+                                                 {"app_id", endpoint.app_id},
+                                                 {"endpoint_id", endpoint.id},
+                                                 {"reason", reason},
+                                                 {"failing_since_ms", endpoint.failing_since_ms},
+                                                 {"disabled_ms", event.received_ms}});
+  event.destinations = settings_.operational_destinations;
+  (void)store_.append(std::move(event));
+}
+
+void EndpointTargets::note_failure(const Endpoint& endpoint, std::int64_t now_ms) {
+  if (endpoint.failing_since_ms == 0) {
+    (void)registry_.modify_endpoint(endpoint.id, [&](Endpoint& e) {
+      if (e.failing_since_ms != 0) return false;
+      e.failing_since_ms = now_ms;
+      return true;
+    });
+    return;
+  }
+  if (now_ms - endpoint.failing_since_ms >=
+      std::chrono::milliseconds(settings_.disable_after).count()) {
+    disable(endpoint, "failing continuously since " + std::to_string(endpoint.failing_since_ms) +
+                          " (unix ms)");
+  }
+}
+
+void EndpointTargets::note_success(const Endpoint& endpoint) {
+  if (endpoint.failing_since_ms == 0) return;
+  (void)registry_.modify_endpoint(endpoint.id, [](Endpoint& e) {
+    if (e.failing_since_ms == 0) return false;
+    e.failing_since_ms = 0;
+    return true;
+  });
+}
+
+}  // namespace hookgate::outbound

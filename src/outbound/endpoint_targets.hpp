@@ -1,0 +1,75 @@
+// EndpointTargets: the dispatcher's view of application endpoints ("endpoint:<id>" destinations).
+// Each attempt is signed afresh (Standard Webhooks, v1 HMAC or v1a Ed25519, with every live key
+// during a rotation), optionally sealed to the endpoint's X25519 key, and sent through the
+// SSRF-guarded client. Around the attempt: the endpoint must be enabled and verified, its rate
+// limit (shared by all nodes through the store) and circuit breaker (per node) are applied, and
+// an endpoint that answers 410 or fails continuously for too long is disabled, with an
+// endpoint.disabled operational event.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "hookgate/config/config.hpp"
+#include "hookgate/engine/target.hpp"
+#include "hookgate/net/http_client.hpp"
+#include "outbound/circuit_breaker.hpp"
+#include "outbound/registry.hpp"
+
+namespace hookgate::outbound {
+
+struct EndpointSettings {
+  engine::RetrySchedule schedule;
+  std::size_t concurrency = 4;
+  std::chrono::milliseconds timeout{15'000};
+  std::chrono::seconds disable_after{5 * 24 * 3600};
+  int breaker_failures = 5;
+  std::chrono::seconds breaker_cooldown{30};
+  std::vector<std::string> operational_destinations;
+};
+
+// The webhook-id of a message for an endpoint of app_id: the application id travels inside the
+// signed id, so a receiver can refuse events meant for another account.
+std::string signed_message_id(std::string_view app_id, std::int64_t seq);
+
+// Headers and body of one signed delivery (shared with endpoint verification).
+struct SignedRequest {
+  schemes::HeaderList headers;
+  std::string body;
+};
+Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_view id,
+                                        std::string_view payload, std::string_view content_type,
+                                        std::chrono::system_clock::time_point at,
+                                        std::int64_t now_ms);
+
+class EndpointTargets : public engine::TargetDirectory {
+ public:
+  EndpointTargets(store::Store& store, Registry& registry, const net::HttpClient& client,
+                  EndpointSettings settings, std::function<std::int64_t()> now_ms);
+  std::shared_ptr<engine::Target> find(std::string_view destination) override;
+
+ private:
+  friend class EndpointTarget;
+  std::shared_ptr<CircuitBreaker> breaker(const std::string& endpoint_id);
+  void disable(const Endpoint& endpoint, const std::string& reason);
+  void note_failure(const Endpoint& endpoint, std::int64_t now_ms);
+  void note_success(const Endpoint& endpoint);
+  // A rate-limit slot reserved for a delivery that was postponed to it: used on its next claim
+  // instead of reserving again (which would push it back forever).
+  bool take_reserved(std::int64_t delivery_id, std::int64_t now_ms);
+  void keep_reserved(std::int64_t delivery_id, std::int64_t slot_ms);
+
+  store::Store& store_;
+  Registry& registry_;
+  const net::HttpClient& client_;
+  EndpointSettings settings_;
+  std::function<std::int64_t()> now_ms_;
+  std::mutex m_;
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
+  std::map<std::int64_t, std::int64_t> reserved_;  // delivery id -> slot
+};
+
+}  // namespace hookgate::outbound

@@ -1,0 +1,83 @@
+// The outbound side's data: applications (tenants), their endpoints, and API keys, as values,
+// with their JSON form in the store (store::Record bodies). Secrets live in these values; the
+// JSON written for API answers (api/) is a different, redacted view.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hookgate/result.hpp"
+
+namespace hookgate::outbound {
+
+inline constexpr std::string_view kAppKind = "app";
+inline constexpr std::string_view kEndpointKind = "endpoint";
+inline constexpr std::string_view kApiKeyKind = "api_key";
+
+struct App {
+  std::string id;  // "app_..."
+  std::string name;
+  std::int64_t created_ms = 0;
+  std::int64_t version = 0;  // the store record's, for compare-and-set updates
+};
+
+// One signing key of an endpoint. The first is current; later ones are previous keys kept valid
+// (and still signed with) until expires_ms, so receivers can roll over without losing events.
+struct SigningKey {
+  std::string secret;           // whsec_... (HMAC) or whsk_... (Ed25519 private)
+  std::string public_key;       // whpk_... for Ed25519; empty for HMAC
+  std::int64_t expires_ms = 0;  // 0: current, no expiry
+};
+
+enum class Verification { none, echo, challenge };
+std::string_view to_string(Verification v);
+std::optional<Verification> parse_verification(std::string_view text);
+
+struct Endpoint {
+  std::string id;  // "ep_..."
+  std::string app_id;
+  std::string url;
+  std::string description;
+  std::vector<std::string> event_types;  // empty: every type
+  bool enabled = true;
+  std::string disabled_reason;                 // why Hookgate disabled it (410, failing too long)
+  double rate_limit = 0;                       // attempts per second; 0: no limit
+  std::map<std::string, std::string> headers;  // extra headers sent with every delivery
+  bool ed25519 = false;                        // sign with v1a instead of v1
+  std::vector<SigningKey> keys;
+  Verification verification = Verification::none;
+  bool verified = false;
+  std::string verification_error;
+  std::string encryption_key;  // base64 X25519 public key; empty: payloads sent in clear
+  std::int64_t failing_since_ms = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t version = 0;
+
+  // Whether an event of this type goes to this endpoint (ignoring enabled/verified).
+  bool wants(std::string_view event_type) const;
+  // Keys still valid at now_ms (current first).
+  std::vector<SigningKey> live_keys(std::int64_t now_ms) const;
+};
+
+struct ApiKey {
+  std::string hash;    // hex SHA-256 of the key: the record id (the key itself is never stored)
+  std::string prefix;  // first characters, to tell keys apart in listings
+  std::string name;
+  std::string scope;  // "admin" or an application id
+  std::int64_t created_ms = 0;
+};
+
+std::string new_id(std::string_view prefix);
+
+std::string to_json(const App& app);
+std::string to_json(const Endpoint& endpoint);
+std::string to_json(const ApiKey& key);
+Result<App> app_from_json(std::string_view json, std::int64_t version);
+Result<Endpoint> endpoint_from_json(std::string_view json, std::int64_t version);
+Result<ApiKey> api_key_from_json(std::string_view json);
+
+}  // namespace hookgate::outbound

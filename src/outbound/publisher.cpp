@@ -1,0 +1,90 @@
+// Fan-out at publish time: the matching endpoints become deliveries in the same append.
+#include "outbound/publisher.hpp"
+
+#include <boost/json.hpp>
+
+namespace hookgate::outbound {
+
+namespace {
+constexpr std::string_view kAppPrefix = "app:";
+constexpr std::string_view kMsgPrefix = "msg_";
+constexpr std::string_view kEndpointPrefix = "endpoint:";
+}  // namespace
+
+std::string app_source(std::string_view app_id) {
+  return std::string(kAppPrefix) + std::string(app_id);
+}
+
+std::string message_id(std::int64_t seq) {
+  return std::string(kMsgPrefix) + std::to_string(seq);
+}
+
+std::optional<std::int64_t> message_seq(std::string_view id) {
+  if (!id.starts_with(kMsgPrefix)) return std::nullopt;
+  id.remove_prefix(kMsgPrefix.size());
+  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(std::string(id));
+}
+
+std::string endpoint_destination(std::string_view endpoint_id) {
+  return std::string(kEndpointPrefix) + std::string(endpoint_id);
+}
+
+std::optional<std::string> destination_endpoint(std::string_view destination) {
+  if (!destination.starts_with(kEndpointPrefix)) return std::nullopt;
+  return std::string(destination.substr(kEndpointPrefix.size()));
+}
+
+Publisher::Publisher(store::Store& store, Registry& registry, std::chrono::seconds idempotency_ttl,
+                     std::function<std::int64_t()> now_ms)
+    : store_(store), registry_(registry), ttl_(idempotency_ttl), now_ms_(std::move(now_ms)) {}
+
+Result<Published> Publisher::publish(const Message& m) {
+  if (m.event_type.empty() || m.event_type.size() > kMaxEventTypeBytes) {
+    return Error{"invalid: event_type: 1 to 256 bytes"};
+  }
+  if (m.payload.size() > kMaxPayloadBytes) return Error{"invalid: payload larger than 1 MiB"};
+  if (m.idempotency_key.size() > kMaxIdempotencyKeyBytes) {
+    return Error{"invalid: idempotency key longer than 256 bytes"};
+  }
+  if (auto app = registry_.app(m.app_id); !app) return Error{app.error()};
+
+  store::NewEvent event;
+  event.source = app_source(m.app_id);
+  event.event_type = m.event_type;
+  event.dedupe_key = m.idempotency_key;
+  event.received_ms = now_ms_();
+  event.dedupe_until_ms = event.received_ms + std::chrono::milliseconds(ttl_).count();
+  event.headers = boost::json::serialize(boost::json::object{{"content-type", m.content_type}});
+  event.body = m.payload;
+  std::vector<std::string> endpoint_ids;
+  std::string cursor;
+  for (;;) {
+    auto page = registry_.endpoints(m.app_id, cursor, 250);
+    if (!page) return Error{page.error()};
+    for (const auto& e : page->items) {
+      // An unverified endpoint gets nothing: it has not shown that it wants these events.
+      if (e.enabled && e.verified && e.wants(m.event_type)) {
+        endpoint_ids.push_back(e.id);
+        event.destinations.push_back(endpoint_destination(e.id));
+      }
+    }
+    if (page->next.empty()) break;
+    cursor = page->next;
+  }
+  auto appended = store_.append(std::move(event));
+  if (!appended) {
+    if (appended.error().starts_with(store::kBusy)) return Error{appended.error()};
+    return Error{"store_error: " + appended.error()};
+  }
+  Published out;
+  out.seq = appended->seq;
+  out.id = message_id(appended->seq);
+  out.duplicate = appended->duplicate;
+  if (!out.duplicate) out.endpoints = std::move(endpoint_ids);
+  return out;
+}
+
+}  // namespace hookgate::outbound

@@ -1,0 +1,104 @@
+// Registry: the management operations of the outbound side over the store's versioned records:
+// applications, endpoints (URL checked against the outbound policy, secret generated or supplied
+// and returned only at creation, rotation with a grace period, verification state) and API keys
+// (stored as SHA-256 hashes, shown once). Every update is compare-and-set, retried on a conflict,
+// so nodes sharing a store never lose each other's changes.
+//
+// Errors are "code: message" with code one of not_found, invalid, conflict, store_error; the API
+// layer maps them to HTTP statuses. Messages never contain a secret.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hookgate/net/outbound_policy.hpp"
+#include "hookgate/store/store.hpp"
+#include "outbound/model.hpp"
+
+namespace hookgate::outbound {
+
+struct RegistrySettings {
+  net::OutboundPolicy policy;
+  std::chrono::seconds default_grace{24 * 3600};  // old secret kept valid after a rotation
+};
+
+struct EndpointInput {
+  std::optional<std::string> url;
+  std::optional<std::string> description;
+  std::optional<std::vector<std::string>> event_types;
+  std::optional<bool> enabled;
+  std::optional<double> rate_limit;
+  std::optional<std::map<std::string, std::string>> headers;
+  std::optional<std::string> secret;          // creation only: whsec_ supplied by the user
+  std::optional<std::string> signing;         // creation only: "hmac" (default) or "ed25519"
+  std::optional<std::string> verification;    // "none", "echo", "challenge"
+  std::optional<std::string> encryption_key;  // base64 X25519 public key, "" to remove
+};
+
+struct CreatedEndpoint {
+  Endpoint endpoint;
+  std::string secret;  // returned once, in the creating response
+};
+
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::string next;  // cursor of the next page; empty when this was the last
+};
+
+struct CreatedApiKey {
+  ApiKey key;
+  std::string plaintext;  // shown once
+};
+
+class Registry {
+ public:
+  Registry(store::Store& store, RegistrySettings settings, std::function<std::int64_t()> now_ms);
+
+  Result<App> create_app(const std::string& name);
+  Result<App> app(const std::string& id);
+  Result<Page<App>> apps(const std::string& cursor, std::size_t limit);
+  // Deletes the application and its endpoints (pending deliveries to them are given up).
+  Result<bool> delete_app(const std::string& id);
+
+  Result<CreatedEndpoint> create_endpoint(const std::string& app_id, const EndpointInput& input);
+  Result<Endpoint> endpoint(const std::string& app_id, const std::string& id);
+  Result<Endpoint> endpoint_by_id(const std::string& id);
+  Result<Page<Endpoint>> endpoints(const std::string& app_id, const std::string& cursor,
+                                   std::size_t limit);
+  Result<Endpoint> update_endpoint(const std::string& app_id, const std::string& id,
+                                   const EndpointInput& input);
+  Result<bool> delete_endpoint(const std::string& app_id, const std::string& id);
+  // The current secret (explicit reveal; never part of other answers).
+  Result<std::string> reveal_secret(const std::string& app_id, const std::string& id);
+  // Makes secret (or a generated one) current; the previous keys stay valid for grace.
+  Result<std::string> rotate_secret(const std::string& app_id, const std::string& id,
+                                    const std::optional<std::string>& secret,
+                                    std::optional<std::chrono::seconds> grace);
+
+  // Applies change to the stored endpoint with compare-and-set, retrying on conflicts.
+  Result<Endpoint> modify_endpoint(const std::string& id,
+                                   const std::function<bool(Endpoint&)>& change);
+
+  Result<CreatedApiKey> create_api_key(const std::string& name, const std::string& scope);
+  // The key whose hash matches, if any (constant work whatever the input).
+  Result<std::optional<ApiKey>> find_api_key(const std::string& plaintext);
+  Result<Page<ApiKey>> api_keys(const std::string& cursor, std::size_t limit);
+  Result<bool> delete_api_key(const std::string& prefix_or_hash);
+
+  const RegistrySettings& settings() const { return settings_; }
+
+ private:
+  Result<bool> check_url(const std::string& url) const;
+  Result<bool> apply(Endpoint& e, const EndpointInput& input, bool creating) const;
+
+  store::Store& store_;
+  RegistrySettings settings_;
+  std::function<std::int64_t()> now_ms_;
+};
+
+}  // namespace hookgate::outbound

@@ -1,0 +1,95 @@
+// What an endpoint receives: Standard Webhooks headers that verify with every live key, the
+// application id inside the signed id, extra headers, and sealed payloads when encryption is on.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "hookgate/crypto/encoding.hpp"
+#include "hookgate/crypto/sealed_box.hpp"
+#include "hookgate/schemes/catalogue.hpp"
+#include "hookgate/schemes/key.hpp"
+#include "hookgate/schemes/secret.hpp"
+#include "hookgate/schemes/verify.hpp"
+#include "outbound/endpoint_targets.hpp"
+
+namespace hookgate::outbound {
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000'000;
+
+const schemes::Scheme& scheme() {
+  static const auto catalogue = schemes::Catalogue::with_builtins();
+  return *catalogue->find("standard-webhooks");
+}
+
+schemes::Verdict check(const SignedRequest& r, const std::string& secret,
+                       std::chrono::system_clock::time_point now) {
+  auto key = secret.starts_with("whpk_") ? schemes::Key::parse_public_key(scheme(), secret)
+                                         : schemes::Key::parse_secret(scheme(), secret);
+  EXPECT_TRUE(key) << key.error();
+  schemes::VerifyOptions options;
+  options.now = now;
+  return schemes::verify(scheme(), {"POST", "", r.headers, r.body},
+                         std::vector<schemes::Key>{key.value()}, options);
+}
+
+TEST(EndpointSigning, EveryLiveKeySignsAndTheAppIdIsInsideTheSignedId) {
+  Endpoint e;
+  e.id = "ep_1";
+  e.app_id = "app_a";
+  e.headers = {{"X-Team", "payments"}};
+  const std::string old_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const std::string new_secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+  const std::string expired = "whsec_dGhpcy1pcy1hbi1leHBpcmVkLXNlY3JldCEh";
+  e.keys = {{new_secret, "", 0}, {old_secret, "", kNow + 1000}, {expired, "", kNow - 1}};
+  const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(kNow));
+  auto r = sign_for_endpoint(e, signed_message_id("app_a", 42), R"({"a":1})", "application/json",
+                             at, kNow);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, R"({"a":1})");
+  EXPECT_EQ(r->headers.get("webhook-id"), "app_a/msg_42");
+  EXPECT_EQ(r->headers.get("webhook-app-id"), "app_a");
+  EXPECT_EQ(r->headers.get("X-Team"), "payments");
+  const auto signature = std::string(*r->headers.get("webhook-signature"));
+  EXPECT_EQ(std::count(signature.begin(), signature.end(), ','), 2);  // two v1 signatures
+  EXPECT_TRUE(check(*r, new_secret, at).ok());
+  EXPECT_TRUE(check(*r, old_secret, at).ok());
+  EXPECT_FALSE(check(*r, expired, at).ok());
+}
+
+TEST(EndpointSigning, Ed25519AndSealedPayloads) {
+  Endpoint e;
+  e.app_id = "app_b";
+  e.ed25519 = true;
+  auto made = schemes::generate_secret(scheme(), "ed25519");
+  ASSERT_TRUE(made) << made.error();
+  const std::string priv = made->secret;
+  const std::string pub = made->public_key;
+  ASSERT_TRUE(priv.starts_with("whsk_") && pub.starts_with("whpk_"));
+  e.keys = {{priv, pub, 0}};
+  const auto receiver = crypto::x25519_keypair();
+  e.encryption_key = crypto::base64_encode(receiver.public_key);
+  const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(kNow));
+  auto r =
+      sign_for_endpoint(e, "app_b/msg_1", R"({"secret":"data"})", "application/json", at, kNow);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->headers.get("webhook-encryption"), "x25519-sealedbox");
+  EXPECT_EQ(r->headers.get("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(r->headers.get("webhook-content-type"), "application/json");
+  EXPECT_EQ(r->body.find("secret"), std::string::npos);
+  EXPECT_TRUE(r->headers.get("webhook-signature")->starts_with("v1a,"));
+  EXPECT_TRUE(check(*r, pub, at).ok());  // the sealed bytes are what is signed
+  auto opened = crypto::open_sealed(r->body, receiver.public_key, receiver.secret_key);
+  ASSERT_TRUE(opened) << opened.error();
+  EXPECT_EQ(*opened, R"({"secret":"data"})");
+}
+
+TEST(EndpointSigning, NoLiveKeyIsAnError) {
+  Endpoint e;
+  e.keys = {{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "", kNow - 1}};
+  EXPECT_FALSE(sign_for_endpoint(e, "x/msg_1", "{}", "application/json",
+                                 std::chrono::system_clock::now(), kNow));
+}
+
+}  // namespace
+}  // namespace hookgate::outbound

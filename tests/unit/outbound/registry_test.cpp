@@ -1,0 +1,221 @@
+// Applications, endpoints, API keys and publishing against a real SQLite store.
+#include "outbound/registry.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "outbound/publisher.hpp"
+
+namespace hookgate::outbound {
+namespace {
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hookgate-registry-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto s = store::open_store("sqlite://" + (dir_ / "h.db").string());
+    ASSERT_TRUE(s) << s.error();
+    store_ = std::move(s.value());
+    auto policy = net::OutboundPolicy::make({"127.0.0.1/32"}, false);
+    ASSERT_TRUE(policy) << policy.error();
+    registry_ = std::make_unique<Registry>(
+        *store_, RegistrySettings{*policy, std::chrono::hours(1)}, [this] { return now_; });
+  }
+  void TearDown() override {
+    registry_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string app() {
+    auto a = registry_->create_app("shop");
+    EXPECT_TRUE(a) << a.error();
+    return a ? a->id : "";
+  }
+
+  CreatedEndpoint endpoint(const std::string& app_id, EndpointInput in) {
+    auto e = registry_->create_endpoint(app_id, in);
+    EXPECT_TRUE(e) << e.error();
+    return e ? *e : CreatedEndpoint{};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Registry> registry_;
+  std::int64_t now_ = 1'700'000'000'000;
+};
+
+TEST_F(RegistryTest, EndpointSecretsAreGeneratedOrSuppliedAndValidated) {
+  const auto a = app();
+  EndpointInput in;
+  in.url = "https://hooks.example.com/in";
+  const auto created = endpoint(a, in);
+  EXPECT_TRUE(created.secret.starts_with("whsec_"));
+  EXPECT_TRUE(created.endpoint.verified);  // verification none
+  EXPECT_EQ(registry_->reveal_secret(a, created.endpoint.id).value(), created.secret);
+
+  in.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  EXPECT_EQ(endpoint(a, in).secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  in.secret = "whsec_c2hvcnQ=";  // 5 bytes
+  auto short_secret = registry_->create_endpoint(a, in);
+  ASSERT_FALSE(short_secret);
+  EXPECT_TRUE(short_secret.error().starts_with("invalid:")) << short_secret.error();
+  EXPECT_EQ(short_secret.error().find("c2hvcnQ"), std::string::npos);  // never echoed
+  in.secret.reset();
+  in.signing = "ed25519";
+  const auto ed = endpoint(a, in);
+  EXPECT_TRUE(ed.secret.starts_with("whsk_"));
+  EXPECT_TRUE(ed.endpoint.keys.front().public_key.starts_with("whpk_"));
+}
+
+TEST_F(RegistryTest, RefusesUnsafeUrlsAndReservedHeaders) {
+  const auto a = app();
+  for (const char* url :
+       {"http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://[::1]/",
+        "ftp://example.com/", "http://user@example.com/", "http://127.0.0.2/"}) {
+    EndpointInput in;
+    in.url = url;
+    auto e = registry_->create_endpoint(a, in);
+    ASSERT_FALSE(e) << url;
+    EXPECT_TRUE(e.error().starts_with("invalid: url")) << e.error();
+  }
+  EndpointInput ok;
+  ok.url = "http://127.0.0.1:9/";
+  EXPECT_TRUE(registry_->create_endpoint(a, ok));
+  ok.headers = std::map<std::string, std::string>{{"webhook-signature", "forged"}};
+  EXPECT_FALSE(registry_->create_endpoint(a, ok));
+  ok.headers = std::map<std::string, std::string>{{"X-Team", "a\r\nInjected: 1"}};
+  EXPECT_FALSE(registry_->create_endpoint(a, ok));
+  ok.headers = std::map<std::string, std::string>{{"X-Team", "payments"}};
+  EXPECT_TRUE(registry_->create_endpoint(a, ok));
+}
+
+TEST_F(RegistryTest, ChangingTheUrlOfAVerifiedEndpointNeedsVerificationAgain) {
+  const auto a = app();
+  EndpointInput in;
+  in.url = "https://a.example.com/";
+  in.verification = "echo";
+  auto e = endpoint(a, in).endpoint;
+  EXPECT_FALSE(e.verified);
+  ASSERT_TRUE(registry_->modify_endpoint(e.id, [](Endpoint& x) {
+    x.verified = true;
+    return true;
+  }));
+  EndpointInput same;
+  same.description = "renamed";
+  EXPECT_TRUE(registry_->update_endpoint(a, e.id, same)->verified);
+  EndpointInput moved;
+  moved.url = "https://b.example.com/";
+  EXPECT_FALSE(registry_->update_endpoint(a, e.id, moved)->verified);
+  // Another application cannot see or change it.
+  const auto other = app();
+  EXPECT_TRUE(registry_->endpoint(other, e.id).error().starts_with("not_found"));
+  EXPECT_FALSE(registry_->update_endpoint(other, e.id, same));
+}
+
+TEST_F(RegistryTest, RotationKeepsThePreviousSecretForTheGracePeriod) {
+  const auto a = app();
+  EndpointInput in;
+  in.url = "https://a.example.com/";
+  const auto created = endpoint(a, in);
+  auto next = registry_->rotate_secret(a, created.endpoint.id, std::nullopt, std::nullopt);
+  ASSERT_TRUE(next) << next.error();
+  EXPECT_NE(*next, created.secret);
+  auto e = registry_->endpoint(a, created.endpoint.id).value();
+  ASSERT_EQ(e.live_keys(now_).size(), 2U);
+  EXPECT_EQ(e.live_keys(now_)[0].secret, *next);
+  EXPECT_EQ(e.live_keys(now_)[1].secret, created.secret);
+  EXPECT_EQ(e.live_keys(now_ + 3'600'001).size(), 1U);  // grace over
+  EXPECT_EQ(registry_->reveal_secret(a, e.id).value(), *next);
+  // Rotating with no grace drops the old key at once.
+  ASSERT_TRUE(registry_->rotate_secret(a, e.id, std::nullopt, std::chrono::seconds(0)));
+  EXPECT_EQ(registry_->endpoint(a, e.id)->live_keys(now_).size(), 1U);
+}
+
+TEST_F(RegistryTest, ApiKeysAreStoredHashedAndFoundByTheirPlaintext) {
+  const auto a = app();
+  auto key = registry_->create_api_key("ci", a);
+  ASSERT_TRUE(key) << key.error();
+  EXPECT_TRUE(key->plaintext.starts_with("hgk_"));
+  auto stored = store_->record(kApiKeyKind, key->key.hash);
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ((*stored)->body.find(key->plaintext), std::string::npos);
+  auto found = registry_->find_api_key(key->plaintext);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->scope, a);
+  EXPECT_FALSE(registry_->find_api_key(key->plaintext + "x")->has_value());
+  EXPECT_FALSE(registry_->create_api_key("bad", "app_missing"));
+  ASSERT_TRUE(registry_->delete_api_key(key->key.hash));
+  EXPECT_FALSE(registry_->find_api_key(key->plaintext)->has_value());
+}
+
+TEST_F(RegistryTest, ListsPageByCursor) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 7; ++i)
+    ids.insert(app());
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = registry_->apps(cursor, 3);
+    ASSERT_TRUE(page) << page.error();
+    for (const auto& a : page->items)
+      EXPECT_TRUE(seen.insert(a.id).second);
+    cursor = page->next;
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(pages, 3);
+}
+
+TEST_F(RegistryTest, PublishingFansOutToEnabledVerifiedSubscribedEndpointsOnce) {
+  const auto a = app();
+  EndpointInput all;
+  all.url = "https://all.example.com/";
+  const auto e_all = endpoint(a, all).endpoint.id;
+  EndpointInput typed = all;
+  typed.event_types = std::vector<std::string>{"invoice.paid"};
+  const auto e_typed = endpoint(a, typed).endpoint.id;
+  EndpointInput off = all;
+  off.enabled = false;
+  endpoint(a, off);
+  EndpointInput unverified = all;
+  unverified.verification = "challenge";
+  endpoint(a, unverified);
+
+  Publisher publisher(*store_, *registry_, std::chrono::hours(24), [this] { return now_; });
+  Message m;
+  m.app_id = a;
+  m.event_type = "invoice.paid";
+  m.payload = R"({"amount": 10.50 ,"id":"in_1"})";
+  m.idempotency_key = "order-1";
+  auto first = publisher.publish(m);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_FALSE(first->duplicate);
+  std::set<std::string> got(first->endpoints.begin(), first->endpoints.end());
+  EXPECT_EQ(got, (std::set<std::string>{e_all, e_typed}));
+  auto again = publisher.publish(m);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(store_->deliveries(first->seq)->size(), 2U);
+  EXPECT_EQ(store_->event(first->seq)->value().body, m.payload);  // byte for byte
+
+  m.event_type = "invoice.voided";
+  m.idempotency_key.clear();
+  auto other = publisher.publish(m);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->endpoints, std::vector<std::string>{e_all});
+  m.app_id = "app_nope";
+  EXPECT_TRUE(publisher.publish(m).error().starts_with("not_found"));
+}
+
+}  // namespace
+}  // namespace hookgate::outbound
