@@ -52,6 +52,7 @@ TEST_P(StoreContract, ConcurrentReservationsGetDistinctSlots) {
   std::latch start(kThreads);
   {
     std::vector<std::jthread> threads;
+    threads.reserve(static_cast<std::size_t>(kThreads));
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&] {
         start.arrive_and_wait();

@@ -162,6 +162,7 @@ int race(int callers, Attempt attempt) {
   std::latch start(callers);
   {
     std::vector<std::jthread> threads;
+    threads.reserve(static_cast<std::size_t>(callers));
     for (int i = 0; i < callers; ++i) {
       threads.emplace_back([&, i] {
         start.arrive_and_wait();

@@ -96,6 +96,7 @@ TEST_F(PostgresNodes, NodesStartingTogetherMigrateOnce) {
   std::latch start(kNodes);
   {
     std::vector<std::jthread> threads;
+    threads.reserve(static_cast<std::size_t>(kNodes));
     for (int i = 0; i < kNodes; ++i) {
       threads.emplace_back([&, i] {
         start.arrive_and_wait();
@@ -141,6 +142,7 @@ TEST_F(PostgresNodes, TwoNodesNeverClaimTheSameDelivery) {
   std::latch start(4);
   {
     std::vector<std::jthread> claimers;
+    claimers.reserve(4);
     for (int t = 0; t < 4; ++t) {
       Store& store = t % 2 == 0 ? *a : *b;
       claimers.emplace_back([&, t] {
@@ -175,6 +177,7 @@ TEST_F(PostgresNodes, DeduplicationHoldsAcrossNodes) {
   std::latch start(kAppends);
   {
     std::vector<std::jthread> threads;
+    threads.reserve(static_cast<std::size_t>(kAppends));
     for (int i = 0; i < kAppends; ++i) {
       threads.emplace_back([&, i] {
         NewEvent e = event("stripe", 1000 + i, "payload", {"orders"});
@@ -213,6 +216,7 @@ TEST_F(PostgresNodes, RateSlotsAndRecordsAreSharedAcrossNodes) {
   std::latch start(6);
   {
     std::vector<std::jthread> threads;
+    threads.reserve(6);
     for (int t = 0; t < 6; ++t) {
       threads.emplace_back([&, t] {
         Store& store = t % 2 == 0 ? *a : *b;
@@ -232,7 +236,7 @@ TEST_F(PostgresNodes, RateSlotsAndRecordsAreSharedAcrossNodes) {
   EXPECT_EQ(created.load(), 1);
   std::multiset<std::int64_t> expected;
   for (int i = 0; i < 60; ++i)
-    expected.insert(i * 50);
+    expected.insert(std::int64_t{i} * 50);
   EXPECT_EQ(slots, expected);
 }
 
@@ -282,6 +286,7 @@ TEST_F(PostgresNodes, AppendIsBusyWhenTheQueueIsFullAndAcceptedOnesCommitLater) 
   constexpr int kCallers = 3;
   {
     std::vector<std::jthread> callers;
+    callers.reserve(static_cast<std::size_t>(kCallers));
     for (int i = 0; i < kCallers; ++i) {
       callers.emplace_back([&, i] {
         auto appended = store->append(event("blocked", i, "x", {"d"}));
