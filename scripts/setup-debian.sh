@@ -10,6 +10,8 @@ packages=(
   libssl-dev libsodium-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the demo in scripts/build.sh talks to the gateway with curl
+  curl
 )
 # Load-test peers and the PostgreSQL server used by the storage tests (issue-driven; harmless if unused).
 extras=(wrk nginx-light webhook postgresql)

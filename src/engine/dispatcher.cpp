@@ -36,7 +36,11 @@ struct Dispatcher::Impl {
   std::condition_variable idle;
   std::deque<Job> jobs;
   std::map<std::string, std::size_t, std::less<>> busy_by_destination;
-  std::size_t running = 0;
+  std::map<std::string, std::deque<Job>, std::less<>> waiting;  // claimed, slot not yet free
+  std::size_t running = 0;  // attempts queued or in progress (each holds a destination slot)
+  std::size_t held = 0;     // claimed and not finished: running plus waiting
+  std::size_t completions = 0;
+  bool throttled = false;
   bool stopping = false;
   bool notified = false;
   std::mt19937_64 random{std::random_device{}()};
@@ -145,9 +149,22 @@ struct Dispatcher::Impl {
       attempt(job);
       {
         const std::lock_guard lock(m);
-        --running;
-        auto it = busy_by_destination.find(job.delivery.destination);
-        if (it != busy_by_destination.end() && --it->second == 0) busy_by_destination.erase(it);
+        ++completions;
+        auto waiting_it = waiting.find(job.delivery.destination);
+        if (waiting_it != waiting.end() && !waiting_it->second.empty()) {
+          // The slot passes to the next delivery of the same destination: held, not re-queued.
+          jobs.push_back(std::move(waiting_it->second.front()));
+          waiting_it->second.pop_front();
+          if (waiting_it->second.empty()) waiting.erase(waiting_it);
+          wake_worker.notify_one();
+        } else {
+          --running;
+          auto it = busy_by_destination.find(job.delivery.destination);
+          if (it != busy_by_destination.end() && --it->second == 0) {
+            busy_by_destination.erase(it);
+          }
+        }
+        --held;
       }
       wake_claimer.notify_one();
       idle.notify_all();
@@ -156,48 +173,77 @@ struct Dispatcher::Impl {
 
   void claim() {
     for (;;) {
-      std::size_t free = 0;
+      std::size_t want = 0;
       {
         std::unique_lock lock(m);
-        wake_claimer.wait(lock, [&] { return stopping || running < options.workers; });
+        // After a claim that had to hand work back (a destination at its limit), claim only as
+        // much as was finished since: claiming more would just hand it back again.
+        const auto ready = [&] {
+          return stopping || (held < options.workers && (!throttled || completions > 0));
+        };
+        while (!ready()) {
+          // Bounded: a throttle that no completion lifts (the slow destination's attempts were
+          // all handed to other nodes) ends after one poll interval.
+          if (!wake_claimer.wait_for(lock, options.idle_poll, ready)) throttled = false;
+        }
         if (stopping) return;
-        free = options.workers - running;
+        want = options.workers - held;
+        if (throttled) want = std::min(want, completions);
+        want = std::min(want, options.batch);
+        completions = 0;
         notified = false;
       }
-      const auto want = std::min(free, options.batch);
       auto claimed = store.claim_due(now(), want, options.owner, options.lease.count());
       std::size_t taken = 0;
+      std::size_t handed_back = 0;
       if (claimed) {
         taken = claimed->size();
-        for (auto& d : *claimed)
-          take(std::move(d));
+        for (auto& d : *claimed) {
+          if (!take(std::move(d))) ++handed_back;
+        }
       }
-      if (claimed && taken == want) continue;  // more may be due right now
+      {
+        const std::lock_guard lock(m);
+        throttled = handed_back > 0;
+      }
+      if (claimed && taken == want && handed_back == 0) continue;  // more may be due right now
+      if (handed_back > 0) continue;  // wait for completions (the throttled predicate)
       std::unique_lock lock(m);
       wake_claimer.wait_for(lock, options.idle_poll, [&] { return stopping || notified; });
       if (stopping) return;
     }
   }
 
-  void take(store::Delivery d) {
+  // false when the delivery was handed back (its destination is at its limit on this node).
+  bool take(store::Delivery d) {
     auto target = targets.find(d.destination);
     if (!target) {
       give_up(d, "destination '" + d.destination + "' is no longer configured");
-      return;
+      return true;
     }
     {
       const std::lock_guard lock(m);
+      const auto limit = std::max<std::size_t>(1, target->concurrency());
       auto& busy = busy_by_destination[d.destination];
-      if (busy < std::max<std::size_t>(1, target->concurrency())) {
+      if (busy < limit) {
         ++busy;
         ++running;
+        ++held;
         jobs.push_back(Job{std::move(d), std::move(target)});
         wake_worker.notify_one();
-        return;
+        return true;
+      }
+      // One round of waiting at most: it starts within one attempt's time, well inside its
+      // lease (the lease outlives the slowest timeout).
+      auto& queue = waiting[d.destination];
+      if (queue.size() < limit) {
+        ++held;
+        queue.push_back(Job{std::move(d), std::move(target)});
+        return true;
       }
     }
-    // This node already runs as many attempts to that destination as it may: hand it back.
     (void)store.postpone(d.id, options.owner, now() + options.busy_backoff.count());
+    return false;
   }
 };
 
@@ -243,6 +289,7 @@ void Dispatcher::stop(std::chrono::milliseconds drain) {
     // retried after the lease, like a crash, which is the at-least-once promise anyway.
     i.running -= i.jobs.size();
     i.jobs.clear();
+    i.waiting.clear();
     i.idle.wait_for(lock, drain, [&] { return i.running == 0; });
   }
   i.wake_worker.notify_all();

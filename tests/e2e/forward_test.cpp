@@ -23,6 +23,7 @@
 #include "loopback_receiver.hpp"
 #include "run_process.hpp"
 #include "server_process.hpp"
+#include "test_store.hpp"
 
 namespace hookgate::e2e {
 namespace {
@@ -63,6 +64,7 @@ int free_port() {
 class Forward : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!store_.error().empty()) GTEST_SKIP() << store_.error();
     dir_ = std::filesystem::temp_directory_path() /
            ("hookgate-forward-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -84,6 +86,7 @@ class Forward : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::string config_;
+  TestStore store_;
 };
 
 TEST_F(Forward, ReachesAServiceACommandAndAFileWithRetries) {
@@ -99,7 +102,7 @@ TEST_F(Forward, ReachesAServiceACommandAndAFileWithRetries) {
   std::ofstream(config_) << R"([server]
 listen = "127.0.0.1:0"
 [store]
-url = "sqlite://events.db"
+url = ")" << store_.url() << R"("
 [delivery]
 schedule = [1, 1, 1, 1]
 jitter = 0
@@ -225,7 +228,7 @@ TEST_F(Forward, AsanaEstablishmentAgainstAStandInForAsanasApi) {
   std::ofstream(config_) << "[server]\nlisten = \"127.0.0.1:" << gateway_port
                          << "\"\npublic_url = \"http://127.0.0.1:" << gateway_port << R"("
 [store]
-url = "sqlite://events.db"
+url = ")" << store_.url() << R"("
 [[source]]
 name = "asana"
 scheme = "asana"

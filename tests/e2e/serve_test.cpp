@@ -18,6 +18,7 @@
 #include "hookgate/crypto/hmac.hpp"
 #include "run_process.hpp"
 #include "server_process.hpp"
+#include "test_store.hpp"
 
 namespace hookgate::e2e {
 namespace {
@@ -27,6 +28,7 @@ constexpr const char* kSecret = "e2e-github-secret";
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!store_.error().empty()) GTEST_SKIP() << store_.error();
     dir_ = std::filesystem::temp_directory_path() /
            ("hookgate-serve-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -37,7 +39,7 @@ class Serve : public ::testing::Test {
 listen = "127.0.0.1:0"
 max_body_bytes = 65536
 [store]
-url = "sqlite://events.db"
+url = ")" << store_.url() << R"("
 [[source]]
 name = "github"
 scheme = "github"
@@ -93,6 +95,7 @@ to = ["archive"]
 
   std::filesystem::path dir_;
   std::string config_;
+  TestStore store_;
 };
 
 TEST_F(Serve, ConfigErrorsStopTheStartWithFileLineAndKey) {

@@ -14,6 +14,7 @@ class ConfigLoader : public ::testing::Test {
     setenv("STRIPE_WEBHOOK_SECRET", "whsec_stripe", 1);
     setenv("STRIPE_PULL_TOKEN", "pull-token", 1);
     setenv("ORDERS_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
+    setenv("HOOKGATE_ADMIN_KEY", "admin-key-for-the-example-config", 1);
   }
 };
 
@@ -33,6 +34,12 @@ TEST_F(ConfigLoader, TheAnnotatedExampleLoads) {
   EXPECT_EQ(c->destinations[2].kind, Destination::Kind::command);
   EXPECT_EQ(c->routes[1].match.at("data.object.currency"), "eur");
   EXPECT_EQ(c->delivery.schedule.size(), 9u);
+  EXPECT_EQ(c->delivery.lease, std::chrono::seconds(30));
+  EXPECT_TRUE(c->api.enabled);
+  ASSERT_EQ(c->api.admin_keys.size(), 1u);
+  EXPECT_EQ(c->api.admin_keys[0].value, "admin-key-for-the-example-config");
+  EXPECT_TRUE(c->outbound.require_https);
+  EXPECT_EQ(c->outbound.operational_destinations, std::vector<std::string>{"audit"});
 }
 
 struct Bad {
@@ -67,6 +74,16 @@ TEST_F(ConfigLoader, MistakesNameFileLineAndKey) {
        "algorithm = \"md5\"\n",
        "bad.toml:6: key 'scheme[0].signature.algorithm': unknown algorithm 'md5'"},
       {"[server\n", "bad.toml:1:"},
+      {"[api]\nadmin_keys = [\"short\"]\n",
+       "bad.toml:2: key 'api.admin_keys': an admin key must be at least 24 characters"},
+      {"[outbound]\nallow_cidr = []\n", "bad.toml:2: key 'outbound.allow_cidr': unknown key"},
+      {"[outbound]\noperational_destinations = [\"ops\"]\n",
+       "key 'outbound.operational_destinations': no [[destination]] is named 'ops'"},
+      {"[delivery]\nlease_seconds = 5\n[[destination]]\nname = \"f\"\nfile = \"x\"\n",
+       "key 'delivery.lease_seconds': must exceed destination f's timeout_ms"},
+      {"[[source]]\nname = \"a\"\nscheme = \"standard-webhooks\"\nsecrets = "
+       "[\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nexpect_app_id = \"a/b\"\n",
+       "bad.toml:5: key 'source[0].expect_app_id'"},
   };
   for (const auto& c : cases) {
     auto r = parse_config(c.text, "bad.toml");
