@@ -133,8 +133,15 @@ int run_serve(const std::string& config_path) {
         log.write(line);
       });
 
-  api::Gateway gateway(*config, **store, **ingest, metrics, log,
-                       [&dispatcher] { dispatcher.notify(); });
+  std::optional<api::ManagementApi> management;
+  if (config->api.enabled) {
+    management.emplace(
+        *config, **store, registry, publisher, verifier, [&dispatcher] { dispatcher.notify(); },
+        now_ms);
+  }
+  api::Gateway gateway(
+      *config, **store, **ingest, metrics, log, [&dispatcher] { dispatcher.notify(); },
+      management ? &*management : nullptr);
   net::HttpServer server(config->listeners, config->limits, gateway);
   if (auto started = server.start(); !started) {
     std::cerr << "hookgate: " << started.error() << "\n";
