@@ -54,8 +54,6 @@ class Pool {
     std::unique_ptr<Conn> conn_;
   };
 
-  enum class Ended { committed, failed, broken_before_commit };
-
   Result<Loan> borrow();
   void give_back(std::unique_ptr<Conn> conn);
   // A broken connection is reconnected before it is used.
