@@ -122,8 +122,9 @@ json::object endpoint_view(const outbound::Endpoint& e, std::int64_t now_ms) {
 // Strict input: unknown fields and wrong types are refused, so a typo is not silently ignored.
 Result<outbound::EndpointInput> endpoint_input(const json::object& o) {
   outbound::EndpointInput in;
-  for (const auto& [k, v] : o) {
-    const std::string key(k);
+  for (const auto& member : o) {
+    const std::string key(member.key());
+    const json::value& v = member.value();
     const auto want_string = [&](std::optional<std::string>& field) -> Result<bool> {
       if (!v.is_string()) return Error{"invalid: " + key + " must be a string"};
       field = std::string(v.as_string());

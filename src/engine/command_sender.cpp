@@ -60,11 +60,13 @@ SendResult CommandSender::send(const store::Delivery& delivery,
     if (const char* v = std::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
   }
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (auto& s : env)
     envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = destination.command;
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
