@@ -64,8 +64,22 @@ int run_serve(const std::string& config_path) {
     std::cerr << "hookgate: store: " << store.error() << "\n";
     return kExitInvalid;
   }
-  auto ingest =
-      engine::Ingest::create(*config, **store, [] { return std::chrono::system_clock::now(); });
+  // AWS SNS subscription confirmations: the SubscribeURL (checked to be an SNS https address
+  // by ingest) is fetched through a client that reaches public addresses only.
+  net::HttpClientOptions visit_options;
+  visit_options.timeout = std::chrono::seconds(10);
+  auto visit_client = net::HttpClient::create(visit_options);
+  if (!visit_client) return usage_error(visit_client.error());
+  const engine::UrlVisitor visit = [&visit_client](const std::string& url) -> Result<int> {
+    net::OutboundRequest request;
+    request.method = "GET";
+    request.url = url;
+    auto response = visit_client->post(request);
+    if (!response) return Error{response.error()};
+    return response->status;
+  };
+  auto ingest = engine::Ingest::create(
+      *config, **store, [] { return std::chrono::system_clock::now(); }, visit);
   if (!ingest) return usage_error(ingest.error());
 
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.

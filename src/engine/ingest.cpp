@@ -11,6 +11,7 @@
 #include "hookgate/handshakes/handshake.hpp"
 #include "hookgate/schemes/verify.hpp"
 #include "routing.hpp"
+#include "schemes/aws_sns.hpp"
 #include "schemes/request_parts.hpp"
 
 namespace hookgate::engine {
@@ -84,6 +85,7 @@ struct Ingest::Impl {
   const config::Config& config;
   store::Store& store;
   Clock clock;
+  UrlVisitor visit;
   std::vector<Source> sources;
 
   const Source* find(std::string_view path) const {
@@ -138,6 +140,17 @@ struct Ingest::Impl {
     return out;
   }
 
+  InboundResponse confirm_subscription(const std::string& url) {
+    if (!schemes::sns_subscribe_url_allowed(url)) return reply(403, "subscribe_url_refused");
+    if (!visit) return reply(503, "subscribe_unavailable");
+    const auto status = visit(url);
+    if (!status || *status < 200 || *status > 299) {
+      // Not confirmed: a non-2xx tells SNS to send the confirmation again later.
+      return reply(502, "subscribe_failed");
+    }
+    return reply(200, "handshake", "subscription confirmed");
+  }
+
   InboundResponse handle(const InboundRequest& r) {
     const auto path = std::string_view(r.target).substr(0, r.target.find('?'));
     const Source* s = find(path);
@@ -187,6 +200,13 @@ struct Ingest::Impl {
         if (outcome.verify_first) {
           const auto v = schemes::verify(*s->scheme, view, s->keys, options);
           if (!v.ok()) return refuse(v);
+        }
+        if (!outcome.visit_url.empty()) {
+          // Only after the signature held, and only an AWS SNS address: a forged confirmation
+          // must not make the gateway fetch a URL of someone else's choosing.
+          auto out = confirm_subscription(outcome.visit_url);
+          out.source = s->config.name;
+          return out;
         }
         InboundResponse out;
         out.status = outcome.response.status;
@@ -277,8 +297,8 @@ Ingest::Ingest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ingest::~Ingest() = default;
 
 Result<std::unique_ptr<Ingest>> Ingest::create(const config::Config& config, store::Store& store,
-                                               Clock clock) {
-  auto impl = std::make_unique<Impl>(Impl{config, store, std::move(clock), {}});
+                                               Clock clock, UrlVisitor visit) {
+  auto impl = std::make_unique<Impl>(Impl{config, store, std::move(clock), std::move(visit), {}});
   for (const auto& c : config.sources) {
     Source s;
     s.config = c;

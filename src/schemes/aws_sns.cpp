@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
+#include <optional>
 
 namespace hookgate::schemes {
 
@@ -49,16 +50,10 @@ Result<SnsSigned> sns_signed_content(const JsonBody& message) {
   return out;
 }
 
-bool sns_certificate_url_allowed(std::string_view url) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "https" || parsed->has_userinfo() || parsed->has_port()) {
-    return false;
-  }
-  const std::string host = parsed->host();
-  const std::string path = parsed->path();
-  if (path.size() < 5 || !path.ends_with(".pem")) return false;
-  // ^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$
-  std::string_view rest = host;
+namespace {
+
+// ^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$
+bool sns_host(std::string_view rest) {
   if (!rest.starts_with("sns.")) return false;
   rest.remove_prefix(4);
   if (rest.ends_with(".amazonaws.com.cn")) {
@@ -72,6 +67,27 @@ bool sns_certificate_url_allowed(std::string_view url) {
            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '-';
          });
+}
+
+// https on the default port, no userinfo, an SNS host; the path when it is.
+std::optional<std::string> sns_https_path(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "https" || parsed->has_userinfo() || parsed->has_port()) {
+    return std::nullopt;
+  }
+  if (!sns_host(parsed->host())) return std::nullopt;
+  return std::string(parsed->path());
+}
+
+}  // namespace
+
+bool sns_certificate_url_allowed(std::string_view url) {
+  const auto path = sns_https_path(url);
+  return path && path->size() >= 5 && path->ends_with(".pem");
+}
+
+bool sns_subscribe_url_allowed(std::string_view url) {
+  return sns_https_path(url).has_value();
 }
 
 }  // namespace hookgate::schemes

@@ -25,5 +25,8 @@ Result<SnsSigned> sns_signed_content(const JsonBody& message);
 
 // https, a path ending in .pem, and a host sns.<region>.amazonaws.com(.cn).
 bool sns_certificate_url_allowed(std::string_view url);
+// https and a host sns.<region>.amazonaws.com(.cn): the only SubscribeURL the gateway visits, so
+// a forged confirmation cannot make it fetch an address of the attacker's choosing.
+bool sns_subscribe_url_allowed(std::string_view url);
 
 }  // namespace hookgate::schemes

@@ -39,11 +39,16 @@ struct InboundResponse {
   std::int64_t seq = 0;  // the stored event, when accepted
 };
 
+// GETs a URL the gateway must visit to complete a handshake (AWS SNS SubscribeURL); returns the
+// HTTP status, or an error when there was no answer. Injected: ingest does no I/O of its own.
+using UrlVisitor = std::function<Result<int>(const std::string& url)>;
+
 class Ingest {
  public:
-  // Resolves every source's scheme, keys and handshake; errors name the source.
+  // Resolves every source's scheme, keys and handshake; errors name the source. Without a
+  // visitor, SNS subscription confirmations are refused (503) instead of half-done.
   static Result<std::unique_ptr<Ingest>> create(const config::Config& config, store::Store& store,
-                                                Clock clock);
+                                                Clock clock, UrlVisitor visit = {});
   ~Ingest();
 
   // Whether path belongs to a source, and the largest body it accepts (for the HTTP layer's
