@@ -1,0 +1,952 @@
+// The outbound side as a customer's integration uses it, through the real `hookgate serve` and
+// its management API over loopback: applications and endpoints (secrets shown once, verification
+// handshakes), publishing (exact bytes, Standard Webhooks signatures that the project's own
+// verifier accepts, idempotency), retries with recorded attempts, rotation, 410 disabling and
+// recovery, the SSRF policy and redirects, API key scopes, Ed25519 and sealed-box endpoints, and a
+// second Hookgate process verifying as a receiver what the first one signs as a sender.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "hookgate/crypto/encoding.hpp"
+#include "hookgate/crypto/hmac.hpp"
+#include "hookgate/crypto/random.hpp"
+#include "hookgate/crypto/sealed_box.hpp"
+#include "hookgate/schemes/catalogue.hpp"
+#include "hookgate/schemes/key.hpp"
+#include "hookgate/schemes/verify.hpp"
+#include "loopback_receiver.hpp"
+#include "server_process.hpp"
+#include "test_store.hpp"
+
+namespace hookgate::e2e {
+namespace {
+
+namespace json = boost::json;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr const char* kAdminKey = "e2e-admin-key-0123456789abcdef";
+constexpr const char* kPullToken = "e2e-receiver-pull-token";
+
+// Generous for a busy two-core machine running sanitizer builds; every wait polls a condition.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return pred();
+}
+
+// A port that was free a moment ago (for a receiver whose URL must be known before it starts).
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Lenient accessors: a missing or mistyped member fails the comparison that uses it instead of
+// throwing out of the test.
+json::object object_of(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.as_object());
+}
+json::object object_of(const HttpResult& r) {
+  return object_of(r.body);
+}
+std::string str(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+std::int64_t num(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_int64() ? v->as_int64() : -1;
+}
+bool flag(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_bool() && v->as_bool();
+}
+json::array arr(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_array() ? v->as_array() : json::array();
+}
+json::object obj(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? v->as_object() : json::object();
+}
+std::vector<std::string> strings(const json::array& a) {
+  std::vector<std::string> out;
+  for (const auto& v : a) {
+    if (v.is_string()) out.emplace_back(v.as_string());
+  }
+  return out;
+}
+
+const schemes::Scheme& standard_webhooks() {
+  static const auto catalogue = schemes::Catalogue::with_builtins();
+  return *catalogue->find("standard-webhooks");
+}
+
+schemes::Key hmac_key(const std::string& secret) {
+  return schemes::Key::parse_secret(standard_webhooks(), secret).value();
+}
+
+// What the receiving side of an integration runs: the project's own Standard Webhooks verifier.
+schemes::Verdict verify(const ReceivedRequest& r, const std::vector<schemes::Key>& keys) {
+  schemes::HeaderList headers;
+  for (const auto& [k, v] : r.headers)
+    headers.add(k, v);
+  return schemes::verify(standard_webhooks(), {"POST", "", headers, r.body}, keys);
+}
+
+// The items of a webhook-signature header ("v1,abc v1,def").
+std::set<std::string> signature_items(const ReceivedRequest& r) {
+  std::set<std::string> out;
+  std::istringstream in(r.headers.count("webhook-signature") ? r.headers.at("webhook-signature")
+                                                             : "");
+  for (std::string item; in >> item;)
+    out.insert(item);
+  return out;
+}
+
+// The v1 item a given whsec_ secret produces for this request, computed from the specification.
+std::string expected_v1(const ReceivedRequest& r, const std::string& secret) {
+  const auto key = crypto::base64_decode(std::string_view(secret).substr(6)).value_or("");
+  const std::string content =
+      r.headers.at("webhook-id") + "." + r.headers.at("webhook-timestamp") + "." + r.body;
+  return "v1," + crypto::base64_encode(crypto::hmac(crypto::DigestAlgorithm::sha256, key, content));
+}
+
+std::string header(const HttpResult& r, const std::string& name) {
+  const auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+std::vector<ReceivedRequest> with_id(const LoopbackReceiver& receiver, const std::string& id) {
+  std::vector<ReceivedRequest> out;
+  for (const auto& r : receiver.received()) {
+    const auto it = r.headers.find("webhook-id");
+    if (it != r.headers.end() && it->second == id) out.push_back(r);
+  }
+  return out;
+}
+
+ReceiverAnswer ok_answer(const ReceivedRequest& /*request*/) {
+  return {200, {}, "ok"};
+}
+
+class Outbound : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!store_.error().empty()) GTEST_SKIP() << store_.error();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hookgate-outbound-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // The sender: API on, loopback allowed for endpoints, quick retries (4 attempts a second apart).
+  void start_sender() {
+    const auto path = (dir_ / "sender.toml").string();
+    std::ofstream(path) << R"([server]
+listen = "127.0.0.1:0"
+[store]
+url = ")" << store_.url()
+                        << R"("
+[delivery]
+schedule = [1, 1, 1]
+jitter = 0
+lease_seconds = 5
+[outbound]
+allow_cidrs = ["127.0.0.1/32"]
+timeout_ms = 2000
+[api]
+enabled = true
+admin_keys = [")" << kAdminKey
+                        << R"("]
+)";
+    server_ = std::make_unique<ServerProcess>(path);
+  }
+
+  HttpResult call(const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& key = kAdminKey, Headers headers = {}) const {
+    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    return http_request(server_->port(), method, path, headers, body);
+  }
+
+  std::string create_app(const std::string& name) const {
+    const auto r = call("POST", "/api/v1/app", json::serialize(json::object{{"name", name}}));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return str(object_of(r), "id");
+  }
+
+  // The 201 answer's body (the endpoint view plus secret and verification_result).
+  json::object create_endpoint(const std::string& app, json::object input) const {
+    const auto r = call("POST", "/api/v1/app/" + app + "/endpoint", json::serialize(input));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return object_of(r);
+  }
+
+  json::object get(const std::string& path) const {
+    const auto r = call("GET", path);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return object_of(r);
+  }
+
+  // The publish answer; payload is raw JSON text, inserted as written.
+  json::object publish(const std::string& app, const std::string& event_type,
+                       const std::string& payload, Headers headers = {}) const {
+    const auto r = call("POST", "/api/v1/app/" + app + "/msg",
+                        R"({"event_type":")" + event_type + R"(","payload":)" + payload + "}",
+                        kAdminKey, std::move(headers));
+    EXPECT_EQ(r.status, 202) << r.body;
+    return object_of(r);
+  }
+
+  json::array attempts(const std::string& app, const std::string& msg) const {
+    return arr(get("/api/v1/app/" + app + "/msg/" + msg + "/attempts"), "data");
+  }
+
+  // The state of the message's only delivery.
+  std::string delivery_state(const std::string& app, const std::string& msg) const {
+    const auto deliveries = arr(get("/api/v1/app/" + app + "/msg/" + msg), "deliveries");
+    return deliveries.size() == 1 && deliveries[0].is_object()
+               ? str(deliveries[0].as_object(), "state")
+               : "";
+  }
+
+  std::string url_of(const LoopbackReceiver& r, const std::string& path = "/hooks") const {
+    return "http://127.0.0.1:" + std::to_string(r.port()) + path;
+  }
+
+  std::filesystem::path dir_;
+  TestStore store_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(Outbound, ApplicationsAndEndpointsWithTheSecretShownOnce) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+
+  const auto acme = create_app("Acme");
+  const auto beta = create_app("Beta");
+  EXPECT_TRUE(acme.starts_with("app_")) << acme;
+  EXPECT_EQ(str(get("/api/v1/app/" + acme), "name"), "Acme");
+  // Cursor pagination visits both applications once.
+  const auto first = get("/api/v1/app?limit=1");
+  ASSERT_EQ(arr(first, "data").size(), 1U);
+  const auto next = str(first, "next_cursor");
+  ASSERT_FALSE(next.empty());
+  const auto second = get("/api/v1/app?limit=1&cursor=" + next);
+  ASSERT_EQ(arr(second, "data").size(), 1U);
+  EXPECT_TRUE(second.at("next_cursor").is_null());
+  EXPECT_EQ((std::set<std::string>{str(arr(first, "data")[0].as_object(), "id"),
+                                   str(arr(second, "data")[0].as_object(), "id")}),
+            (std::set<std::string>{acme, beta}));
+
+  // Errors are {"code","message"} with the documented statuses.
+  const auto not_allowed = call("PUT", "/api/v1/app");
+  EXPECT_EQ(not_allowed.status, 405);
+  EXPECT_EQ(header(not_allowed, "allow"), "GET, POST");
+  EXPECT_EQ(str(object_of(not_allowed), "code"), "method_not_allowed");
+  const auto bad_json = call("POST", "/api/v1/app", "{\"name\":");
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_EQ(str(object_of(bad_json), "code"), "bad_request");
+  const auto no_name = call("POST", "/api/v1/app", "{}");
+  EXPECT_EQ(no_name.status, 422);
+  EXPECT_EQ(str(object_of(no_name), "code"), "invalid");
+  EXPECT_FALSE(str(object_of(no_name), "message").empty());
+  EXPECT_EQ(call("GET", "/api/v1/nothing").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/app/app_doesnotexist").status, 404);
+
+  const auto created = create_endpoint(
+      acme,
+      {{"url", url_of(receiver)}, {"description", "primary"}, {"event_types", json::array{"a.b"}}});
+  const auto ep = str(created, "id");
+  const auto secret = str(created, "secret");
+  EXPECT_TRUE(ep.starts_with("ep_")) << ep;
+  EXPECT_TRUE(secret.starts_with("whsec_")) << secret;
+  EXPECT_EQ(str(obj(created, "verification_result"), "state"), "not_needed");
+  EXPECT_TRUE(flag(created, "verified"));
+  EXPECT_TRUE(flag(created, "enabled"));
+  EXPECT_EQ(str(created, "signing"), "hmac");
+  EXPECT_EQ(num(created, "signing_keys"), 1);
+  const auto location = call("POST", "/api/v1/app/" + acme + "/endpoint",
+                             json::serialize(json::object{{"url", url_of(receiver, "/two")}}));
+  EXPECT_EQ(location.status, 201);
+  EXPECT_EQ(header(location, "location"),
+            "/api/v1/app/" + acme + "/endpoint/" + str(object_of(location), "id"));
+
+  // The secret is in the creating answer only, and in the explicit reveal call.
+  const auto shown = call("GET", "/api/v1/app/" + acme + "/endpoint/" + ep);
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_EQ(object_of(shown).if_contains("secret"), nullptr);
+  EXPECT_EQ(shown.body.find(secret), std::string::npos);
+  EXPECT_EQ(str(object_of(shown), "description"), "primary");
+  const auto listed = call("GET", "/api/v1/app/" + acme + "/endpoint");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(arr(object_of(listed), "data").size(), 2U);
+  EXPECT_EQ(listed.body.find(secret), std::string::npos);
+  EXPECT_EQ(header(shown, "cache-control"), "no-store");
+  const auto revealed = call("GET", "/api/v1/app/" + acme + "/endpoint/" + ep + "/secret");
+  EXPECT_EQ(revealed.status, 200);
+  EXPECT_EQ(str(object_of(revealed), "secret"), secret);
+  EXPECT_EQ(header(revealed, "cache-control"), "no-store");
+
+  // Strict input: unknown fields and creation-only fields are refused, not ignored.
+  const auto typo = call("POST", "/api/v1/app/" + acme + "/endpoint",
+                         R"({"url":")" + url_of(receiver) + R"(","event_type":["a.b"]})");
+  EXPECT_EQ(typo.status, 422) << typo.body;
+  EXPECT_NE(str(object_of(typo), "message").find("event_type"), std::string::npos);
+  EXPECT_EQ(call("PATCH", "/api/v1/app/" + acme + "/endpoint/" + ep,
+                 R"({"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})")
+                .status,
+            422);
+  const auto patched = call("PATCH", "/api/v1/app/" + acme + "/endpoint/" + ep,
+                            R"({"description":"changed","event_types":[]})");
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(str(object_of(patched), "description"), "changed");
+  EXPECT_TRUE(arr(object_of(patched), "event_types").empty());
+
+  // Another application's endpoint is as absent as a missing one.
+  EXPECT_EQ(call("GET", "/api/v1/app/" + beta + "/endpoint/" + ep).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + beta + "/endpoint/" + ep + "/secret").status, 404);
+
+  EXPECT_EQ(call("DELETE", "/api/v1/app/" + acme + "/endpoint/" + ep).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + acme + "/endpoint/" + ep).status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/app/" + beta).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + beta).status, 404);
+  EXPECT_TRUE(receiver.received().empty());  // nothing published, nothing to verify
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, VerificationModesDecideWhoReceivesMessages) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  std::atomic<bool> mute_learns_to_echo{false};
+  LoopbackReceiver plain(ok_answer);
+  const auto echo_back = [](const ReceivedRequest& r) {
+    const auto it = r.headers.find("x-hook-secret");
+    return it == r.headers.end() ? ReceiverAnswer{200, {}, ""}
+                                 : ReceiverAnswer{200, {{"X-Hook-Secret", it->second}}, ""};
+  };
+  LoopbackReceiver echoing(echo_back);
+  LoopbackReceiver mute([&](const ReceivedRequest& r) {
+    return mute_learns_to_echo ? echo_back(r) : ReceiverAnswer{200, {}, "hello"};
+  });
+  LoopbackReceiver challenged([](const ReceivedRequest& r) {
+    const auto body = object_of(r.body);
+    if (body.if_contains("challenge") == nullptr) return ReceiverAnswer{204, {}, ""};
+    return ReceiverAnswer{200,
+                          {{"Content-Type", "application/json"}},
+                          json::serialize(json::object{{"challenge", str(body, "challenge")}})};
+  });
+  const auto app = create_app("verifying");
+
+  const auto none = create_endpoint(app, {{"url", url_of(plain)}});
+  EXPECT_EQ(str(obj(none, "verification_result"), "state"), "not_needed");
+  EXPECT_TRUE(flag(none, "verified"));
+  EXPECT_TRUE(plain.received().empty());
+
+  const auto echo = create_endpoint(app, {{"url", url_of(echoing)}, {"verification", "echo"}});
+  EXPECT_EQ(str(obj(echo, "verification_result"), "state"), "verified") << json::serialize(echo);
+  EXPECT_TRUE(flag(echo, "verified"));
+  ASSERT_EQ(echoing.received().size(), 1U);
+  {
+    // The handshake is itself signed, with an id in the application's namespace.
+    const auto handshake = echoing.received().front();
+    EXPECT_EQ(handshake.headers.count("x-hook-secret"), 1U);
+    EXPECT_TRUE(handshake.headers.at("webhook-id").starts_with(app + "/verify_"));
+    EXPECT_EQ(str(object_of(handshake.body), "type"), "endpoint.verification");
+    const auto verdict = verify(handshake, {hmac_key(str(echo, "secret"))});
+    EXPECT_TRUE(verdict.ok()) << schemes::to_string(verdict.reason);
+  }
+
+  const auto silent = create_endpoint(app, {{"url", url_of(mute)}, {"verification", "echo"}});
+  const auto silent_id = str(silent, "id");
+  EXPECT_EQ(str(obj(silent, "verification_result"), "state"), "failed");
+  EXPECT_NE(str(obj(silent, "verification_result"), "reason").find("X-Hook-Secret"),
+            std::string::npos);
+  EXPECT_FALSE(flag(silent, "verified"));
+  const auto stored = get("/api/v1/app/" + app + "/endpoint/" + silent_id);
+  EXPECT_FALSE(flag(stored, "verified"));
+  EXPECT_FALSE(str(stored, "verification_error").empty());
+
+  const auto challenge =
+      create_endpoint(app, {{"url", url_of(challenged)}, {"verification", "challenge"}});
+  EXPECT_EQ(str(obj(challenge, "verification_result"), "state"), "verified")
+      << json::serialize(challenge);
+  EXPECT_EQ(str(challenge, "verification"), "challenge");
+
+  const auto first = publish(app, "user.created", R"({"n":1})");
+  const auto first_id = app + "/" + str(first, "id");
+  const auto fanned = strings(arr(first, "endpoints"));
+  EXPECT_EQ(std::set<std::string>(fanned.begin(), fanned.end()),
+            (std::set<std::string>{str(none, "id"), str(echo, "id"), str(challenge, "id")}));
+  ASSERT_TRUE(eventually([&] {
+    return with_id(plain, first_id).size() == 1 && with_id(echoing, first_id).size() == 1 &&
+           with_id(challenged, first_id).size() == 1;
+  })) << server_->stderr_text();
+  // The endpoint that never proved it wants events got the handshake and nothing else.
+  EXPECT_EQ(mute.received().size(), 1U);
+  EXPECT_TRUE(with_id(mute, first_id).empty());
+
+  // Once it answers the handshake, a new verification lets it receive what comes next.
+  mute_learns_to_echo = true;
+  const auto again = call("POST", "/api/v1/app/" + app + "/endpoint/" + silent_id + "/verify");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_TRUE(flag(object_of(again), "verified"));
+  const auto now_verified = get("/api/v1/app/" + app + "/endpoint/" + silent_id);
+  EXPECT_TRUE(flag(now_verified, "verified"));
+  EXPECT_EQ(now_verified.if_contains("verification_error"), nullptr);
+  const auto second = publish(app, "user.created", R"({"n":2})");
+  const auto second_id = app + "/" + str(second, "id");
+  ASSERT_TRUE(eventually([&] { return with_id(mute, second_id).size() == 1; }))
+      << server_->stderr_text();
+  EXPECT_TRUE(with_id(mute, first_id).empty());
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, PublishedBytesArriveSignedWithStandardWebhooks) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("publisher");
+  const auto endpoint = create_endpoint(app, {{"url", url_of(receiver, "/hooks?tenant=7")}});
+  const auto secret = str(endpoint, "secret");
+
+  // Spacing, key order, number format and escapes must survive: receivers sign-check the bytes.
+  const std::string payload = R"({"order" : 7, "total": 1.50, "note":"caf\u00e9",  "tags":[ ]})";
+  const auto published = publish(app, "order.created", payload);
+  const auto msg = str(published, "id");
+  EXPECT_TRUE(msg.starts_with("msg_")) << msg;
+  EXPECT_FALSE(flag(published, "duplicate"));
+  EXPECT_EQ(str(published, "event_type"), "order.created");
+  EXPECT_EQ(strings(arr(published, "endpoints")), std::vector<std::string>{str(endpoint, "id")});
+
+  ASSERT_TRUE(eventually([&] { return !receiver.received().empty(); })) << server_->stderr_text();
+  const auto got = receiver.received().front();
+  EXPECT_EQ(got.method, "POST");
+  EXPECT_EQ(got.target, "/hooks?tenant=7");
+  EXPECT_EQ(got.body, payload);
+  EXPECT_EQ(got.headers.at("content-type"), "application/json");
+  EXPECT_EQ(got.headers.at("webhook-id"), app + "/" + msg);
+  EXPECT_TRUE(got.headers.at("webhook-id").starts_with(app + "/"));
+  EXPECT_EQ(got.headers.at("webhook-app-id"), app);
+  EXPECT_TRUE(got.headers.at("user-agent").starts_with("Hookgate/"));
+  const auto sent_at = std::stoll(got.headers.at("webhook-timestamp"));
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  EXPECT_LE(std::llabs(now - sent_at), 120);
+  const auto verdict = verify(got, {hmac_key(secret)});
+  EXPECT_TRUE(verdict.ok()) << schemes::to_string(verdict.reason) << " " << verdict.detail;
+  EXPECT_EQ(verdict.id, app + "/" + msg);
+  const auto stranger = verify(got, {hmac_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")});
+  EXPECT_EQ(stranger.reason, schemes::Reason::no_match);
+
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, msg) == "delivered"; }));
+  const auto message = get("/api/v1/app/" + app + "/msg/" + msg);
+  EXPECT_EQ(str(message, "event_type"), "order.created");
+  EXPECT_EQ(num(obj(message, "payload"), "order"), 7);
+  const auto listed = get("/api/v1/app/" + app + "/msg");
+  ASSERT_EQ(arr(listed, "data").size(), 1U);
+  EXPECT_EQ(str(arr(listed, "data")[0].as_object(), "id"), msg);
+  EXPECT_TRUE(listed.at("next_cursor").is_null());
+  EXPECT_EQ(call("GET", "/api/v1/app/" + app + "/msg?cursor=nonsense").status, 422);
+
+  // Malformed publishes are refused before anything is stored.
+  const auto path = "/api/v1/app/" + app + "/msg";
+  EXPECT_EQ(call("POST", path, R"({"event_type":"x"})").status, 422);
+  EXPECT_EQ(call("POST", path, R"({"payload":{}})").status, 422);
+  EXPECT_EQ(call("POST", path, R"({"event_type":"x","payload":{},"extra":1})").status, 422);
+  EXPECT_EQ(call("POST", path, R"({"event_type":"x","payload":)").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/app/app_missing/msg", R"({"event_type":"x","payload":1})").status,
+            404);
+  EXPECT_EQ(arr(get("/api/v1/app/" + app + "/msg"), "data").size(), 1U);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, AnIdempotencyKeyPublishesOnce) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("idempotent");
+  const auto ep = str(create_endpoint(app, {{"url", url_of(receiver)}}), "id");
+
+  const auto first =
+      publish(app, "invoice.paid", R"({"invoice":"in_1"})", {{"Idempotency-Key", "invoice-in_1"}});
+  const auto retried =
+      publish(app, "invoice.paid", R"({"invoice":"in_1"})", {{"Idempotency-Key", "invoice-in_1"}});
+  EXPECT_FALSE(flag(first, "duplicate"));
+  EXPECT_TRUE(flag(retried, "duplicate"));
+  EXPECT_EQ(str(retried, "id"), str(first, "id"));
+  EXPECT_TRUE(arr(retried, "endpoints").empty());
+
+  // The key may also travel in the body.
+  const auto path = "/api/v1/app/" + app + "/msg";
+  const std::string in_body = R"({"event_type":"invoice.paid","payload":{"invoice":"in_2"},)"
+                              R"("idempotency_key":"invoice-in_2"})";
+  const auto a = call("POST", path, in_body);
+  const auto b = call("POST", path, in_body);
+  ASSERT_EQ(a.status, 202);
+  ASSERT_EQ(b.status, 202);
+  EXPECT_FALSE(flag(object_of(a), "duplicate"));
+  EXPECT_TRUE(flag(object_of(b), "duplicate"));
+  EXPECT_EQ(str(object_of(b), "id"), str(object_of(a), "id"));
+  EXPECT_NE(str(object_of(a), "id"), str(first, "id"));
+
+  const auto once = str(first, "id");
+  const auto twice = str(object_of(a), "id");
+  ASSERT_TRUE(eventually([&] {
+    return delivery_state(app, once) == "delivered" && delivery_state(app, twice) == "delivered";
+  })) << server_->stderr_text();
+  // One delivery each in the store, and one request each at the receiver.
+  for (const auto& id : {once, twice}) {
+    const auto deliveries = arr(get("/api/v1/app/" + app + "/msg/" + id), "deliveries");
+    ASSERT_EQ(deliveries.size(), 1U);
+    EXPECT_EQ(str(deliveries[0].as_object(), "endpoint_id"), ep);
+    EXPECT_EQ(with_id(receiver, app + "/" + id).size(), 1U);
+  }
+  EXPECT_EQ(receiver.received().size(), 2U);
+  EXPECT_EQ(arr(get("/api/v1/app/" + app + "/msg"), "data").size(), 2U);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, RetriesUntilTheReceiverRecoversWithEveryAttemptRecorded) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  std::atomic<int> calls{0};
+  LoopbackReceiver receiver([&](const ReceivedRequest&) {
+    return ++calls <= 3 ? ReceiverAnswer{503, {}, "down for maintenance"}
+                        : ReceiverAnswer{200, {}, "thanks"};
+  });
+  const auto app = create_app("flaky");
+  const auto endpoint = create_endpoint(app, {{"url", url_of(receiver)}});
+  const auto msg = str(publish(app, "job.done", R"({"job":42})"), "id");
+
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, msg) == "delivered"; }))
+      << server_->stderr_text();
+  EXPECT_EQ(calls.load(), 4);
+  const auto all = attempts(app, msg);
+  ASSERT_EQ(all.size(), 4U) << json::serialize(all);
+  const std::vector<std::int64_t> statuses{503, 503, 503, 200};
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& a = all[i].as_object();
+    EXPECT_EQ(num(a, "attempt"), static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(num(a, "status"), statuses[i]);
+    EXPECT_EQ(str(a, "endpoint_id"), str(endpoint, "id"));
+    EXPECT_EQ(str(a, "error"), "");
+    EXPECT_EQ(str(a, "response"), i < 3 ? "down for maintenance" : "thanks");
+    if (i > 0) {
+      // The schedule's one-second delay separates attempts.
+      EXPECT_GE(num(a, "started_ms") - num(all[i - 1].as_object(), "started_ms"), 900);
+    }
+  }
+  const auto deliveries = arr(get("/api/v1/app/" + app + "/msg/" + msg), "deliveries");
+  ASSERT_EQ(deliveries.size(), 1U);
+  EXPECT_EQ(num(deliveries[0].as_object(), "attempts"), 4);
+  EXPECT_TRUE(deliveries[0].as_object().at("next_attempt_ms").is_null());
+  // Every attempt carries the same message id, freshly signed.
+  const auto got = receiver.received();
+  ASSERT_EQ(got.size(), 4U);
+  for (const auto& r : got) {
+    EXPECT_EQ(r.headers.at("webhook-id"), app + "/" + msg);
+    EXPECT_TRUE(verify(r, {hmac_key(str(endpoint, "secret"))}).ok());
+  }
+
+  // Resend: the same message again, same id, one more recorded attempt.
+  const auto resent = call("POST", "/api/v1/app/" + app + "/msg/" + msg + "/resend", "{}");
+  EXPECT_EQ(resent.status, 202) << resent.body;
+  EXPECT_EQ(num(object_of(resent), "requeued"), 1);
+  ASSERT_TRUE(eventually([&] { return attempts(app, msg).size() == 5; })) << server_->stderr_text();
+  EXPECT_EQ(with_id(receiver, app + "/" + msg).size(), 5U);
+  EXPECT_EQ(call("POST", "/api/v1/app/" + app + "/msg/" + msg + "/resend",
+                 R"({"endpoint_id":"ep_missing"})")
+                .status,
+            404);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + app + "/msg/msg_999999").status, 404);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, RotationSignsWithTheOldAndTheNewSecretDuringTheGracePeriod) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("rotating");
+  const auto endpoint = create_endpoint(app, {{"url", url_of(receiver)}});
+  const auto ep_path = "/api/v1/app/" + app + "/endpoint/" + str(endpoint, "id");
+  const auto old_secret = str(endpoint, "secret");
+
+  const auto rotated = call("POST", ep_path + "/secret/rotate", "{}");
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const auto new_secret = str(object_of(rotated), "secret");
+  EXPECT_TRUE(new_secret.starts_with("whsec_"));
+  EXPECT_NE(new_secret, old_secret);
+  EXPECT_EQ(num(get(ep_path), "signing_keys"), 2);
+  EXPECT_EQ(str(get(ep_path + "/secret"), "secret"), new_secret);
+
+  const auto msg = app + "/" + str(publish(app, "plan.changed", R"({"plan":"pro"})"), "id");
+  ASSERT_TRUE(eventually([&] { return with_id(receiver, msg).size() == 1; }))
+      << server_->stderr_text();
+  const auto during = with_id(receiver, msg).front();
+  // Two v1 signatures: one per live key, each verifying on its own.
+  EXPECT_EQ(signature_items(during), (std::set<std::string>{expected_v1(during, old_secret),
+                                                            expected_v1(during, new_secret)}));
+  EXPECT_TRUE(verify(during, {hmac_key(old_secret)}).ok());
+  EXPECT_TRUE(verify(during, {hmac_key(new_secret)}).ok());
+
+  // A rotation without grace drops the previous keys at once.
+  const auto abrupt = call("POST", ep_path + "/secret/rotate", R"({"grace_seconds":0})");
+  ASSERT_EQ(abrupt.status, 200) << abrupt.body;
+  const auto newest = str(object_of(abrupt), "secret");
+  EXPECT_EQ(num(get(ep_path), "signing_keys"), 1);
+  const auto after = app + "/" + str(publish(app, "plan.changed", R"({"plan":"team"})"), "id");
+  ASSERT_TRUE(eventually([&] { return with_id(receiver, after).size() == 1; }));
+  const auto single = with_id(receiver, after).front();
+  EXPECT_EQ(signature_items(single), (std::set<std::string>{expected_v1(single, newest)}));
+  EXPECT_TRUE(verify(single, {hmac_key(newest)}).ok());
+  EXPECT_FALSE(verify(single, {hmac_key(old_secret)}).ok());
+  EXPECT_FALSE(verify(single, {hmac_key(new_secret)}).ok());
+
+  // A supplied secret must be a real one.
+  EXPECT_EQ(call("POST", ep_path + "/secret/rotate", R"({"secret":"not-a-secret"})").status, 422);
+  EXPECT_EQ(call("POST", ep_path + "/secret/rotate", R"({"grace_seconds":-1})").status, 422);
+  const std::string mine = "whsec_" + crypto::base64_encode(crypto::random_bytes(32));
+  const auto supplied =
+      call("POST", ep_path + "/secret/rotate", json::serialize(json::object{{"secret", mine}}));
+  EXPECT_EQ(supplied.status, 200);
+  EXPECT_EQ(str(object_of(supplied), "secret"), mine);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, A410DisablesTheEndpointUntilItIsEnabledAndRecovered) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  std::atomic<bool> gone{true};
+  LoopbackReceiver receiver([&](const ReceivedRequest&) {
+    return gone ? ReceiverAnswer{410, {}, "unsubscribed"} : ReceiverAnswer{200, {}, ""};
+  });
+  const auto app = create_app("leaving");
+  const auto ep = str(create_endpoint(app, {{"url", url_of(receiver)}}), "id");
+  const auto ep_path = "/api/v1/app/" + app + "/endpoint/" + ep;
+
+  const auto lost = str(publish(app, "a.b", R"({"k":1})"), "id");
+  ASSERT_TRUE(eventually([&] { return !flag(get(ep_path), "enabled"); })) << server_->stderr_text();
+  EXPECT_NE(str(get(ep_path), "disabled_reason").find("410"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, lost) == "failed"; }));
+  const auto tried = attempts(app, lost);
+  ASSERT_EQ(tried.size(), 1U);  // 410 is not retried
+  EXPECT_EQ(num(tried[0].as_object(), "status"), 410);
+  EXPECT_EQ(str(tried[0].as_object(), "response"), "unsubscribed");
+
+  // A disabled endpoint is left out of new messages.
+  EXPECT_TRUE(arr(publish(app, "a.b", R"({"k":2})"), "endpoints").empty());
+
+  gone = false;
+  const auto enabled = call("PATCH", ep_path, R"({"enabled":true})");
+  EXPECT_EQ(enabled.status, 200) << enabled.body;
+  EXPECT_TRUE(flag(object_of(enabled), "enabled"));
+  EXPECT_EQ(object_of(enabled).if_contains("disabled_reason"), nullptr);
+  EXPECT_EQ(call("POST", ep_path + "/recover", "{}").status, 422);
+  const auto recovered = call("POST", ep_path + "/recover", R"({"since_ms":0})");
+  EXPECT_EQ(recovered.status, 202) << recovered.body;
+  EXPECT_EQ(num(object_of(recovered), "requeued"), 1);
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, lost) == "delivered"; }))
+      << server_->stderr_text();
+  EXPECT_EQ(with_id(receiver, app + "/" + lost).size(), 2U);
+  EXPECT_EQ(attempts(app, lost).size(), 2U);
+  EXPECT_TRUE(flag(get(ep_path), "enabled"));
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, RefusedAddressesAndRedirectsNeverReachAnotherHost) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  const auto app = create_app("ssrf");
+  const auto path = "/api/v1/app/" + app + "/endpoint";
+  for (const std::string url :
+       {"http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://127.0.0.2:8080/",
+        "http://[::ffff:10.0.0.1]/", "http://[fd00::1]/", "http://[::1]/", "http://user@127.0.0.1/",
+        "ftp://127.0.0.1/", "http://2130706433/"}) {
+    const auto r =
+        call("POST", path, json::serialize(json::object{{"url", url}, {"verification", "echo"}}));
+    EXPECT_EQ(r.status, 422) << url << ": " << r.body;
+    EXPECT_EQ(str(object_of(r), "code"), "invalid") << url;
+    EXPECT_TRUE(str(object_of(r), "message").starts_with("url")) << url << ": " << r.body;
+  }
+  // outbound_policy.hpp: a mapped address is judged as the IPv4 address it embeds, allow list
+  // included, so with 127.0.0.1/32 allowed its mapped form is allowed too.
+  const auto mapped =
+      call("POST", path, json::serialize(json::object{{"url", "http://[::ffff:127.0.0.1]:1/"}}));
+  EXPECT_EQ(mapped.status, 201) << mapped.body;
+  EXPECT_EQ(arr(get(path), "data").size(), 1U);  // nothing else was created
+  EXPECT_EQ(call("DELETE", path + "/" + str(object_of(mapped), "id")).status, 204);
+
+  // A receiver that redirects elsewhere does not get the second host contacted.
+  LoopbackReceiver elsewhere(ok_answer);
+  const std::string stolen = url_of(elsewhere, "/stolen");
+  LoopbackReceiver redirector([&](const ReceivedRequest&) {
+    return ReceiverAnswer{302, {{"Location", stolen}}, ""};
+  });
+  create_endpoint(app, {{"url", url_of(redirector)}});
+  const auto msg = str(publish(app, "a.b", R"({"k":1})"), "id");
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, msg) == "failed"; }))
+      << server_->stderr_text();
+  const auto tried = attempts(app, msg);
+  ASSERT_EQ(tried.size(), 4U);  // the whole schedule, every attempt a failure
+  for (const auto& a : tried)
+    EXPECT_EQ(num(a.as_object(), "status"), 302);
+  EXPECT_FALSE(with_id(redirector, app + "/" + msg).empty());
+  EXPECT_TRUE(elsewhere.received().empty());
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, ApiKeysReachOnlyTheirScope) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  const auto no_key = call("GET", "/api/v1/app", "", "");
+  EXPECT_EQ(no_key.status, 401);
+  EXPECT_EQ(header(no_key, "www-authenticate"), "Bearer");
+  EXPECT_EQ(str(object_of(no_key), "code"), "unauthorized");
+  // Unauthenticated callers cannot tell which paths exist.
+  EXPECT_EQ(call("GET", "/api/v1/no/such/path", "", "").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/app", "", "wrong-admin-key-0123456789abcdef").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/app", "", "hgk_notarealkey").status, 401);
+  EXPECT_EQ(http_request(server_->port(), "GET", "/api/v1/app",
+                         {{"Authorization", std::string("Basic ") + kAdminKey}}, "")
+                .status,
+            401);
+
+  const auto mine = create_app("mine");
+  const auto theirs = create_app("theirs");
+  const auto made = call("POST", "/api/v1/api-key",
+                         json::serialize(json::object{{"scope", mine}, {"name", "ci"}}));
+  ASSERT_EQ(made.status, 201) << made.body;
+  const auto key = str(object_of(made), "key");
+  const auto key_id = str(object_of(made), "id");
+  EXPECT_TRUE(key.starts_with("hgk_"));
+  EXPECT_EQ(str(object_of(made), "prefix"), key.substr(0, 10));
+  EXPECT_EQ(str(object_of(made), "scope"), mine);
+  EXPECT_EQ(key_id.size(), 64U);
+  EXPECT_EQ(call("POST", "/api/v1/api-key", R"({"scope":"app_nosuchapp"})").status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/api-key", "{}").status, 422);
+
+  // Its own application: readable, endpoints and messages usable.
+  EXPECT_EQ(call("GET", "/api/v1/app/" + mine, "", key).status, 200);
+  EXPECT_EQ(call("POST", "/api/v1/app/" + mine + "/endpoint",
+                 json::serialize(json::object{{"url", "http://127.0.0.1:9/"}}), key)
+                .status,
+            201);
+  EXPECT_EQ(
+      call("POST", "/api/v1/app/" + mine + "/msg", R"({"event_type":"a","payload":1})", key).status,
+      202);
+  // Anything else: forbidden.
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/api/v1/app/" + theirs},
+           {"GET", "/api/v1/app/" + theirs + "/endpoint"},
+           {"POST", "/api/v1/app/" + theirs + "/msg"},
+           {"GET", "/api/v1/app"},
+           {"POST", "/api/v1/app"},
+           {"DELETE", "/api/v1/app/" + mine},
+           {"GET", "/api/v1/api-key"},
+           {"POST", "/api/v1/api-key"}}) {
+    const auto r =
+        call(method, target, method == "POST" ? R"({"name":"x","scope":"admin"})" : "", key);
+    EXPECT_EQ(r.status, 403) << method << " " << target << ": " << r.body;
+    EXPECT_EQ(str(object_of(r), "code"), "forbidden");
+  }
+
+  // Listing shows keys by prefix, never the key; deleting one stops it at once.
+  const auto listed = call("GET", "/api/v1/api-key");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body.find(key), std::string::npos);
+  const auto keys = arr(object_of(listed), "data");
+  ASSERT_EQ(keys.size(), 1U);
+  EXPECT_EQ(str(keys[0].as_object(), "id"), key_id);
+  EXPECT_EQ(str(keys[0].as_object(), "prefix"), key.substr(0, 10));
+  EXPECT_EQ(call("DELETE", "/api/v1/api-key/" + key_id).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + mine, "", key).status, 401);
+  EXPECT_EQ(call("DELETE", "/api/v1/api-key/" + key_id).status, 404);
+
+  // An admin-scoped key created through the API is an admin key.
+  const auto admin = str(object_of(call("POST", "/api/v1/api-key", R"({"scope":"admin"})")), "key");
+  EXPECT_EQ(call("GET", "/api/v1/app", "", admin).status, 200);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, Ed25519EndpointsSignWithV1a) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("asymmetric");
+  const auto endpoint = create_endpoint(app, {{"url", url_of(receiver)}, {"signing", "ed25519"}});
+  const auto ep_path = "/api/v1/app/" + app + "/endpoint/" + str(endpoint, "id");
+  EXPECT_EQ(str(endpoint, "signing"), "ed25519");
+  EXPECT_TRUE(str(endpoint, "secret").starts_with("whsk_"));
+  const auto keys = get(ep_path + "/public-key");
+  const auto public_key = str(keys, "public_key");
+  EXPECT_TRUE(public_key.starts_with("whpk_")) << public_key;
+  EXPECT_EQ(strings(arr(keys, "public_keys")), std::vector<std::string>{public_key});
+  EXPECT_EQ(str(get(ep_path), "public_key"), public_key);
+  EXPECT_EQ(get(ep_path).if_contains("secret"), nullptr);
+
+  const auto hmac = create_endpoint(app, {{"url", url_of(receiver, "/other")}});
+  EXPECT_EQ(
+      call("GET", "/api/v1/app/" + app + "/endpoint/" + str(hmac, "id") + "/public-key").status,
+      404);
+  EXPECT_EQ(call("DELETE", "/api/v1/app/" + app + "/endpoint/" + str(hmac, "id")).status, 204);
+
+  const auto msg = app + "/" + str(publish(app, "a.b", R"({"signed":"asymmetrically"})"), "id");
+  ASSERT_TRUE(eventually([&] { return with_id(receiver, msg).size() == 1; }))
+      << server_->stderr_text();
+  const auto got = with_id(receiver, msg).front();
+  const auto items = signature_items(got);
+  ASSERT_EQ(items.size(), 1U);
+  EXPECT_TRUE(items.begin()->starts_with("v1a,")) << *items.begin();
+  auto key = schemes::Key::parse_public_key(standard_webhooks(), public_key);
+  ASSERT_TRUE(key) << key.error();
+  const auto verdict = verify(got, {key.value()});
+  EXPECT_TRUE(verdict.ok()) << schemes::to_string(verdict.reason) << " " << verdict.detail;
+  EXPECT_EQ(got.body, R"({"signed":"asymmetrically"})");
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, EncryptedEndpointsReceiveASealedBoxOnlyTheirKeyOpens) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("sealed");
+  const auto pair = crypto::x25519_keypair();
+  const auto public_b64 = crypto::base64_encode(pair.public_key);
+  EXPECT_EQ(
+      call("POST", "/api/v1/app/" + app + "/endpoint",
+           json::serialize(json::object{{"url", url_of(receiver)}, {"encryption_key", "AAAA"}}))
+          .status,
+      422);
+  const auto endpoint =
+      create_endpoint(app, {{"url", url_of(receiver)}, {"encryption_key", public_b64}});
+  EXPECT_TRUE(flag(endpoint, "encrypted"));
+  EXPECT_EQ(str(endpoint, "encryption_key"), public_b64);
+
+  const std::string payload = R"({"card":"4242","cvc":"123"})";
+  const auto msg = app + "/" + str(publish(app, "payment.method", payload), "id");
+  ASSERT_TRUE(eventually([&] { return with_id(receiver, msg).size() == 1; }))
+      << server_->stderr_text();
+  const auto got = with_id(receiver, msg).front();
+  EXPECT_EQ(got.headers.at("webhook-encryption"), "x25519-sealedbox");
+  EXPECT_EQ(got.headers.at("content-type"), "application/octet-stream");
+  EXPECT_EQ(got.headers.at("webhook-content-type"), "application/json");
+  EXPECT_EQ(got.body.find("4242"), std::string::npos);
+  // Signed as sent: the sealed bytes.
+  EXPECT_TRUE(verify(got, {hmac_key(str(endpoint, "secret"))}).ok());
+  const auto opened = crypto::open_sealed(got.body, pair.public_key, pair.secret_key);
+  ASSERT_TRUE(opened) << opened.error();
+  EXPECT_EQ(*opened, payload);
+  const auto other = crypto::x25519_keypair();
+  EXPECT_FALSE(crypto::open_sealed(got.body, other.public_key, other.secret_key));
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+TEST_F(Outbound, AHookgateReceiverAcceptsOnlyTheApplicationItExpects) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  const auto expected_app = create_app("expected");
+  const auto other_app = create_app("other");
+  const int receiver_port = free_port();
+  const auto inbound = "http://127.0.0.1:" + std::to_string(receiver_port) + "/in/acme";
+  const auto ours = create_endpoint(expected_app, {{"url", inbound}});
+  const auto secret = str(ours, "secret");
+  ASSERT_TRUE(secret.starts_with("whsec_"));
+  // Another account of the sender, pointed at the same receiver with the same secret: its
+  // messages are genuinely signed, but for the wrong application.
+  const auto theirs = create_endpoint(other_app, {{"url", inbound}, {"secret", secret}});
+  EXPECT_EQ(str(theirs, "secret"), secret);
+
+  // Its own store (and directory: SQLite paths are relative to the config file).
+  TestStore receiver_store;
+  ASSERT_TRUE(receiver_store.error().empty()) << receiver_store.error();
+  std::filesystem::create_directories(dir_ / "receiver");
+  const auto receiver_config = (dir_ / "receiver" / "hookgate.toml").string();
+  std::ofstream(receiver_config) << "[server]\nlisten = \"127.0.0.1:" << receiver_port << R"("
+[store]
+url = ")" << receiver_store.url() << R"("
+[[source]]
+name = "acme"
+scheme = "standard-webhooks"
+secrets = [")" << secret << R"("]
+expect_app_id = ")" << expected_app
+                                 << R"("
+pull_token = ")" << kPullToken << R"("
+)";
+  ServerProcess receiver(receiver_config);
+  ASSERT_TRUE(receiver.started()) << receiver.stderr_text();
+
+  const std::string ours_payload = R"({"for":"expected","n":1})";
+  const std::string theirs_payload = R"({"for":"other","n":2})";
+  const auto ours_msg = str(publish(expected_app, "a.b", ours_payload), "id");
+  const auto theirs_msg = str(publish(other_app, "a.b", theirs_payload), "id");
+
+  const auto pulled = [&] {
+    const auto r = http_request(receiver_port, "GET", "/pull/acme?after=0&limit=10",
+                                {{"Authorization", std::string("Bearer ") + kPullToken}}, "");
+    std::vector<std::string> bodies;
+    for (const auto& e : arr(object_of(r), "events")) {
+      if (e.is_object()) {
+        bodies.push_back(crypto::base64_decode(str(e.as_object(), "body_base64")).value_or("?"));
+      }
+    }
+    return bodies;
+  };
+  ASSERT_TRUE(eventually([&] { return !pulled().empty(); }))
+      << server_->stderr_text() << receiver.stderr_text();
+  EXPECT_EQ(pulled(), std::vector<std::string>{ours_payload});
+  ASSERT_TRUE(eventually([&] { return delivery_state(expected_app, ours_msg) == "delivered"; }));
+  const auto accepted = attempts(expected_app, ours_msg);
+  ASSERT_EQ(accepted.size(), 1U);
+  EXPECT_EQ(num(accepted[0].as_object(), "status"), 200);
+
+  // The other application's message is refused by the receiver, attempt after attempt.
+  ASSERT_TRUE(eventually([&] { return attempts(other_app, theirs_msg).size() >= 2; }))
+      << server_->stderr_text();
+  for (const auto& a : attempts(other_app, theirs_msg)) {
+    EXPECT_EQ(num(a.as_object(), "status"), 401);
+    EXPECT_NE(str(a.as_object(), "response").find("wrong_application"), std::string::npos)
+        << json::serialize(a);
+  }
+  EXPECT_EQ(pulled(), std::vector<std::string>{ours_payload});
+  EXPECT_EQ(receiver.stop(SIGTERM), 0) << receiver.stderr_text();
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+}  // namespace
+}  // namespace hookgate::e2e
