@@ -2,6 +2,7 @@
 // hand one over), and the mapping of registry errors to HTTP statuses.
 #include "api/management_api.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "api/json_member.hpp"
@@ -26,6 +27,7 @@ struct ManagementApi::Call {
 namespace {
 
 constexpr std::size_t kDefaultPage = 50;
+constexpr std::size_t kMaxPageLimit = 250;
 
 net::HttpResponse json_response(int status, const json::value& value) {
   net::HttpResponse r;
@@ -74,9 +76,11 @@ Result<json::object> body_object(const net::HttpRequest& request) {
 
 std::size_t page_limit(const net::HttpRequest& r) {
   const auto v = schemes::url_query_param(r.target, "limit");
-  if (!v || v->empty() || v->size() > 4 || v->find_first_not_of("0123456789") != std::string::npos)
+  if (!v || v->empty() || v->find_first_not_of("0123456789") != std::string::npos) {
     return kDefaultPage;
-  return std::max<std::size_t>(1, std::stoul(*v));
+  }
+  if (v->size() > 4) return kMaxPageLimit;
+  return std::clamp<std::size_t>(std::stoul(*v), 1, kMaxPageLimit);
 }
 
 std::string cursor(const net::HttpRequest& r) {
@@ -181,6 +185,17 @@ std::optional<std::string> string_field(const json::object& o, std::string_view 
   const auto* v = o.if_contains(key);
   if (v == nullptr || !v->is_string()) return std::nullopt;
   return std::string(v->as_string());
+}
+
+// A member that must be a string when present: a number where a key or id belongs must not
+// silently mean "none" (a retried publish would fan out twice, a resend would go everywhere).
+std::optional<std::string> wrong_type(const json::object& o,
+                                      std::initializer_list<std::string_view> keys) {
+  for (const auto key : keys) {
+    const auto* v = o.if_contains(key);
+    if (v != nullptr && !v->is_string()) return std::string(key) + " must be a string";
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -335,6 +350,10 @@ net::HttpResponse ManagementApi::endpoints(Call& call, const std::string& app_id
       verification = json::object{{"state", result->verified ? "verified" : "failed"}};
       if (!result->reason.empty()) verification["reason"] = result->reason;
       if (auto fresh = registry_.endpoint(app_id, endpoint.id)) endpoint = *fresh;
+    } else {
+      verification =
+          json::object{{"state", "failed"},
+                       {"reason", "verification could not run; retry with POST .../verify"}};
     }
   }
   auto view = endpoint_view(endpoint, now_ms_());
@@ -392,6 +411,9 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     if (call.method() != "POST") return not_allowed("POST");
     auto body = body_object(call.request);
     if (!body) return problem(400, "bad_request", body.error());
+    if (auto problem_text = wrong_type(*body, {"secret"})) {
+      return problem(422, "invalid", *problem_text);
+    }
     std::optional<std::chrono::seconds> grace;
     if (const auto* g = body->if_contains("grace_seconds")) {
       if (!g->is_int64()) return problem(422, "invalid", "grace_seconds must be an integer");
@@ -406,12 +428,13 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     auto e = registry_.endpoint(app_id, id);
     if (!e) return from_error(e.error());
     if (!e->ed25519) return problem(404, "not_found", "this endpoint signs with HMAC (v1)");
+    const auto live = e->live_keys(now_ms_());
+    if (live.empty()) return problem(404, "not_found", "this endpoint has no live key");
     json::array keys;
-    for (const auto& k : e->live_keys(now_ms_()))
+    for (const auto& k : live)
       keys.push_back(json::value(k.public_key));
-    return json_response(200,
-                         json::object{{"public_key", e->live_keys(now_ms_()).front().public_key},
-                                      {"public_keys", keys}});
+    return json_response(
+        200, json::object{{"public_key", live.front().public_key}, {"public_keys", keys}});
   }
   if (s.size() == 5 && action == "recover") {
     if (call.method() != "POST") return not_allowed("POST");
@@ -465,6 +488,9 @@ net::HttpResponse ManagementApi::messages(Call& call, const std::string& app_id)
     if (k != "event_type" && k != "payload" && k != "idempotency_key") {
       return problem(422, "invalid", "unknown field " + std::string(k));
     }
+  }
+  if (auto problem_text = wrong_type(*body, {"event_type", "idempotency_key"})) {
+    return problem(422, "invalid", *problem_text);
   }
   outbound::Message m;
   m.app_id = app_id;
@@ -547,6 +573,9 @@ net::HttpResponse ManagementApi::message(Call& call, const std::string& app_id,
     if (call.method() != "POST") return not_allowed("POST");
     auto body = body_object(call.request);
     if (!body) return problem(400, "bad_request", body.error());
+    if (auto problem_text = wrong_type(*body, {"endpoint_id"})) {
+      return problem(422, "invalid", *problem_text);
+    }
     store::Requeue which;
     which.event_seq = e.seq;
     which.include_delivered = true;
@@ -582,6 +611,9 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
     if (call.method() == "POST") {
       auto body = body_object(call.request);
       if (!body) return problem(400, "bad_request", body.error());
+      if (auto problem_text = wrong_type(*body, {"name", "scope"})) {
+        return problem(422, "invalid", *problem_text);
+      }
       const auto scope = string_field(*body, "scope");
       if (!scope)
         return problem(422, "invalid", "scope (\"admin\" or an application id) is required");

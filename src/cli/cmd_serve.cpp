@@ -153,10 +153,13 @@ int run_serve(const std::string& config_path) {
         *config, **store, registry, publisher, verifier, [&dispatcher] { dispatcher.notify(); },
         now_ms);
   }
-  api::Gateway gateway(
+  // Destroyed before the server (reset below): its worker threads may still hold connections
+  // that must be released while the server's io_context exists.
+  std::optional<api::Gateway> gateway;
+  gateway.emplace(
       *config, **store, **ingest, metrics, log, [&dispatcher] { dispatcher.notify(); },
       management ? &*management : nullptr);
-  net::HttpServer server(config->listeners, config->limits, gateway);
+  net::HttpServer server(config->listeners, config->limits, *gateway);
   if (auto started = server.start(); !started) {
     std::cerr << "hookgate: " << started.error() << "\n";
     return kExitInvalid;
@@ -172,6 +175,7 @@ int run_serve(const std::string& config_path) {
   sigwait(&signals, &received);
   std::cerr << "hookgate: stopping (signal " << received << ")\n";
   server.stop(std::chrono::milliseconds(5000));
+  gateway.reset();
   dispatcher.stop(std::chrono::milliseconds(5000));
   return kExitOk;
 }

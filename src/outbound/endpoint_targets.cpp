@@ -165,6 +165,30 @@ class EndpointTarget : public engine::Target {
   Endpoint endpoint_;
 };
 
+// Stands in for an endpoint whose record could not be read just now: postpones its deliveries.
+class UnavailableTarget : public engine::Target {
+ public:
+  explicit UnavailableTarget(const EndpointSettings& settings) : settings_(settings) {}
+  std::size_t concurrency() const override { return settings_.concurrency; }
+  std::chrono::milliseconds timeout() const override { return settings_.timeout; }
+  const engine::RetrySchedule& schedule() const override { return settings_.schedule; }
+  bool http() const override { return true; }
+  engine::Gate before(const store::Delivery& /*d*/, std::int64_t now_ms) override {
+    return engine::Gate{engine::Gate::Action::postpone, now_ms + kStoreRetryMs, ""};
+  }
+  engine::SendResult send(const store::Delivery& /*d*/, int /*attempt*/) override {
+    engine::SendResult r;
+    r.outcome.error = "endpoint record unavailable";
+    return r;
+  }
+  void after(const store::Delivery& /*d*/, const engine::SendResult& /*r*/, engine::Verdict /*v*/,
+             std::int64_t /*now_ms*/) override {}
+
+ private:
+  static constexpr std::int64_t kStoreRetryMs = 1000;
+  const EndpointSettings& settings_;
+};
+
 EndpointTargets::EndpointTargets(store::Store& store, Registry& registry,
                                  const net::HttpClient& client, EndpointSettings settings,
                                  std::function<std::int64_t()> now_ms)
@@ -179,7 +203,12 @@ std::shared_ptr<engine::Target> EndpointTargets::find(std::string_view destinati
   if (!id) return nullptr;
   // Read at each claim: an edit (disable, URL, rotation) on any node applies to the next attempt.
   auto endpoint = registry_.endpoint_by_id(*id);
-  if (!endpoint) return nullptr;
+  if (!endpoint) {
+    // Deleted: nothing will ever deliver it. A store hiccup is not a reason to give up a
+    // delivery: it waits and is tried again.
+    if (endpoint.error().starts_with("not_found:")) return nullptr;
+    return std::make_shared<UnavailableTarget>(settings_);
+  }
   return std::make_shared<EndpointTarget>(*this, std::move(endpoint.value()));
 }
 

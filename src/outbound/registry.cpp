@@ -209,6 +209,15 @@ Result<bool> Registry::delete_app(const std::string& id) {
       if (auto d = store_.delete_record(kEndpointKind, r.id); !d) return store_error(d.error());
     }
   }
+  // Its API keys go with it: they must not keep authenticating for an application that is gone.
+  for (;;) {
+    auto keys = store_.records(kApiKeyKind, id, "", kMaxPage);
+    if (!keys) return store_error(keys.error());
+    if (keys->empty()) break;
+    for (const auto& r : *keys) {
+      if (auto d = store_.delete_record(kApiKeyKind, r.id); !d) return store_error(d.error());
+    }
+  }
   auto d = store_.delete_record(kAppKind, id);
   if (!d) return store_error(d.error());
   return true;

@@ -88,7 +88,7 @@ class Registry {
   // The key whose hash matches, if any (constant work whatever the input).
   Result<std::optional<ApiKey>> find_api_key(const std::string& plaintext);
   Result<Page<ApiKey>> api_keys(const std::string& cursor, std::size_t limit);
-  Result<bool> delete_api_key(const std::string& prefix_or_hash);
+  Result<bool> delete_api_key(const std::string& hash);
 
   const RegistrySettings& settings() const { return settings_; }
 

@@ -428,9 +428,10 @@ Result<Scheme> scheme_from_table(const toml::table& table, std::string_view orig
                      "the sha256 algorithm needs {secret} in the content, or anyone "
                      "could compute it");
     }
-    if (a == Algorithm::token && s.encoding != Encoding::text) {
+    // A token travels as itself, or base64-encoded (HTTP Basic credentials).
+    if (a == Algorithm::token && s.encoding != Encoding::text && s.encoding != Encoding::base64) {
       return Error{r.error("signature", "").message +
-                   "the token algorithm needs encoding = \"text\""};
+                   "the token algorithm needs encoding = \"text\" or \"base64\""};
     }
   }
   return s;

@@ -154,6 +154,16 @@ TEST_F(RegistryTest, ApiKeysAreStoredHashedAndFoundByTheirPlaintext) {
   EXPECT_FALSE(registry_->create_api_key("bad", "app_missing"));
   ASSERT_TRUE(registry_->delete_api_key(key->key.hash));
   EXPECT_FALSE(registry_->find_api_key(key->plaintext)->has_value());
+  // Deleting an application takes its endpoints and keys with it.
+  auto other = registry_->create_api_key("ci", a);
+  ASSERT_TRUE(other);
+  EndpointInput in;
+  in.url = "https://a.example.com/";
+  const auto e = endpoint(a, in).endpoint.id;
+  ASSERT_TRUE(registry_->delete_app(a));
+  EXPECT_FALSE(registry_->find_api_key(other->plaintext)->has_value());
+  EXPECT_TRUE(registry_->endpoint_by_id(e).error().starts_with("not_found"));
+  EXPECT_TRUE(registry_->app(a).error().starts_with("not_found"));
 }
 
 TEST_F(RegistryTest, ListsPageByCursor) {

@@ -475,3 +475,32 @@ TEST(ProviderVectors, AwsSnsFixtures) {
 
 }  // namespace
 }  // namespace hookgate::schemes
+
+namespace hookgate::schemes {
+namespace {
+
+// HTTP Basic (RFC 7617 section 2: "Aladdin" / "open sesame").
+TEST(ProviderVectors, BasicAuthRfc7617) {
+  const std::string body = R"({"event":"x"})";
+  EXPECT_TRUE(run({"basic",
+                   {"Aladdin:open sesame"},
+                   {{"Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="}},
+                   body})
+                  .ok());
+  EXPECT_EQ(run({"basic",
+                 {"Aladdin:open sesame"},
+                 {{"Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZR=="}},
+                 body})
+                .reason,
+            Reason::malformed_signature);  // non-canonical base64 is refused
+  EXPECT_EQ(run({"basic", {"Aladdin:open sesame"}, {{"Authorization", "Basic QWxhZGRpbg=="}}, body})
+                .reason,
+            Reason::no_match);
+  // Another authentication scheme in Authorization is not Basic credentials.
+  EXPECT_EQ(run({"basic", {"Aladdin:open sesame"}, {{"Authorization", "Bearer x"}}, body}).reason,
+            Reason::malformed_signature);
+  EXPECT_EQ(run({"basic", {"Aladdin:open sesame"}, {}, body}).reason, Reason::missing_signature);
+}
+
+}  // namespace
+}  // namespace hookgate::schemes
