@@ -200,6 +200,12 @@ struct Ingest::Impl {
         if (outcome.verify_first) {
           const auto v = schemes::verify(*s->scheme, view, s->keys, options);
           if (!v.ok()) return refuse(v);
+          if (!s->config.expect_app_id.empty() &&
+              !v.id.starts_with(s->config.expect_app_id + "/")) {
+            auto out = reply(s->config.failure_status, "wrong_application");
+            out.source = s->config.name;
+            return out;
+          }
         }
         if (!outcome.visit_url.empty()) {
           // Only after the signature held, and only an AWS SNS address: a forged confirmation

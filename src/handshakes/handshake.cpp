@@ -28,6 +28,7 @@ constexpr std::pair<std::string_view, Kind> kNames[] = {
     {"discord-events", Kind::discord_events},
     {"okta", Kind::okta},
     {"aws-sns", Kind::aws_sns},
+    {"hookgate", Kind::hookgate},
 };
 
 Outcome refuse(std::string reason) {
@@ -177,6 +178,28 @@ Outcome aws_sns(const Request& r) {
   return o;
 }
 
+// A Hookgate sender verifying an endpoint (echo or challenge mode), signed like its deliveries.
+Outcome hookgate(const Request& r) {
+  if (r.method != "POST") return {};
+  const JsonBody body(r.body);
+  if (body.field("type") != "endpoint.verification") return {};
+  Outcome o;
+  o.action = Action::respond;
+  o.verify_first = true;
+  o.response.headers.add("Content-Type", "application/json");
+  if (const auto secret = r.headers.get("X-Hook-Secret")) {
+    if (!echoable(*secret)) return refuse("X-Hook-Secret is empty, too long or not text");
+    o.response.headers.add("X-Hook-Secret", std::string(*secret));
+  }
+  boost::json::object answer;
+  if (const auto challenge = body.field("challenge")) {
+    if (!echoable(*challenge)) return refuse("challenge is empty, too long or not text");
+    answer["challenge"] = *challenge;
+  }
+  o.response.body = boost::json::serialize(answer);
+  return o;
+}
+
 }  // namespace
 
 std::optional<Kind> parse_kind(std::string_view name) {
@@ -219,6 +242,8 @@ Outcome answer(Kind kind, const Request& request, const Context& context) {
       return okta(request);
     case Kind::aws_sns:
       return aws_sns(request);
+    case Kind::hookgate:
+      return hookgate(request);
   }
   return {};
 }

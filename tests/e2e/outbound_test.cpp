@@ -944,6 +944,16 @@ pull_token = ")" << kPullToken << R"("
         << json::serialize(a);
   }
   EXPECT_EQ(pulled(), std::vector<std::string>{ours_payload});
+  // A Hookgate source answers a Hookgate sender's endpoint verification (echo and challenge)
+  // once the request's signature holds, and only for the application it expects.
+  for (const char* mode : {"echo", "challenge"}) {
+    const auto verified = create_endpoint(
+        expected_app, {{"url", inbound}, {"secret", secret}, {"verification", mode}});
+    EXPECT_TRUE(flag(verified, "verified")) << mode << " " << json::serialize(verified);
+    const auto refused =
+        create_endpoint(other_app, {{"url", inbound}, {"secret", secret}, {"verification", mode}});
+    EXPECT_FALSE(flag(refused, "verified")) << mode << " " << json::serialize(refused);
+  }
   EXPECT_EQ(receiver.stop(SIGTERM), 0) << receiver.stderr_text();
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }

@@ -25,6 +25,8 @@ enum class Kind {
   discord_events,        // signed POST {"type":0} (webhook events PING) -> 204
   okta,                  // GET with X-Okta-Verification-Challenge -> {"verification":..}
   aws_sns,               // signed SubscriptionConfirmation -> visit SubscribeURL
+  hookgate,              // signed {"type":"endpoint.verification"} from a Hookgate sender ->
+                         // echo X-Hook-Secret, return {"challenge": ..}
 };
 std::optional<Kind> parse_kind(std::string_view name);
 std::string_view to_string(Kind kind);

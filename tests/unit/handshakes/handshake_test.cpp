@@ -15,8 +15,9 @@ Outcome run(Kind kind, std::string_view method, std::string_view url, const Head
 }
 
 TEST(Handshake, KindNamesRoundTrip) {
-  for (const char* name : {"asana", "slack", "zoom", "msgraph", "meta", "dropbox", "twitter-crc",
-                           "twitch", "discord-interactions", "discord-events", "okta", "aws-sns"}) {
+  for (const char* name :
+       {"asana", "slack", "zoom", "msgraph", "meta", "dropbox", "twitter-crc", "twitch",
+        "discord-interactions", "discord-events", "okta", "aws-sns", "hookgate"}) {
     const auto kind = parse_kind(name);
     ASSERT_TRUE(kind) << name;
     EXPECT_EQ(to_string(*kind), name);
@@ -148,6 +149,20 @@ TEST(Handshake, OversizedChallengesAreRefused) {
   EXPECT_EQ(run(Kind::dropbox, "GET", "https://h/in?challenge=" + big, {}, "").action,
             Action::refuse);
   EXPECT_EQ(run(Kind::asana, "POST", "/", {{"X-Hook-Secret", big}}, "").action, Action::refuse);
+}
+
+TEST(Handshake, HookgateVerificationEchoesAndReturnsTheChallenge) {
+  const auto echo = run(Kind::hookgate, "POST", "/", {{"X-Hook-Secret", "tok3n"}},
+                        R"({"type":"endpoint.verification","endpoint_id":"ep_1"})");
+  ASSERT_EQ(echo.action, Action::respond);
+  EXPECT_TRUE(echo.verify_first);
+  EXPECT_EQ(echo.response.headers.get("X-Hook-Secret"), "tok3n");
+  const auto challenge =
+      run(Kind::hookgate, "POST", "/", {}, R"({"type":"endpoint.verification","challenge":"c-1"})");
+  ASSERT_EQ(challenge.action, Action::respond);
+  EXPECT_EQ(challenge.response.body, R"({"challenge":"c-1"})");
+  EXPECT_EQ(run(Kind::hookgate, "POST", "/", {}, R"({"type":"invoice.paid"})").action,
+            Action::not_handshake);
 }
 
 }  // namespace
