@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "wait.hpp"
+
 namespace hookgate::e2e {
 
 namespace {
@@ -135,6 +137,19 @@ void LoopbackReceiver::serve() {
     }
     close(fd);
   }
+}
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  close(fd);
+  return ok ? ntohs(addr.sin_port) : 0;
 }
 
 }  // namespace hookgate::e2e

@@ -31,6 +31,7 @@
 #include "loopback_receiver.hpp"
 #include "server_process.hpp"
 #include "test_store.hpp"
+#include "wait.hpp"
 
 namespace hookgate::e2e {
 namespace {
@@ -40,30 +41,6 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 constexpr const char* kAdminKey = "e2e-admin-key-0123456789abcdef";
 constexpr const char* kPullToken = "e2e-receiver-pull-token";
-
-// Generous for a busy two-core machine running sanitizer builds; every wait polls a condition.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return pred();
-}
-
-// A port that was free a moment ago (for a receiver whose URL must be known before it starts).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Lenient accessors: a missing or mistyped member fails the comparison that uses it instead of
 // throwing out of the test.
