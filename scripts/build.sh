@@ -44,13 +44,18 @@ done
 echo "== hookgate serve is listening on 127.0.0.1:$port (store: $demo/hookgate.db)"
 
 body='{"ref":"refs/heads/main","commits":[{"id":"c0ffee"}]}'
-signature=$(printf '%s' "$body" | "$hookgate" sign --scheme github --secret "$secret")
-echo "== POST /in/github with $signature"
-curl -sS -X POST "http://127.0.0.1:$port/in/github" -H "$signature" -H 'X-GitHub-Event: push' \
-  -H 'X-GitHub-Delivery: demo-1' -H 'Content-Type: application/json' --data-binary "$body"
+# `hookgate sign` prints the headers GitHub would send, one per line.
+headers=()
+while IFS= read -r line; do headers+=(-H "$line"); done < <(
+  printf '%s' "$body" | "$hookgate" sign --scheme github --secret "$secret" --id demo-1)
+echo "== POST /in/github, signed as GitHub signs: ${headers[*]}"
+curl -sS -X POST "http://127.0.0.1:$port/in/github" "${headers[@]}" -H 'X-GitHub-Event: push' \
+  -H 'Content-Type: application/json' --data-binary "$body"
+echo
 echo "== the same delivery again (a provider's retry): acknowledged, stored once"
-curl -sS -X POST "http://127.0.0.1:$port/in/github" -H "$signature" -H 'X-GitHub-Event: push' \
-  -H 'X-GitHub-Delivery: demo-1' --data-binary "$body"
+curl -sS -X POST "http://127.0.0.1:$port/in/github" "${headers[@]}" -H 'X-GitHub-Event: push' \
+  --data-binary "$body"
+echo
 echo "== a forged one"
 curl -sS -X POST "http://127.0.0.1:$port/in/github" -H 'X-Hub-Signature-256: sha256=00' \
   --data-binary "$body" || true
