@@ -172,6 +172,9 @@ struct Dispatcher::Impl {
   }
 
   void claim() {
+    // When work was last handed back: it is due again busy_backoff later, so until then the
+    // claimer polls at that pace rather than sleeping a whole idle_poll.
+    std::chrono::steady_clock::time_point handed_back_at{};
     for (;;) {
       std::size_t want = 0;
       {
@@ -206,10 +209,13 @@ struct Dispatcher::Impl {
         const std::lock_guard lock(m);
         throttled = handed_back > 0;
       }
+      if (handed_back > 0) handed_back_at = std::chrono::steady_clock::now();
       if (claimed && taken == want && handed_back == 0) continue;  // more may be due right now
       if (handed_back > 0) continue;  // wait for completions (the throttled predicate)
+      const bool returning = std::chrono::steady_clock::now() - handed_back_at < options.idle_poll;
       std::unique_lock lock(m);
-      wake_claimer.wait_for(lock, options.idle_poll, [&] { return stopping || notified; });
+      wake_claimer.wait_for(lock, returning ? options.busy_backoff : options.idle_poll,
+                            [&] { return stopping || notified; });
       if (stopping) return;
     }
   }
