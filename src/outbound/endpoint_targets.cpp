@@ -17,11 +17,6 @@ namespace {
 constexpr std::string_view kUserAgent = "Hookgate/" HOOKGATE_VERSION;
 constexpr std::int64_t kSlotSlackMs = 5;
 
-const schemes::Scheme& standard_webhooks() {
-  static const auto catalogue = schemes::Catalogue::with_builtins();
-  return *catalogue->find("standard-webhooks");
-}
-
 std::string stored_content_type(const std::string& headers_json) {
   boost::system::error_code ec;
   const auto v = boost::json::parse(headers_json, ec);

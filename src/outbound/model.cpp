@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "hookgate/crypto/random.hpp"
+#include "hookgate/schemes/catalogue.hpp"
 
 namespace hookgate::outbound {
 
@@ -71,6 +72,12 @@ std::vector<SigningKey> Endpoint::live_keys(std::int64_t now_ms) const {
     if (k.expires_ms == 0 || k.expires_ms > now_ms) out.push_back(k);
   }
   return out;
+}
+
+const schemes::Scheme& standard_webhooks() {
+  // Built once and never changed: read-only shared data, not mutable state.
+  static const auto catalogue = schemes::Catalogue::with_builtins();
+  return *catalogue->find("standard-webhooks");
 }
 
 std::string new_id(std::string_view prefix) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hookgate/result.hpp"
+#include "hookgate/schemes/scheme.hpp"
 
 namespace hookgate::outbound {
 
@@ -72,6 +73,9 @@ struct ApiKey {
 };
 
 std::string new_id(std::string_view prefix);
+
+// The scheme every endpoint is signed with (Standard Webhooks, v1 and v1a).
+const schemes::Scheme& standard_webhooks();
 
 std::string to_json(const App& app);
 std::string to_json(const Endpoint& endpoint);

@@ -30,12 +30,6 @@ Error store_error(const std::string& message) {
   return Error{"store_error: " + message};
 }
 
-const schemes::Scheme& standard_webhooks() {
-  // The catalogue is built once and never changed: read-only shared data, not mutable state.
-  static const auto catalogue = schemes::Catalogue::with_builtins();
-  return *catalogue->find("standard-webhooks");
-}
-
 bool token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
