@@ -7,12 +7,14 @@
 # means the commit is flushed, as with SQLite. The cluster is stopped and deleted at the end.
 #
 # Usage: bench/load/backends.sh
-# Environment (optional): passed through to the two scripts (THREADS, CONNS, SECONDS_LOAD,
-#   SECONDS_LATENCY, MESSAGES, WORKERS, CONCURRENCY, ...); HOOKGATE_PG_PORT (default 56432).
+# Environment (optional): ROUNDS=1 (more rounds: medians, backend order swapped each round);
+#   passed through to the two scripts: THREADS, CONNS, SECONDS_LOAD, SECONDS_LATENCY, MESSAGES,
+#   WORKERS, CONCURRENCY, ...; HOOKGATE_PG_PORT (default 56432).
 # Needs: wrk, nginx-light, postgresql (scripts/setup-debian.sh). Run as root, PostgreSQL runs as
 # the `postgres` user (start-postgres.sh does that); otherwise as the calling user.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 . "$here/lib.sh"
 
 need_cmd wrk nginx awk timeout
@@ -52,24 +54,56 @@ pg_db() { # a fresh database for one test
   echo "$pg_base/$1"
 }
 
+# Several rounds, the order of the backends swapped every other round, so a disturbance (another
+# process compiling) does not always land on the same backend; the table shows medians.
+ROUNDS=${ROUNDS:-1}
 load_start=$(loadavg)
-run_case sqlite-in inbound.sh ""
-run_case pg-in inbound.sh "$(pg_db hookgate_bench_in)"
-run_case sqlite-out outbound.sh ""
-run_case pg-out outbound.sh "$(pg_db hookgate_bench_out)"
+for ((round = 1; round <= ROUNDS; round++)); do
+  order=(sqlite pg)
+  ((round % 2 == 0)) && order=(pg sqlite)
+  for direction in in out; do
+    for backend in "${order[@]}"; do
+      script=inbound.sh
+      [ "$direction" = out ] && script=outbound.sh
+      url=""
+      [ "$backend" = pg ] && url=$(pg_db "hookgate_bench_$direction")
+      run_case "$round.$backend-$direction" "$script" "$url"
+    done
+  done
+done
 load_end=$(loadavg)
 
-row() { # LABEL KEY [UNIT]
-  echo "| $1 | ${r[sqlite-$2]} | ${r[pg-$2]} | $(ratio "${r[pg-$2]}" "${r[sqlite-$2]}") |"
+# median KEY BACKEND: the median over the rounds of r[ROUND.BACKEND-KEY].
+median() {
+  local i
+  for ((i = 1; i <= ROUNDS; i++)); do echo "${r[$i.$2-$1]}"; done | sort -g |
+    awk '{ v[NR] = $1 } END {
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf (m >= 100 || m == int(m) ? "%.0f\n" : "%.2f\n"), m }'
+}
+# spread KEY: the lowest and highest PostgreSQL / SQLite ratio of one round.
+spread() {
+  local i
+  for ((i = 1; i <= ROUNDS; i++)); do
+    ratio "${r[$i.pg-$1]}" "${r[$i.sqlite-$1]}"
+    echo
+  done | sort -g |
+    awk '$1 == "-" { next } !n++ { lo = $1 } { hi = $1 } END { print (!n ? "-" : lo == hi ? lo : lo " - " hi) }'
+}
+row() { # LABEL KEY
+  local s p
+  s=$(median "$2" sqlite)
+  p=$(median "$2" pg)
+  echo "| $1 | $s | $p | $(ratio "$p" "$s") | $(spread "$2") |"
 }
 echo
 echo "## Store backends: SQLite vs PostgreSQL (same run, same machine)"
 machine_line
-echo "PostgreSQL 15 on 127.0.0.1 (own cluster, defaults: fsync on, synchronous_commit on); inbound: wrk -t${THREADS:-2} -c${CONNS:-64} -d${SECONDS_LOAD:-20}s and -t1 -c1 -d${SECONDS_LATENCY:-10}s; outbound: ${MESSAGES:-20000} messages, 1 endpoint"
+echo "PostgreSQL 15 on 127.0.0.1 (own cluster, defaults: fsync on, synchronous_commit on); inbound: wrk -t${THREADS:-2} -c${CONNS:-64} -d${SECONDS_LOAD:-20}s and -t1 -c1 -d${SECONDS_LATENCY:-10}s; outbound: ${MESSAGES:-20000} messages, 1 endpoint; rounds: $ROUNDS (medians)"
 echo "load average before/after: $load_start / $load_end"
 echo
-echo "| figure | SQLite | PostgreSQL | PostgreSQL / SQLite |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| figure | SQLite | PostgreSQL | PostgreSQL / SQLite | ratio per round (min - max) |"
+echo "| --- | ---: | ---: | ---: | ---: |"
 row "inbound accepted req/s (c${CONNS:-64})" in.rps
 row "inbound p50 ms (c${CONNS:-64})" in.p50
 row "inbound p99 ms (c${CONNS:-64})" in.p99
@@ -83,4 +117,8 @@ row "deliveries/s after publishing" out.drain_rate
 row "delivery retries" out.retries
 row "peak RSS MiB (outbound)" out.rss_peak
 echo
-echo "checks: inbound stored=${r[sqlite-in.stored]}/${r[pg-in.stored]} (${r[sqlite-in.verdict]}/${r[pg-in.verdict]}), outbound ${r[sqlite-out.verdict]}/${r[pg-out.verdict]}"
+checks=""
+for ((i = 1; i <= ROUNDS; i++)); do
+  checks+=" round $i: inbound ${r[$i.sqlite-in.verdict]}/${r[$i.pg-in.verdict]} (stored ${r[$i.sqlite-in.stored]}/${r[$i.pg-in.stored]}), outbound ${r[$i.sqlite-out.verdict]}/${r[$i.pg-out.verdict]};"
+done
+echo "checks (SQLite/PostgreSQL):$checks"

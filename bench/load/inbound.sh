@@ -18,6 +18,7 @@
 #   RESULT_FILE                          also write the figures there as key=value lines
 # Needs: wrk, nginx-light, webhook (scripts/setup-debian.sh). Root is not needed.
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 THREADS=${THREADS:-2}
@@ -129,6 +130,7 @@ if [ -z "${HOOKGATE_STORE_URL:-}" ] && command -v sqlite3 >/dev/null; then
   # Read back from the file itself, after the server stopped: what survives is what counts.
   on_disk=$(sqlite3 "$BENCH_TMP/inbound.db" "SELECT count(*) FROM events WHERE source = 'github'")
   [ "$on_disk" = "$stored" ] || verdict="DISK COUNT $on_disk != $stored"
+  disk_note=", read back from the file after the server stopped=$on_disk"
 fi
 
 echo
@@ -151,7 +153,7 @@ if [ "$PEERS" = 1 ]; then
   echo "| hookgate / webhook | $(ratio "${rps[hookgate]}" "${rps[webhook]}") | $(ratio "${rps1[hookgate]}" "${rps1[webhook]}") |"
   echo
 fi
-echo "stored check: wrk saw $hg_ok answers 2xx; hookgate answered accepted=$accepted (duplicate=$duplicates, busy=$busy); events stored=$stored -> $verdict"
+echo "stored check: wrk saw $hg_ok answers 2xx; hookgate answered accepted=$accepted (duplicate=$duplicates, busy=$busy); events stored=$stored${disk_note:-} -> $verdict"
 
 if [ -n "${RESULT_FILE:-}" ]; then
   {

@@ -151,13 +151,23 @@ http {
   }
 }
 EOF
-  start_bg "$dir/logs/stdout.log" nginx -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" \
-    -g 'daemon off;'
-  NGINX_PID=$BG_PID
-  wait_port "$NGINX_PORT" 20 "$NGINX_PID" || {
-    cat "$dir/logs/"*.log >&2
-    die "nginx did not start"
-  }
+  # The port was free a moment ago; someone else may take it first: then try another.
+  local _
+  for _ in 1 2 3; do
+    start_bg "$dir/logs/stdout.log" nginx -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" \
+      -g 'daemon off;'
+    NGINX_PID=$BG_PID
+    # Alive a moment later too: a port someone else holds answers while nginx fails to bind it.
+    wait_port "$NGINX_PORT" 20 "$NGINX_PID" && sleep 0.3 && kill -0 "$NGINX_PID" 2>/dev/null &&
+      return 0
+    stop_pid "$NGINX_PID"
+    local port
+    port=$(free_port)
+    sed -i "s/listen 127.0.0.1:$NGINX_PORT;/listen 127.0.0.1:$port;/" "$dir/nginx.conf"
+    NGINX_PORT=$port
+  done
+  cat "$dir/logs/"*.log >&2
+  die "nginx did not start"
 }
 
 # start_webhook DIR SECRET: adnanh/webhook with one hook, /hooks/github, whose trigger rule checks
@@ -187,12 +197,17 @@ start_webhook() {
   }
 ]
 EOF
-  start_bg "$dir/webhook.log" webhook -hooks "$dir/hooks.json" -ip 127.0.0.1 -port "$WEBHOOK_PORT"
-  WEBHOOK_PID=$BG_PID
-  wait_port "$WEBHOOK_PORT" 20 "$WEBHOOK_PID" || {
-    cat "$dir/webhook.log" >&2
-    die "webhook did not start"
-  }
+  local _
+  for _ in 1 2 3; do
+    start_bg "$dir/webhook.log" webhook -hooks "$dir/hooks.json" -ip 127.0.0.1 -port "$WEBHOOK_PORT"
+    WEBHOOK_PID=$BG_PID
+    wait_port "$WEBHOOK_PORT" 20 "$WEBHOOK_PID" && sleep 0.3 && kill -0 "$WEBHOOK_PID" 2>/dev/null &&
+      return 0
+    stop_pid "$WEBHOOK_PID"
+    WEBHOOK_PORT=$(free_port) # taken by someone else in the meantime
+  done
+  cat "$dir/webhook.log" >&2
+  die "webhook did not start"
 }
 
 # start_hookgate CONFIG LOG: `hookgate serve`, listening on the port its config names (0 = any);
@@ -320,7 +335,11 @@ end
 EOF
 }
 
-# A header line for result tables: when, where, how loaded the machine was.
+# The commit when the script started (others may commit while it runs) and when the binary under
+# test was built (it is built from the working tree, which may hold uncommitted work).
+BENCH_COMMIT=$(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo '?')
+
+# A header line for result tables: when, where, how loaded the machine was, what was measured.
 machine_line() {
-  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)  load average: $(loadavg)  commit: $(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)  load average: $(loadavg)  commit: $BENCH_COMMIT  binary built: $(date -u -r "$HOOKGATE_BIN" +%H:%MZ 2>/dev/null || echo '?')"
 }

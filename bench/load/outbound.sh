@@ -21,6 +21,7 @@
 #   RESULT_FILE                          also write the figures there as key=value lines
 # Needs: wrk, nginx-light (scripts/setup-debian.sh). Root is not needed.
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 MESSAGES=${MESSAGES:-20000}
@@ -125,7 +126,7 @@ while :; do
   [ "$pending" -eq 0 ] && [ "$delivered" -ge "$published" ] && [ "$published" -eq "$previous" ] && break
   previous=$published
   [ "$(date +%s)" -lt "$deadline" ] || break
-  sleep 0.1
+  sleep "${POLL:-0.1}"
 done
 t_done=$(now)
 failed=$(mval hookgate_deliveries_failed)
