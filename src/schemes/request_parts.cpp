@@ -128,25 +128,35 @@ std::string sorted_form_concatenation(std::string_view body) {
 }
 
 struct JsonBody::Impl {
+  std::string_view body;
+  bool parsed = false;
   boost::json::value root;
   bool valid = false;
+
+  void parse() {
+    if (parsed) return;
+    parsed = true;
+    boost::system::error_code ec;
+    boost::json::parse_options options;
+    options.max_depth = 64;
+    root = boost::json::parse(body, ec, {}, options);
+    valid = !ec && root.is_object();
+  }
 };
 
 JsonBody::JsonBody(std::string_view body) : impl_(std::make_unique<Impl>()) {
-  boost::system::error_code ec;
-  boost::json::parse_options options;
-  options.max_depth = 64;
-  impl_->root = boost::json::parse(body, ec, {}, options);
-  impl_->valid = !ec && impl_->root.is_object();
+  impl_->body = body;
 }
 
 JsonBody::~JsonBody() = default;
 
 bool JsonBody::valid() const {
+  impl_->parse();
   return impl_->valid;
 }
 
 std::optional<std::string> JsonBody::field(std::string_view dotted_path) const {
+  impl_->parse();
   if (!impl_->valid) return std::nullopt;
   const boost::json::value* node = &impl_->root;
   std::size_t pos = 0;

@@ -29,6 +29,8 @@ std::string sorted_form_concatenation(std::string_view body);
 // text. nullopt when the body is not a JSON object or the path is absent / not a scalar.
 class JsonBody {
  public:
+  // Parsed on the first question, not here: most requests never ask one, and the hot path of an
+  // accepted event should not pay for a parse it does not use. body must outlive this object.
   explicit JsonBody(std::string_view body);
   bool valid() const;
   std::optional<std::string> field(std::string_view dotted_path) const;
