@@ -48,7 +48,11 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
       api_(api),
       pool_(workers, config.limits.max_pending_writes) {}
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+  // Answers still owed by the store's writer call back into this object: wait for them (the
+  // writer answers every queued append, committed or failed, so this ends).
+  in_flight_.wait_idle();
+}
 
 std::size_t Gateway::body_limit(std::string_view /*method*/, std::string_view path) const {
   // Other paths get a small bound, enough to reach their real answer (404, 405) unhurried.
@@ -59,6 +63,26 @@ std::size_t Gateway::body_limit(std::string_view /*method*/, std::string_view pa
 
 void Gateway::handle(net::HttpRequest request, net::Responder respond) {
   const auto started = std::chrono::steady_clock::now();
+  if (ingest_.has_source(request.path) && !ingest_.may_block(request.path)) {
+    // The hot path stays on this network thread: verifying is computation, and the append hands
+    // the answer back from the store's writer once the event is durable. No thread waits per
+    // request, so the only hand-offs are one per group commit.
+    RequestLine line{request.method, request.path, request.peer};
+    engine::InboundRequest in{std::move(request.method), std::move(request.target),
+                              std::move(request.headers), std::move(request.body), request.peer};
+    ingest_.handle_async(std::move(in), [this, line = std::move(line), respond, started,
+                                         held = in_flight_.hold()](engine::InboundResponse out) {
+      std::string source = std::move(out.source);
+      std::string verdict = std::move(out.verdict);
+      if (out.status == 200 && verdict == "accepted") note_accepted();
+      net::HttpResponse response;
+      response.status = out.status;
+      response.headers = std::move(out.headers);
+      response.body = std::move(out.body);
+      finish(line, std::move(response), source, verdict, started, respond);
+    });
+    return;
+  }
   auto shared = std::make_shared<net::HttpRequest>(std::move(request));
   const bool queued = pool_.try_post([this, shared, respond, started] {
     std::string source, verdict;
@@ -69,19 +93,35 @@ void Gateway::handle(net::HttpRequest request, net::Responder respond) {
       response = text(500, "internal_error");
       verdict = "internal_error";
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!source.empty()) metrics_.request(source, verdict, response.status, seconds);
-    log(*shared, response, source, verdict, seconds);
-    respond(std::move(response));
+    finish(RequestLine{shared->method, shared->path, shared->peer}, std::move(response), source,
+           verdict, started, respond);
   });
   if (!queued) {
     // Backpressure: every worker is busy and the queue is full. Nothing was accepted.
     auto response = text(503, "busy");
     response.headers.add("Retry-After", "1");
-    log(*shared, response, "", "busy", 0);
-    respond(std::move(response));
+    finish(RequestLine{shared->method, shared->path, shared->peer}, std::move(response), "", "busy",
+           started, respond);
   }
+}
+
+void Gateway::note_accepted() {
+  accepted_.notify();
+  if (on_accepted_) on_accepted_();
+}
+
+void Gateway::finish(const RequestLine& line, net::HttpResponse response, const std::string& source,
+                     const std::string& verdict, std::chrono::steady_clock::time_point started,
+                     const net::Responder& respond) {
+  try {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!source.empty()) metrics_.request(source, verdict, response.status, seconds);
+    log(line, response.status, source, verdict, seconds);
+  } catch (const std::exception&) {
+    // Metrics and logs are best effort; the answer is not.
+  }
+  respond(std::move(response));
 }
 
 net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string& source,
@@ -115,13 +155,10 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
   }
   engine::InboundRequest in{request.method, request.target, request.headers, request.body,
                             request.peer};
-  auto out = ingest_.handle(in);
+  auto out = ingest_.handle(std::move(in));
   source = out.source;
   verdict = out.verdict;
-  if (out.status == 200 && out.verdict == "accepted") {
-    accepted_.notify();
-    if (on_accepted_) on_accepted_();
-  }
+  if (out.status == 200 && out.verdict == "accepted") note_accepted();
   net::HttpResponse r;
   r.status = out.status;
   r.headers = std::move(out.headers);
@@ -189,20 +226,24 @@ net::HttpResponse Gateway::pull(const net::HttpRequest& request, std::string_vie
   }
 }
 
-void Gateway::log(const net::HttpRequest& request, const net::HttpResponse& response,
-                  const std::string& source, const std::string& verdict, double seconds) {
+void Gateway::log(const RequestLine& request, int status, const std::string& source,
+                  const std::string& verdict, double seconds) {
+  // Built as text rather than as a JSON object: one line per request is on the hot path. Every
+  // string that may come from a client is escaped by the JSON serializer.
+  const auto quoted = [](std::string_view v) { return boost::json::serialize(v); };
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  boost::json::object line{{"ts_ms", now},
-                           {"method", request.method},
-                           {"path", request.path},
-                           {"status", response.status},
-                           {"source", source},
-                           {"verdict", verdict},
-                           {"ms", static_cast<std::int64_t>(seconds * 1000)}};
-  if (request.peer) line["peer"] = request.peer->to_string();
-  log_.write(line);
+  std::string line = R"({"ts_ms":)" + std::to_string(now);
+  line += R"(,"method":)" + quoted(request.method);
+  line += R"(,"path":)" + quoted(request.path);
+  line += R"(,"status":)" + std::to_string(status);
+  line += R"(,"source":)" + quoted(source);
+  line += R"(,"verdict":)" + quoted(verdict);
+  line += R"(,"ms":)" + std::to_string(static_cast<std::int64_t>(seconds * 1000));
+  if (request.peer) line += R"(,"peer":)" + quoted(request.peer->to_string());
+  line += '}';
+  log_.write_line(std::move(line));
 }
 
 }  // namespace hookgate::api

@@ -1,12 +1,18 @@
 // Gateway: the HTTP face of `hookgate serve`. Routes each request to a source (ingest), the pull
-// API, /healthz or /metrics; runs the blocking work on a bounded worker pool; writes one JSON log
+// API, /healthz or /metrics. Events for sources that need no I/O before the append are handled
+// on the network thread and answered from the store's writer once durable; the blocking work
+// (management API, pull, Asana and SNS handshakes) runs on a bounded worker pool. One JSON log
 // line per request (path only: queries may carry challenge codes).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "api/event_signal.hpp"
+#include "api/in_flight.hpp"
 #include "api/log_sink.hpp"
 #include "api/management_api.hpp"
 #include "api/metrics.hpp"
@@ -35,8 +41,19 @@ class Gateway : public net::HttpHandler {
                              std::string& verdict);
   net::HttpResponse pull(const net::HttpRequest& request, std::string_view source_name,
                          std::string& verdict);
-  void log(const net::HttpRequest& request, const net::HttpResponse& response,
-           const std::string& source, const std::string& verdict, double seconds);
+  // What the log line keeps of a request once its body and headers have moved on.
+  struct RequestLine {
+    std::string method;
+    std::string path;
+    std::optional<net::IpAddress> peer;
+  };
+  void note_accepted();
+  // Metrics, the log line, then the answer.
+  void finish(const RequestLine& line, net::HttpResponse response, const std::string& source,
+              const std::string& verdict, std::chrono::steady_clock::time_point started,
+              const net::Responder& respond);
+  void log(const RequestLine& request, int status, const std::string& source,
+           const std::string& verdict, double seconds);
 
   const config::Config& config_;
   store::Store& store_;
@@ -46,6 +63,7 @@ class Gateway : public net::HttpHandler {
   std::function<void()> on_accepted_;
   ManagementApi* api_;  // null when [api] is not enabled
   EventSignal accepted_;
+  InFlight in_flight_;
   WorkerPool pool_;  // last: its threads are joined before the members they use go
 };
 

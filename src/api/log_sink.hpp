@@ -1,26 +1,47 @@
 // LogSink: one JSON object per line to a stream, whole lines only, from any thread. The request
 // log and the delivery log share it so their lines never interleave mid-line.
+//
+// Lines are buffered and written by a flusher thread at most flush_every after they were logged
+// (at once when the buffer passes a size), not with one write per line: request threads and the
+// store's commit thread log, and must not each pay a system call. A line can therefore trail
+// its request by up to flush_every, and a process killed by SIGKILL loses the lines of that last
+// moment (never an event: those are in the store before their answer). When the stream cannot
+// keep up, write() waits for room instead of buffering without bound.
 #pragma once
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <ostream>
+#include <string>
+#include <thread>
 
 namespace hookgate::api {
 
 class LogSink {
  public:
-  explicit LogSink(std::ostream& out) : out_(out) {}
-  void write(const boost::json::object& line) {
-    const auto text = boost::json::serialize(line);
-    const std::lock_guard lock(m_);
-    out_ << text << '\n' << std::flush;
-  }
+  explicit LogSink(std::ostream& out,
+                   std::chrono::milliseconds flush_every = std::chrono::milliseconds(50));
+  ~LogSink();  // writes what is buffered, then joins the flusher
+  LogSink(const LogSink&) = delete;
+  LogSink& operator=(const LogSink&) = delete;
+
+  void write(const boost::json::object& line);
+  // A line already serialized as one JSON object, without the newline.
+  void write_line(std::string line);
 
  private:
-  std::mutex m_;
+  void run();
+
   std::ostream& out_;
+  const std::chrono::milliseconds flush_every_;
+  std::mutex m_;
+  std::condition_variable wake_;  // the flusher: buffer large, or stopping
+  std::condition_variable room_;  // writers waiting for the buffer to drain
+  std::string pending_;           // guarded by m_
+  bool stopping_ = false;         // guarded by m_
+  std::thread flusher_;           // last: starts once everything above exists
 };
 
 }  // namespace hookgate::api

@@ -2,6 +2,7 @@
 #include "hookgate/engine/ingest.hpp"
 
 #include <boost/json.hpp>
+#include <future>
 
 #include "client_address.hpp"
 #include "hookgate/crypto/compare.hpp"
@@ -151,7 +152,21 @@ struct Ingest::Impl {
     return reply(200, "handshake", "subscription confirmed");
   }
 
-  InboundResponse handle(const InboundRequest& r) {
+  // Everything before the append: either the final answer (a handshake, a refusal) or the event
+  // to append.
+  struct Prepared {
+    std::optional<InboundResponse> answer;
+    store::NewEvent event;
+  };
+
+  Prepared prepare(InboundRequest& r) {
+    Prepared p;
+    p.answer = decide(r, p.event);
+    return p;
+  }
+
+  // Fills event and returns nothing when the request is an event to append.
+  std::optional<InboundResponse> decide(InboundRequest& r, store::NewEvent& event) {
     const auto path = std::string_view(r.target).substr(0, r.target.find('?'));
     const Source* s = find(path);
     if (s == nullptr) return reply(404, "unknown_path");
@@ -270,34 +285,40 @@ struct Ingest::Impl {
     for (const auto& name : s->config.keep_headers) {
       if (const auto v = r.headers.get(name)) kept[name] = *v;
     }
-    store::NewEvent event;
     event.source = s->config.name;
     event.event_type = event_type;
     event.dedupe_key = verdict.id;
     event.received_ms = to_ms(now);
     event.dedupe_until_ms = event.received_ms + s->config.dedupe_ttl.count() * 1000;
     event.headers = boost::json::serialize(kept);
-    event.body = r.body;
     event.destinations = route(config.routes, s->config.name, event_type, json);
-    auto appended = store.append(std::move(event));
-    if (!appended) {
-      const bool busy = appended.error().starts_with(store::kBusy);
-      auto out = reply(503, busy ? "busy" : "store_error");
-      out.headers.add("Retry-After", "1");
-      out.source = s->config.name;
-      return out;
-    }
-    InboundResponse out;
-    out.status = 200;
-    out.verdict = appended->duplicate ? "duplicate" : "accepted";
-    out.seq = appended->seq;
-    out.source = s->config.name;
-    out.headers.add("Content-Type", "application/json");
-    out.body = boost::json::serialize(
-        boost::json::object{{"status", out.verdict}, {"seq", appended->seq}});
-    return out;
+    // Last: json and view above read the body in place.
+    event.body = std::move(r.body);
+    return std::nullopt;
   }
 };
+
+namespace {
+
+InboundResponse appended_response(std::string source, const Result<store::Appended>& appended) {
+  if (!appended) {
+    const bool busy = appended.error().starts_with(store::kBusy);
+    auto out = reply(503, busy ? "busy" : "store_error");
+    out.headers.add("Retry-After", "1");
+    out.source = std::move(source);
+    return out;
+  }
+  InboundResponse out;
+  out.status = 200;
+  out.verdict = appended->duplicate ? "duplicate" : "accepted";
+  out.seq = appended->seq;
+  out.source = std::move(source);
+  out.headers.add("Content-Type", "application/json");
+  out.body = R"({"status":")" + out.verdict + R"(","seq":)" + std::to_string(appended->seq) + "}";
+  return out;
+}
+
+}  // namespace
 
 Ingest::Ingest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ingest::~Ingest() = default;
@@ -345,11 +366,43 @@ std::size_t Ingest::body_limit(std::string_view path) const {
   return s != nullptr ? s->body_limit : impl_->config.limits.max_body_bytes;
 }
 
-InboundResponse Ingest::handle(const InboundRequest& request) {
+bool Ingest::may_block(std::string_view path) const {
+  const auto* s = impl_->find(path.substr(0, path.find('?')));
+  // Asana sources read the store (establishment window, established secret); SNS confirmations
+  // visit a URL. Everything else is computation until the append, which does not block.
+  return s != nullptr &&
+         (s->handshake == handshakes::Kind::asana || s->handshake == handshakes::Kind::aws_sns);
+}
+
+void Ingest::handle_async(InboundRequest request, Answer answer) {
+  Impl::Prepared prepared;
   try {
-    return impl_->handle(request);
+    prepared = impl_->prepare(request);
   } catch (const std::exception&) {
-    // Never let a request thread die; nothing was answered 2xx, so nothing is lost.
+    // Nothing was answered 2xx, so nothing is lost.
+    prepared.answer = reply(500, "internal_error");
+  }
+  if (prepared.answer) {
+    answer(std::move(*prepared.answer));
+    return;
+  }
+  auto source = prepared.event.source;
+  impl_->store.append_async(
+      std::move(prepared.event),
+      [source = std::move(source), answer = std::move(answer)](Result<store::Appended> appended) {
+        answer(appended_response(source, appended));
+      });
+}
+
+InboundResponse Ingest::handle(InboundRequest request) {
+  try {
+    // Shared with the callback: this thread may return while set_value() is still running.
+    auto promise = std::make_shared<std::promise<InboundResponse>>();
+    auto outcome = promise->get_future();
+    handle_async(std::move(request),
+                 [promise](InboundResponse r) { promise->set_value(std::move(r)); });
+    return outcome.get();
+  } catch (const std::exception&) {
     return reply(500, "internal_error");
   }
 }

@@ -56,8 +56,19 @@ class Ingest {
   bool has_source(std::string_view path) const;
   std::size_t body_limit(std::string_view path) const;
 
-  // Blocking: returns after the store has made an accepted event durable. Thread-safe.
-  InboundResponse handle(const InboundRequest& request);
+  // Whether handling a request for this path may block on I/O before the append (a store read
+  // for Asana's establishment, the visit of an SNS confirmation): such requests belong on a
+  // worker thread. The others compute until the append and may run on a network thread.
+  bool may_block(std::string_view path) const;
+
+  // The answer for a request, exactly once: for an event, from the store's writer thread once the
+  // event is durable (or the append failed); for anything else before handle_async returns. The
+  // callback must be quick and must not throw (it runs while other appends wait). Thread-safe.
+  using Answer = std::function<void(InboundResponse)>;
+  void handle_async(InboundRequest request, Answer answer);
+
+  // handle_async, waiting for the answer.
+  InboundResponse handle(InboundRequest request);
 
  private:
   struct Impl;

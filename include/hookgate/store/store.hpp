@@ -3,9 +3,10 @@
 // a service and a published message sent to a customer are both an event with deliveries.
 //
 // Contract, for every backend:
-// - append() returns only once the event and its deliveries are durable (fsync'd); concurrent
-//   appends share one sync (group commit). When the write queue is full it fails fast with
-//   StoreError::busy instead of growing memory: the caller answers 503 with Retry-After.
+// - append_async() reports success only once the event and its deliveries are durable (fsync'd);
+//   concurrent appends share one sync (group commit) and no thread waits per append. When the
+//   write queue is full it fails fast with an error starting with kBusy instead of growing
+//   memory: the caller answers 503 with Retry-After. append() is the same, blocking.
 // - De-duplication: an append whose (source, dedupe_key) was stored before and has not expired
 //   returns the first event's seq with duplicate = true and creates no deliveries.
 // - claim_due() hands each due delivery to one claimer at a time, under a lease; a claimer that
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,11 +118,19 @@ struct Counts {
   std::int64_t failed = 0;  // given up
 };
 
+// The outcome of append_async, called exactly once: on the store's writer thread after the
+// commit (or its failure), or on the calling thread before append_async returns when the append
+// is refused (queue full, store closing). It runs while other appends wait for the writer, so
+// it must be quick (hand the answer to another thread); what it throws is swallowed.
+using AppendDone = std::function<void(Result<Appended>)>;
+
 class Store {
  public:
   virtual ~Store() = default;
 
-  virtual Result<Appended> append(NewEvent event) = 0;
+  virtual void append_async(NewEvent event, AppendDone done) = 0;
+  // append_async, waiting for the outcome.
+  Result<Appended> append(NewEvent event);
 
   // Events of source with seq > after, oldest first, at most limit.
   virtual Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,

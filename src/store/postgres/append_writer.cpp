@@ -27,24 +27,35 @@ AppendWriter::~AppendWriter() {
   writer_.join();
 }
 
-Result<Appended> AppendWriter::append(const NewEvent& event) {
+void AppendWriter::append_async(NewEvent event, AppendDone done) {
+  std::optional<Error> refused;
+  std::unique_ptr<Job> job;
   try {
-    auto job = std::make_unique<Job>();
-    job->event = &event;
-    auto done = job->done.get_future();
+    job = std::make_unique<Job>();
+    job->event = std::move(event);
+    job->done = std::move(done);
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return Error{"store is closing"};
-      if (queue_.size() >= capacity_) {
-        return Error{std::string(kBusy) + " store write queue is full (" +
-                     std::to_string(capacity_) + " pending)"};
+      if (stopping_) {
+        refused.emplace(Error{"store is closing"});
+      } else if (queue_.size() >= capacity_) {
+        refused.emplace(Error{std::string(kBusy) + " store write queue is full (" +
+                              std::to_string(capacity_) + " pending)"});
+      } else {
+        queue_.push_back(std::move(job));
       }
-      queue_.push_back(std::move(job));
     }
-    work_ready_.notify_one();
-    return done.get();
+    if (!refused) {
+      work_ready_.notify_one();
+      return;
+    }
   } catch (const std::exception& e) {
-    return Error{std::string("store write failed: ") + e.what()};
+    refused.emplace(Error{std::string("store write failed: ") + e.what()});
+  }
+  if (job) done = std::move(job->done);
+  try {
+    if (done) done(std::move(*refused));
+  } catch (...) {
   }
 }
 
@@ -62,10 +73,13 @@ void AppendWriter::writer_loop() {
     } catch (const std::exception& e) {
       fail(batch_, Error{std::string("store write failed: ") + e.what()});
     }
-    // Last touch of each job: once its promise is set, its caller may return and destroy it.
     for (auto& job : batch_) {
       if (!job->outcome) job->outcome.emplace(Error{"store write was not run"});
-      job->done.set_value(std::move(*job->outcome));
+      try {
+        job->done(std::move(*job->outcome));
+      } catch (...) {
+        // The callback's own failure must not stop the writer or the rest of the batch.
+      }
     }
     batch_.clear();
   }
@@ -110,7 +124,7 @@ AppendWriter::Ended AppendWriter::write_once(Jobs jobs) {
     return abandon(Error{"store write: " + locked.error()});
   }
   for (auto& job : jobs) {
-    job->outcome.emplace(append_event(conn_, *job->event));
+    job->outcome.emplace(append_event(conn_, job->event));
     if (!job->outcome->ok()) {
       if (conn_.broken()) return Ended::broken_before_commit;
       (void)conn_.run("ROLLBACK");

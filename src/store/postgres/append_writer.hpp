@@ -2,18 +2,18 @@
 // appends are queued in one transaction, so N concurrent appends share one commit (one WAL
 // flush) instead of paying for N.
 //
-// append() queues the event and blocks until the transaction holding it has committed (or
-// failed). A batch whose transaction fails because of one append is written again one append
-// per transaction, so only that append fails. A connection that broke before COMMIT was sent is
-// reconnected and the batch written again; a break during COMMIT leaves the outcome unknown and
-// fails the batch. The queue is bounded: when it is full, append() fails at once with an Error
-// starting with store::kBusy. Destruction stops accepting appends, writes the ones already
-// queued, then joins the thread.
+// append_async() queues the event and returns; its callback gets the outcome on the writer thread
+// once the transaction holding it has committed (or failed). A batch whose transaction fails
+// because of one append is written again one append per transaction, so only that append fails. A
+// connection that broke before COMMIT was sent is reconnected and the batch written again; a break
+// during COMMIT leaves the outcome unknown and fails the batch. The queue is bounded: when it is
+// full, append() fails at once with an Error starting with store::kBusy (the callback runs before
+// append_async returns). Destruction stops accepting appends, writes the ones already queued, then
+// joins the thread.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,14 +34,13 @@ class AppendWriter {
   AppendWriter& operator=(const AppendWriter&) = delete;
   ~AppendWriter();
 
-  // event is borrowed until the call returns.
-  Result<Appended> append(const NewEvent& event);
+  void append_async(NewEvent event, AppendDone done);
 
  private:
   struct Job {
-    const NewEvent* event = nullptr;
+    NewEvent event;
+    AppendDone done;
     std::optional<Result<Appended>> outcome;
-    std::promise<Result<Appended>> done;
   };
   enum class Ended { committed, job_failed, broken_before_commit, failed };
 
@@ -59,8 +58,6 @@ class AppendWriter {
 
   std::mutex mutex_;
   std::condition_variable work_ready_;
-  // Jobs belong to the writer, not to their callers: a caller may return (and would destroy a job
-  // it owned) the moment its promise is set, while set_value() is still running.
   std::vector<std::unique_ptr<Job>> queue_;  // guarded by mutex_
   bool stopping_ = false;                    // guarded by mutex_
 

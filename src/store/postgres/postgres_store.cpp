@@ -42,8 +42,8 @@ PostgresStore::PostgresStore(const std::string& url, Conn pooled, Conn writer,
                              std::size_t max_pending_writes)
     : pool_(url, std::move(pooled), kPoolSize), appends_(std::move(writer), max_pending_writes) {}
 
-Result<Appended> PostgresStore::append(NewEvent event) {
-  return appends_.append(event);
+void PostgresStore::append_async(NewEvent event, AppendDone done) {
+  appends_.append_async(std::move(event), std::move(done));
 }
 
 Result<std::vector<Delivery>> PostgresStore::claim_due(std::int64_t now_ms, std::size_t limit,

@@ -24,7 +24,7 @@ class PostgresStore final : public Store {
   // password.
   static Result<std::unique_ptr<Store>> open(const std::string& url, const StoreOptions& options);
 
-  Result<Appended> append(NewEvent event) override;
+  void append_async(NewEvent event, AppendDone done) override;
   Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
                                           std::size_t limit) override;
   Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,

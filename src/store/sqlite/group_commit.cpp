@@ -7,8 +7,11 @@
 
 namespace hookgate::store::sqlite {
 
-GroupCommit::GroupCommit(Db db, std::size_t capacity)
-    : db_(std::move(db)), capacity_(capacity), writer_([this] { writer_loop(); }) {}
+GroupCommit::GroupCommit(Db db, std::size_t capacity, Durable durable)
+    : db_(std::move(db)), capacity_(capacity), durable_(std::move(durable)) {
+  if (durable_) syncer_ = std::thread([this] { sync_loop(); });
+  writer_ = std::thread([this] { writer_loop(); });
+}
 
 GroupCommit::~GroupCommit() {
   {
@@ -18,16 +21,22 @@ GroupCommit::~GroupCommit() {
   work_ready_.notify_all();
   room_ready_.notify_all();
   writer_.join();
+  {
+    std::lock_guard lock(mutex_);
+    writer_done_ = true;
+  }
+  committed_ready_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
 }
 
-Result<bool> GroupCommit::post(std::unique_ptr<Job> job, WhenFull when_full) {
+Result<bool> GroupCommit::post(std::unique_ptr<Job>& job, WhenFull when_full) {
   {
     std::unique_lock lock(mutex_);
     if (when_full == WhenFull::wait) {
-      room_ready_.wait(lock, [&] { return stopping_ || queue_.size() < capacity_; });
+      room_ready_.wait(lock, [&] { return stopping_ || queue_.size() + taken_ < capacity_; });
     }
     if (stopping_) return Error{"store is closing"};
-    if (queue_.size() >= capacity_) {
+    if (queue_.size() + taken_ >= capacity_) {
       return Error{std::string(kBusy) + " store write queue is full (" + std::to_string(capacity_) +
                    " pending)"};
     }
@@ -45,15 +54,69 @@ void GroupCommit::writer_loop() {
       // Stopping still drains: everything accepted before the stop gets its answer.
       if (queue_.empty()) return;
       batch_.swap(queue_);
+      taken_ += batch_.size();
     }
-    room_ready_.notify_all();
     try {
       commit_batch();
     } catch (...) {
       abandon_batch();
     }
+    if (durable_) {
+      Batch handed;
+      handed.swap(batch_);
+      {
+        std::lock_guard lock(mutex_);
+        committed_.push_back(std::move(handed));
+      }
+      committed_ready_.notify_one();
+    } else {
+      deliver_all(batch_);
+      answered(batch_.size());
+    }
     batch_.clear();
   }
+}
+
+void GroupCommit::answered(std::size_t jobs) {
+  {
+    std::lock_guard lock(mutex_);
+    taken_ -= jobs;
+  }
+  room_ready_.notify_all();
+}
+
+void GroupCommit::sync_loop() {
+  std::vector<Batch> batches;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      committed_ready_.wait(lock, [&] { return writer_done_ || !committed_.empty(); });
+      if (committed_.empty()) return;  // the writer is done and everything was handed out
+      batches.swap(committed_);
+    }
+    // One sync covers every batch committed before it started.
+    Result<bool> synced = Error{"store sync failed: internal error"};
+    try {
+      synced = durable_();
+    } catch (const std::exception& e) {
+      synced = Error{std::string("store sync failed: ") + e.what()};
+    }
+    std::size_t jobs = 0;
+    for (auto& batch : batches) {
+      for (auto& job : batch) {
+        if (!synced && !job->failed()) job->fail(Error{"store sync: " + synced.error()});
+      }
+      jobs += batch.size();
+      deliver_all(batch);
+    }
+    batches.clear();
+    answered(jobs);
+  }
+}
+
+void GroupCommit::deliver_all(Batch& batch) {
+  for (auto& job : batch)
+    job->deliver();
 }
 
 void GroupCommit::abandon_batch() noexcept {
@@ -64,9 +127,8 @@ void GroupCommit::abandon_batch() noexcept {
   for (auto& job : batch_) {
     try {
       job->fail(Error{"store write failed: internal error"});
-      job->deliver();
     } catch (...) {
-      // Already delivered, or out of memory: nothing more can be told to that caller.
+      // Out of memory: the job keeps whatever outcome it had.
     }
   }
 }
@@ -88,6 +150,30 @@ void GroupCommit::run_in_savepoint(Job& job) {
 }
 
 void GroupCommit::commit_batch() {
+  // Jobs almost never fail, and a SAVEPOINT and RELEASE per job cost as much SQLite work as a
+  // small job itself: run the batch bare first, and only when a job failed roll it all back and
+  // run it again with each job isolated.
+  if (!commit_bare()) commit_isolated();
+}
+
+bool GroupCommit::commit_bare() {
+  if (batch_.size() < 2) return false;  // isolation costs nothing extra for one job
+  if (auto begun = db_.run("BEGIN IMMEDIATE"); !begun) return false;
+  for (auto& job : batch_) {
+    job->run(db_);
+    if (job->failed() || !db_.in_transaction()) {
+      if (db_.in_transaction()) (void)db_.run("ROLLBACK");
+      return false;
+    }
+  }
+  if (auto committed = db_.run("COMMIT"); !committed) {
+    if (db_.in_transaction()) (void)db_.run("ROLLBACK");
+    fail_range(0, batch_.size(), Error{"store commit: " + committed.error()});
+  }
+  return true;
+}
+
+void GroupCommit::commit_isolated() {
   std::size_t begin = 0;
   while (begin < batch_.size()) {
     if (auto begun = db_.run("BEGIN IMMEDIATE"); !begun) {
@@ -114,8 +200,6 @@ void GroupCommit::commit_batch() {
     }
     break;
   }
-  for (auto& job : batch_)
-    job->deliver();
 }
 
 }  // namespace hookgate::store::sqlite

@@ -22,7 +22,7 @@ class SqliteStore final : public Store {
   // Creates the file if needed and migrates its schema.
   static Result<std::unique_ptr<Store>> open(const std::string& path, const StoreOptions& options);
 
-  Result<Appended> append(NewEvent event) override;
+  void append_async(NewEvent event, AppendDone done) override;
   Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
                                           std::size_t limit) override;
   Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
@@ -48,7 +48,7 @@ class SqliteStore final : public Store {
   Result<bool> delete_record(std::string_view kind, std::string_view id) override;
 
  private:
-  SqliteStore(Db writer, Db reader, std::size_t max_pending_writes);
+  SqliteStore(Db writer, Db reader, std::size_t max_pending_writes, GroupCommit::Durable durable);
 
   std::mutex read_mutex_;
   Db reader_;  // guarded by read_mutex_

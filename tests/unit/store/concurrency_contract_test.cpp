@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -117,6 +118,84 @@ TEST_P(StoreContract, FullQueueAnswersBusyAndLosesNothingAccepted) {
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->events, static_cast<std::int64_t>(accepted.size()));
   EXPECT_EQ(counts->pending, static_cast<std::int64_t>(accepted.size()));
+}
+
+TEST_P(StoreContract, AsyncAppendsAreEachAnsweredOnceAndAllStored) {
+  // One thread posts every append without waiting, as the gateway's network threads do; the
+  // answers come back on the store's own threads.
+  constexpr int kAppends = 1500;
+  std::mutex mutex;
+  std::condition_variable all_in;
+  std::vector<int> answers(kAppends, 0);
+  std::vector<std::int64_t> seqs;
+  std::vector<std::string> errors;
+  int answered = 0;
+  for (int i = 0; i < kAppends; ++i) {
+    store_->append_async(event("async", i, "body " + std::to_string(i), {"d"}),
+                         [&, i](Result<Appended> r) {
+                           const std::lock_guard lock(mutex);
+                           ++answers[static_cast<std::size_t>(i)];
+                           if (r) {
+                             seqs.push_back(r->seq);
+                           } else {
+                             errors.push_back(r.error());
+                           }
+                           if (++answered == kAppends) all_in.notify_all();
+                         });
+  }
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(
+        all_in.wait_for(lock, std::chrono::seconds(60), [&] { return answered == kAppends; }));
+  }
+  for (int n : answers)
+    EXPECT_EQ(n, 1);
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  const std::set<std::int64_t> distinct(seqs.begin(), seqs.end());
+  EXPECT_EQ(distinct.size(), seqs.size());
+  const auto stored = all_seqs(*store_, "async");
+  EXPECT_EQ(std::set<std::int64_t>(stored.begin(), stored.end()), distinct);
+}
+
+TEST_P(StoreContract, AnAsyncAppendRefusedAsBusyIsAnsweredBeforeTheCallReturns) {
+  store_.reset();
+  store_ = reopen(StoreOptions{.max_pending_writes = 1});
+  ASSERT_NE(store_, nullptr);
+  constexpr int kAppends = 400;
+  std::mutex mutex;
+  std::condition_variable all_in;
+  int answered = 0, busy = 0, accepted = 0, busy_late = 0;
+  std::vector<char> returned(kAppends, 0);
+  std::vector<std::string> other;
+  for (int i = 0; i < kAppends; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    store_->append_async(event("tight", i, "x", {"d"}), [&, at](Result<Appended> r) {
+      const std::lock_guard lock(mutex);
+      if (r) {
+        ++accepted;
+      } else if (r.error().starts_with(kBusy)) {
+        ++busy;
+        // Only the calling thread answers busy, and only before append_async returns.
+        if (returned[at] != 0) ++busy_late;
+      } else {
+        other.push_back(r.error());
+      }
+      if (++answered == kAppends) all_in.notify_all();
+    });
+    const std::lock_guard lock(mutex);
+    returned[at] = 1;
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(
+      all_in.wait_for(lock, std::chrono::seconds(60), [&] { return answered == kAppends; }));
+  ASSERT_TRUE(other.empty()) << other.front();
+  EXPECT_EQ(accepted + busy, kAppends);
+  EXPECT_EQ(busy_late, 0);
+  EXPECT_GE(accepted, 1);
+  lock.unlock();
+  auto counts = store_->counts();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->events, accepted);
 }
 
 // Reads exactly size bytes unless the writer is gone; returns how many were read.
