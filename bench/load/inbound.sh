@@ -110,6 +110,11 @@ for t in "${targets[@]}"; do
   rps1[$name]=$W_RPS p50_1[$name]=$W_P50 p99_1[$name]=$W_P99
   non2xx[$name]=$((non2xx[$name] + W_NON2XX)) errs[$name]=$((errs[$name] + W_ERR))
   [ "$name" = hookgate ] && hg_ok=$((hg_ok + W_REQ - W_NON2XX))
+  # Each server is measured alone: a reference is stopped once measured, and the next waits
+  # for the machine to be quiet.
+  [ "$name" = nginx ] && stop_pid "$NGINX_PID"
+  [ "$name" = webhook ] && stop_pid "$WEBHOOK_PID"
+  settle
 done
 load_end=$(loadavg)
 

@@ -70,6 +70,22 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# Waits (at most 15 s) until the machine is quiet: under 10 % of the CPUs busy over one second.
+# A reference server may go on working after its load ended (webhook still running the commands
+# of requests it queued), and that must not be charged to the next server measured.
+settle() {
+  local i a b busy
+  for ((i = 0; i < 15; i++)); do
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+    busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+      t = y[2] - x[2]; print (t > 0 ? int(100 * (y[1] - x[1]) / t) : 0) }')
+    [ "$busy" -lt 10 ] && return 0
+  done
+  log "machine still ${busy}% busy after 15 s; measuring anyway"
+}
+
 # Builds the Release binaries the first time, so a fresh checkout runs the scripts directly.
 ensure_built() {
   if [ ! -x "$HOOKGATE_BIN" ]; then
