@@ -5,7 +5,9 @@
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -70,5 +72,60 @@ void BM_StoreAppend1KiB(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_StoreAppend1KiB)->Threads(1)->Threads(8)->Threads(32)->UseRealTime();
+
+// The gateway's own pattern: one thread keeps up to `window` appends in flight with
+// append_async (as network threads do for the connections they serve), each with its own
+// de-duplication key, and no destination. This is the ceiling of durable accepts per second the
+// store alone allows on this machine, whatever the HTTP side costs.
+void BM_StoreAppendAsync1KiB(benchmark::State& state) {
+  std::string pattern = std::filesystem::temp_directory_path() / "hookgate-bench-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  const std::filesystem::path dir = pattern;
+  auto opened = open_store("sqlite://" + (dir / "bench.db").string());
+  if (!opened) {
+    state.SkipWithError(opened.error().c_str());
+    return;
+  }
+  auto store = std::move(opened).value();
+  const auto window = static_cast<std::int64_t>(state.range(0));
+  NewEvent prototype = event_1k();
+  prototype.destinations.clear();
+  prototype.headers = R"({"X-GitHub-Event":"push","X-GitHub-Delivery":"d"})";
+  std::mutex m;
+  std::condition_variable cv;
+  std::int64_t in_flight = 0;
+  std::int64_t failed = 0;
+  std::int64_t n = 0;
+  for (auto _ : state) {
+    {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return in_flight < window; });
+      ++in_flight;
+    }
+    NewEvent e = prototype;
+    e.received_ms = 1'700'000'000'000 + n;
+    e.dedupe_key = "delivery-" + std::to_string(++n);
+    e.dedupe_until_ms = e.received_ms + 86'400'000;
+    store->append_async(std::move(e), [&](hookgate::Result<Appended> r) {
+      const std::lock_guard lock(m);
+      if (!r) ++failed;
+      --in_flight;
+      cv.notify_one();
+    });
+  }
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return in_flight == 0; });
+  }
+  if (failed > 0) state.SkipWithError("appends failed");
+  state.SetItemsProcessed(state.iterations());
+  store.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+BENCHMARK(BM_StoreAppendAsync1KiB)->Arg(64)->Arg(256)->UseRealTime();
 
 }  // namespace
