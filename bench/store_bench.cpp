@@ -7,8 +7,8 @@
 
 #include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "hookgate/store/store.hpp"

@@ -54,6 +54,44 @@ std::optional<IpAddress> to_ip(const tcp::endpoint& ep) {
 
 constexpr std::size_t kReadReserve = 8 << 10;
 
+// HTTP/1.1 response head and body into one buffer, written with one call: Beast's serializer
+// costs more than the rest of a small answer. Status 1xx, 204 and 304 carry no body and no
+// Content-Length (RFC 9110, 8.6). Refuses (false) a header with CR, LF or NUL in it.
+bool serialize(const HttpResponse& res, bool keep_alive, std::string& out) {
+  const auto status = static_cast<unsigned>(res.status);
+  const bool bodyless = (status >= 100 && status < 200) || status == 204 || status == 304;
+  out.clear();
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  const auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: hookgate\r\n";
+  for (const auto& [name, value] : res.headers.items()) {
+    if (name.empty() || name.find_first_of(std::string_view("\r\n\0:", 4)) != std::string::npos ||
+        value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return false;
+    }
+    if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Connection") ||
+        beast::iequals(name, "Server")) {
+      continue;  // framing and identity are this function's
+    }
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!bodyless) {
+    out += "Content-Length: ";
+    out += std::to_string(res.body.size());
+    out += "\r\n";
+  }
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!bodyless) out += res.body;
+  return true;
+}
+
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -166,19 +204,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void reply(HttpResponse res, bool keep_alive) {
-    auto out = std::make_shared<http::response<http::string_body>>();
-    out->version(11);
-    out->result(static_cast<unsigned>(res.status));
-    for (const auto& [name, value] : res.headers.items())
-      out->insert(name, value);
-    out->set(http::field::server, "hookgate");
-    out->body() = std::move(res.body);
-    out->keep_alive(keep_alive);
-    out->prepare_payload();
+    if (!serialize(res, keep_alive, wire_)) {
+      // A handler put a line break in a header: never let it split the response.
+      serialize(plain(500, "internal error"), false, wire_);
+      keep_alive = false;
+    }
     beast::get_lowest_layer(stream_).expires_after(limits_.body_timeout);
-    http::async_write(
-        stream_, *out,
-        [self = this->shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
+    asio::async_write(
+        stream_, asio::buffer(wire_),
+        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
           if (ec || !keep_alive) return self->close();
           self->read_header(false);
         });
@@ -225,6 +259,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool keep_alive_ = false;
   std::size_t drained_ = 0;
   std::optional<IpAddress> peer_;  // read once: it cannot change for a connection
+  std::string wire_;               // the response being written; one at a time per connection
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };

@@ -29,6 +29,22 @@ class EchoHandler : public HttpHandler {
     res.headers.add("Content-Type", "text/plain");
     res.body = req.method + " " + req.target + " " + std::to_string(req.body.size()) +
                (req.client_certificate ? " cert" : "") + (req.tls ? " tls" : "");
+    if (req.path == "/no-content") {
+      HttpResponse empty;
+      empty.status = 204;
+      empty.body = "must not be sent";
+      respond(std::move(empty));
+      return;
+    }
+    if (req.path == "/injected") {
+      // A handler bug must not let a header split the response.
+      res.headers.add("X-Echo", "a\r\nSet-Cookie: evil=1");
+    }
+    if (req.path == "/framing") {
+      // Framing headers are the server's: a handler's own are dropped, not doubled.
+      res.headers.add("Content-Length", "999");
+      res.headers.add("Connection", "keep-alive");
+    }
     if (req.path == "/async") {
       // Answer from another thread, as the ingest path does after its commit.
       std::thread([respond, res]() mutable { respond(std::move(res)); }).detach();
@@ -87,6 +103,56 @@ TEST_F(HttpServerTest, AnswersAndKeepsAlive) {
   EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
   EXPECT_NE(out.find("POST /in/x?a=1 5"), std::string::npos) << out;
   EXPECT_NE(out.find("GET /async 0"), std::string::npos) << out;  // second request, same socket
+}
+
+TEST_F(HttpServerTest, ResponsesAreFramedByTheServer) {
+  start({loopback()});
+  // 204 has no body and no Content-Length; the next response on the connection must parse
+  // right after it, which it would not if the 204's body had been sent.
+  const auto out = send_raw(port_,
+                            "GET /no-content HTTP/1.1\r\nHost: t\r\n\r\n"
+                            "GET /framing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  const std::string first = "HTTP/1.1 204 No Content\r\nServer: hookgate\r\n\r\n";
+  ASSERT_TRUE(out.starts_with(first)) << out;
+  const auto second = out.substr(first.size());
+  EXPECT_EQ(second,
+            "HTTP/1.1 200 OK\r\nServer: hookgate\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 14\r\nConnection: close\r\n\r\nGET /framing 0");
+}
+
+TEST_F(HttpServerTest, AHeaderWithALineBreakBecomesA500) {
+  start({loopback()});
+  const auto out = send_raw(port_, "GET /injected HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 500")) << out;
+  EXPECT_EQ(out.find("evil"), std::string::npos) << out;
+}
+
+TEST_F(HttpServerTest, ConnectionsSpreadOverThreadsAreAllAnswered) {
+  start({loopback()});
+  // More connections than threads, each with several requests: every connection is served by
+  // one event loop, whichever it was dealt to.
+  constexpr int kClients = 8;
+  std::vector<std::string> outs(kClients);
+  {
+    std::vector<std::jthread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        std::string pipeline;
+        for (int r = 0; r < 5; ++r) {
+          pipeline +=
+              "POST /async HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(r + 1) +
+              "\r\n\r\n" + std::string(static_cast<std::size_t>(r + 1), 'x');
+        }
+        pipeline += "GET /last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        outs[static_cast<std::size_t>(c)] = send_raw(port_, pipeline);
+      });
+    }
+  }
+  for (const auto& out : outs) {
+    for (int r = 0; r < 5; ++r)
+      EXPECT_NE(out.find("POST /async " + std::to_string(r + 1)), std::string::npos) << out;
+    EXPECT_NE(out.find("GET /last 0"), std::string::npos) << out;
+  }
 }
 
 TEST_F(HttpServerTest, OversizedBodyByContentLengthIs413Unread) {
