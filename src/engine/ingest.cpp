@@ -387,11 +387,11 @@ void Ingest::handle_async(InboundRequest request, Answer answer) {
     return;
   }
   auto source = prepared.event.source;
-  impl_->store.append_async(
-      std::move(prepared.event),
-      [source = std::move(source), answer = std::move(answer)](Result<store::Appended> appended) {
-        answer(appended_response(source, appended));
-      });
+  impl_->store.append_async(std::move(prepared.event),
+                            [source = std::move(source),
+                             answer = std::move(answer)](const Result<store::Appended>& appended) {
+                              answer(appended_response(source, appended));
+                            });
 }
 
 InboundResponse Ingest::handle(InboundRequest request) {

@@ -203,7 +203,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     });
   }
 
-  void reply(HttpResponse res, bool keep_alive) {
+  void reply(const HttpResponse& res, bool keep_alive) {
     if (!serialize(res, keep_alive, wire_)) {
       // A handler put a line break in a header: never let it split the response.
       serialize(plain(500, "internal error"), false, wire_);

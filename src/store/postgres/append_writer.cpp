@@ -28,35 +28,41 @@ AppendWriter::~AppendWriter() {
 }
 
 void AppendWriter::append_async(NewEvent event, AppendDone done) {
-  std::optional<Error> refused;
+  const auto answer_now = [](const AppendDone& answer, Error error) {
+    try {
+      if (answer) answer(std::move(error));
+    } catch (...) {
+      // The callback's own failure is its own; the append was refused either way.
+    }
+  };
   std::unique_ptr<Job> job;
   try {
     job = std::make_unique<Job>();
-    job->event = std::move(event);
-    job->done = std::move(done);
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) {
-        refused.emplace(Error{"store is closing"});
-      } else if (queue_.size() >= capacity_) {
-        refused.emplace(Error{std::string(kBusy) + " store write queue is full (" +
-                              std::to_string(capacity_) + " pending)"});
-      } else {
+  } catch (const std::exception& e) {
+    return answer_now(done, Error{std::string("store write failed: ") + e.what()});
+  }
+  job->event = std::move(event);
+  job->done = std::move(done);
+  Error refused{"store is closing"};
+  {
+    std::unique_lock lock(mutex_);
+    if (!stopping_ && queue_.size() >= capacity_) {
+      refused = Error{std::string(kBusy) + " store write queue is full (" +
+                      std::to_string(capacity_) + " pending)"};
+    } else if (!stopping_) {
+      try {
+        // Room first, so the push cannot throw and lose the job with its callback.
+        queue_.reserve(queue_.size() + 1);
         queue_.push_back(std::move(job));
+        lock.unlock();
+        work_ready_.notify_one();
+        return;
+      } catch (const std::exception& e) {
+        refused = Error{std::string("store write failed: ") + e.what()};
       }
     }
-    if (!refused) {
-      work_ready_.notify_one();
-      return;
-    }
-  } catch (const std::exception& e) {
-    refused.emplace(Error{std::string("store write failed: ") + e.what()});
   }
-  if (job) done = std::move(job->done);
-  try {
-    if (done) done(std::move(*refused));
-  } catch (...) {
-  }
+  answer_now(job->done, std::move(refused));
 }
 
 void AppendWriter::writer_loop() {
