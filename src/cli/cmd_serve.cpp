@@ -17,6 +17,7 @@
 #include "engine/http_sender.hpp"
 #include "hookgate/crypto/random.hpp"
 #include "hookgate/engine/dispatcher.hpp"
+#include "hookgate/engine/housekeeper.hpp"
 #include "hookgate/net/http_server.hpp"
 #include "hookgate/store/store.hpp"
 #include "outbound/combined_targets.hpp"
@@ -147,6 +148,15 @@ int run_serve(const std::string& config_path) {
         log.write(line);
       });
 
+  // Expired de-duplication windows are forgotten in the background.
+  engine::Housekeeper housekeeper(
+      **store, now_ms, {}, [&log](std::int64_t pruned, const std::string& error) {
+        boost::json::object line{
+            {"ts_ms", now_ms()}, {"housekeeping", "dedupe"}, {"pruned", pruned}};
+        if (!error.empty()) line["error"] = error;
+        log.write(line);
+      });
+
   std::optional<api::ManagementApi> management;
   if (config->api.enabled) {
     management.emplace(
@@ -165,6 +175,7 @@ int run_serve(const std::string& config_path) {
     return kExitInvalid;
   }
   dispatcher.start();
+  housekeeper.start();
   const auto ports = server.ports();
   for (std::size_t i = 0; i < ports.size(); ++i) {
     const auto& l = config->listeners[i];
@@ -177,6 +188,7 @@ int run_serve(const std::string& config_path) {
   server.stop(std::chrono::milliseconds(5000));
   gateway.reset();
   dispatcher.stop(std::chrono::milliseconds(5000));
+  housekeeper.stop();
   return kExitOk;
 }
 

@@ -173,6 +173,10 @@ class Store {
   // A shared rate limiter (GCRA): reserves the next send slot of key, at least interval_ms after
   // the previous reservation, and returns when it starts (now_ms when free now). Shared by every
   // node of one store, so a per-endpoint rate holds across nodes.
+  // Forgets de-duplication windows that ended at or before now_ms, oldest first, at most limit
+  // per call; returns how many. Called periodically, so the table holds the live windows only.
+  virtual Result<std::int64_t> prune_dedupe(std::int64_t now_ms, std::size_t limit) = 0;
+
   virtual Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
                                             std::int64_t now_ms) = 0;
 

@@ -82,6 +82,10 @@ CREATE TABLE rate_slots (
   next_ms bigint NOT NULL
 );
 )sql"},
+    {2, R"sql(
+-- Expired de-duplication windows are pruned oldest first without scanning the live ones.
+CREATE INDEX dedupe_expiry ON dedupe (until_ms);
+)sql"},
 };
 
 // Any constant works as long as every node uses the same one; advisory locks are per database.

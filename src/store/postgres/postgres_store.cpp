@@ -8,6 +8,7 @@
 #include "store/postgres/pg_url.hpp"
 #include "store/postgres/reads.hpp"
 #include "store/postgres/records.hpp"
+#include "store/postgres/retention.hpp"
 #include "store/postgres/schedule.hpp"
 #include "store/postgres/writes.hpp"
 
@@ -77,6 +78,11 @@ Result<bool> PostgresStore::postpone(std::int64_t delivery_id, std::string_view 
                                      std::int64_t due_ms) {
   return pool_.transaction<bool>(
       [&](Conn& conn) { return postpone_delivery(conn, delivery_id, owner, due_ms); });
+}
+
+Result<std::int64_t> PostgresStore::prune_dedupe(std::int64_t now_ms, std::size_t limit) {
+  return pool_.transaction<std::int64_t>(
+      [&](Conn& conn) { return prune_dedupe_windows(conn, now_ms, limit); });
 }
 
 Result<std::int64_t> PostgresStore::reserve_slot(std::string_view key, std::int64_t interval_ms,

@@ -41,6 +41,7 @@ class PostgresStore final : public Store {
   Result<std::int64_t> requeue(const Requeue& which, std::int64_t now_ms) override;
   Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
                         std::int64_t due_ms) override;
+  Result<std::int64_t> prune_dedupe(std::int64_t now_ms, std::size_t limit) override;
   Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
                                     std::int64_t now_ms) override;
   Result<std::optional<Record>> record(std::string_view kind, std::string_view id) override;

@@ -82,6 +82,10 @@ CREATE TABLE rate_slots (
 -- An event's deliveries (management API, resend) without scanning the queue.
 CREATE INDEX deliveries_by_event ON deliveries (event_seq);
 )sql"},
+    {3, R"sql(
+-- Expired de-duplication windows are pruned oldest first without scanning the live ones.
+CREATE INDEX dedupe_expiry ON dedupe (until_ms);
+)sql"},
 };
 
 Result<int> user_version(Db& db) {

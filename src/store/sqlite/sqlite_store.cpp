@@ -10,6 +10,7 @@
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/reads.hpp"
 #include "store/sqlite/records.hpp"
+#include "store/sqlite/retention.hpp"
 #include "store/sqlite/schedule.hpp"
 #include "store/sqlite/wal_sync.hpp"
 #include "store/sqlite/writes.hpp"
@@ -117,6 +118,11 @@ Result<bool> SqliteStore::postpone(std::int64_t delivery_id, std::string_view ow
   return writes_.submit<bool>(
       [&](Db& db) { return postpone_delivery(db, delivery_id, owner, due_ms); },
       GroupCommit::WhenFull::wait);
+}
+
+Result<std::int64_t> SqliteStore::prune_dedupe(std::int64_t now_ms, std::size_t limit) {
+  return writes_.submit<std::int64_t>(
+      [&](Db& db) { return prune_dedupe_windows(db, now_ms, limit); }, GroupCommit::WhenFull::wait);
 }
 
 Result<std::int64_t> SqliteStore::reserve_slot(std::string_view key, std::int64_t interval_ms,

@@ -1,6 +1,8 @@
 // Store contract, the event log: sequence numbers, byte-exact bodies, paging by cursor,
 // de-duplication, settings, and durability across instances on the same location.
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store_contract.hpp"
 
@@ -131,6 +133,35 @@ TEST_P(StoreContract, EmptyDedupeKeyIsNeverADuplicate) {
   ASSERT_TRUE(a && b);
   EXPECT_FALSE(b->duplicate);
   EXPECT_NE(a->seq, b->seq);
+}
+
+TEST_P(StoreContract, PruningForgetsExpiredWindowsOldestFirstAndKeepsLiveOnes) {
+  // Windows ending at 2000, 3000, 4000 and 9000.
+  for (const auto& [key, until] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"w2", 2000}, {"w3", 3000}, {"w4", 4000}, {"w9", 9000}}) {
+    ASSERT_TRUE(store_->append(keyed(key, 1000, until)));
+  }
+  // At 4000, three windows are over; a limit of two takes the two oldest.
+  auto first = store_->prune_dedupe(4000, 2);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_EQ(*first, 2);
+  auto rest = store_->prune_dedupe(4000, 100);
+  ASSERT_TRUE(rest) << rest.error();
+  EXPECT_EQ(*rest, 1);
+  auto none = store_->prune_dedupe(4000, 100);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0);
+
+  // The live window still de-duplicates; a pruned key is new again; the events themselves stay.
+  auto live = store_->append(keyed("w9", 5000, 9500));
+  ASSERT_TRUE(live);
+  EXPECT_TRUE(live->duplicate);
+  auto renewed = store_->append(keyed("w3", 5000, 6000));
+  ASSERT_TRUE(renewed);
+  EXPECT_FALSE(renewed->duplicate);
+  auto counts = store_->counts();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->events, 5);
 }
 
 TEST_P(StoreContract, SettingsStoreAndOverwrite) {

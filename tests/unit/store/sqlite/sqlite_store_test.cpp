@@ -46,6 +46,16 @@ TEST_F(SqliteStoreFile, OpensInWalModeWithTheLatestSchema) {
     details += plan->column_text(3) + "\n";
   EXPECT_NE(details.find("INDEX deliveries_due"), std::string::npos) << details;
   EXPECT_EQ(details.find("TEMP B-TREE"), std::string::npos) << details;
+  // Expired de-duplication windows too, oldest first, without sorting the table.
+  auto prune = db.prepare(
+      "EXPLAIN QUERY PLAN SELECT source, key FROM dedupe WHERE until_ms <= 5 ORDER BY until_ms "
+      "LIMIT 10");
+  ASSERT_TRUE(prune) << prune.error();
+  std::string prune_details;
+  while (prune->step().value())
+    prune_details += prune->column_text(3) + "\n";
+  EXPECT_NE(prune_details.find("INDEX dedupe_expiry"), std::string::npos) << prune_details;
+  EXPECT_EQ(prune_details.find("TEMP B-TREE"), std::string::npos) << prune_details;
 }
 
 TEST_F(SqliteStoreFile, ADatabaseFromANewerBuildIsRefused) {

@@ -1,0 +1,15 @@
+// Housekeeping writes of the SQLite store: forgetting what has outlived its purpose (expired
+// de-duplication windows). Each runs inside the transaction the group commit opened.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "hookgate/result.hpp"
+#include "store/sqlite/sqlite_db.hpp"
+
+namespace hookgate::store::sqlite {
+
+Result<std::int64_t> prune_dedupe_windows(Db& db, std::int64_t now_ms, std::size_t limit);
+
+}  // namespace hookgate::store::sqlite
