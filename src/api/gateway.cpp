@@ -74,7 +74,7 @@ void Gateway::handle(net::HttpRequest request, net::Responder respond) {
                                          held = in_flight_.hold()](engine::InboundResponse out) {
       std::string source = std::move(out.source);
       std::string verdict = std::move(out.verdict);
-      if (out.status == 200 && verdict == "accepted") note_accepted();
+      if (out.status == 200 && verdict == "accepted") note_accepted(out.routed);
       net::HttpResponse response;
       response.status = out.status;
       response.headers = std::move(out.headers);
@@ -105,9 +105,10 @@ void Gateway::handle(net::HttpRequest request, net::Responder respond) {
   }
 }
 
-void Gateway::note_accepted() {
+void Gateway::note_accepted(bool routed) {
   accepted_.notify();
-  if (on_accepted_) on_accepted_();
+  // The dispatcher's claim is a store write: wake it only when this event queued deliveries.
+  if (routed && on_accepted_) on_accepted_();
 }
 
 void Gateway::finish(const RequestLine& line, net::HttpResponse response, const std::string& source,
@@ -158,7 +159,7 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
   auto out = ingest_.handle(std::move(in));
   source = out.source;
   verdict = out.verdict;
-  if (out.status == 200 && out.verdict == "accepted") note_accepted();
+  if (out.status == 200 && out.verdict == "accepted") note_accepted(out.routed);
   net::HttpResponse r;
   r.status = out.status;
   r.headers = std::move(out.headers);

@@ -26,8 +26,8 @@ namespace hookgate::api {
 
 class Gateway : public net::HttpHandler {
  public:
-  // on_accepted runs after each newly accepted event (the dispatcher's wake-up); metrics is
-  // shared with the dispatcher, which counts delivery attempts in it.
+  // on_accepted runs after each newly accepted event that queued deliveries (the dispatcher's
+  // wake-up); metrics is shared with the dispatcher, which counts delivery attempts in it.
   Gateway(const config::Config& config, store::Store& store, engine::Ingest& ingest,
           Metrics& metrics, LogSink& log, std::function<void()> on_accepted = {},
           ManagementApi* api = nullptr, std::size_t workers = 64);
@@ -47,7 +47,7 @@ class Gateway : public net::HttpHandler {
     std::string path;
     std::optional<net::IpAddress> peer;
   };
-  void note_accepted();
+  void note_accepted(bool routed);  // wakes pull waiters, and the dispatcher if routed
   // Metrics, the log line, then the answer.
   void finish(const RequestLine& line, net::HttpResponse response, const std::string& source,
               const std::string& verdict, std::chrono::steady_clock::time_point started,

@@ -300,7 +300,8 @@ struct Ingest::Impl {
 
 namespace {
 
-InboundResponse appended_response(std::string source, const Result<store::Appended>& appended) {
+InboundResponse appended_response(std::string source, bool routed,
+                                  const Result<store::Appended>& appended) {
   if (!appended) {
     const bool busy = appended.error().starts_with(store::kBusy);
     auto out = reply(503, busy ? "busy" : "store_error");
@@ -312,6 +313,7 @@ InboundResponse appended_response(std::string source, const Result<store::Append
   out.status = 200;
   out.verdict = appended->duplicate ? "duplicate" : "accepted";
   out.seq = appended->seq;
+  out.routed = routed && !appended->duplicate;
   out.source = std::move(source);
   out.headers.add("Content-Type", "application/json");
   out.body = R"({"status":")" + out.verdict + R"(","seq":)" + std::to_string(appended->seq) + "}";
@@ -387,10 +389,11 @@ void Ingest::handle_async(InboundRequest request, Answer answer) {
     return;
   }
   auto source = prepared.event.source;
+  const bool routed = !prepared.event.destinations.empty();
   impl_->store.append_async(std::move(prepared.event),
-                            [source = std::move(source),
+                            [source = std::move(source), routed,
                              answer = std::move(answer)](const Result<store::Appended>& appended) {
-                              answer(appended_response(source, appended));
+                              answer(appended_response(source, routed, appended));
                             });
 }
 

@@ -37,6 +37,7 @@ struct InboundResponse {
   std::string source;    // empty when no source matched
   std::string verdict;   // "accepted", "duplicate", "handshake", or a refusal reason code
   std::int64_t seq = 0;  // the stored event, when accepted
+  bool routed = false;   // accepted with at least one delivery queued (the dispatcher has work)
 };
 
 // GETs a URL the gateway must visit to complete a handshake (AWS SNS SubscribeURL); returns the

@@ -157,13 +157,15 @@ void GroupCommit::commit_batch() {
 }
 
 bool GroupCommit::commit_bare() {
-  if (batch_.size() < 2) return false;  // isolation costs nothing extra for one job
   if (auto begun = db_.run("BEGIN IMMEDIATE"); !begun) return false;
   for (auto& job : batch_) {
     job->run(db_);
     if (job->failed() || !db_.in_transaction()) {
       if (db_.in_transaction()) (void)db_.run("ROLLBACK");
-      return false;
+      if (batch_.size() > 1) return false;
+      // Alone in its batch, the job's rollback is the whole transaction's: nothing to redo.
+      if (!job->failed()) job->fail(Error{"store write: transaction rolled back by SQLite"});
+      return true;
     }
   }
   if (auto committed = db_.run("COMMIT"); !committed) {

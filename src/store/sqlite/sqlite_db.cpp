@@ -173,6 +173,10 @@ Result<StatementRef> Db::cached(std::string_view sql) {
   return StatementRef(&found->second);
 }
 
+std::int64_t Db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_.get());
+}
+
 Result<bool> Db::run(std::string_view sql) {
   auto statement = cached(sql);
   if (!statement) return Error{statement.error()};

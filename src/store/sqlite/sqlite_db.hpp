@@ -101,6 +101,10 @@ class Db {
   // First column of the first row of a statement, as text (e.g. "PRAGMA journal_mode=WAL").
   Result<std::string> query_text(std::string_view sql);
 
+  // The rowid of the last row inserted on this connection (sqlite3_last_insert_rowid): cheaper
+  // than RETURNING, which makes SQLite build a temporary table per statement.
+  [[nodiscard]] std::int64_t last_insert_rowid() const;
+
   // False once SQLite has rolled a transaction back by itself (it does on some I/O errors).
   [[nodiscard]] bool in_transaction() const;
   [[nodiscard]] sqlite3* handle() const { return db_.get(); }

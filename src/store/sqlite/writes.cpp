@@ -28,7 +28,7 @@ Result<std::optional<std::int64_t>> live_duplicate(Db& db, const NewEvent& event
 Result<std::int64_t> insert_event(Db& db, const NewEvent& event) {
   auto insert = db.cached(
       "INSERT INTO events (source, event_type, received_ms, headers, body) "
-      "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq");
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!insert) return Error{insert.error()};
   (*insert)
       ->bind_text(1, event.source)
@@ -36,13 +36,9 @@ Result<std::int64_t> insert_event(Db& db, const NewEvent& event) {
       .bind_int64(3, event.received_ms)
       .bind_text(4, event.headers)
       .bind_blob(5, event.body);
-  auto row = (*insert)->step();
-  if (!row) return Error{row.error()};
-  if (!*row) return Error{"insert event returned no seq"};
-  const std::int64_t seq = (*insert)->column_int64(0);
-  // Stepped to the end so the insert is complete before the loan ends.
-  if (auto done = (*insert)->step(); !done) return Error{done.error()};
-  return seq;
+  if (auto done = (*insert)->run(); !done) return Error{done.error()};
+  // The writer connection is this thread's alone, so the last rowid is this insert's seq.
+  return db.last_insert_rowid();
 }
 
 Result<bool> remember_key(Db& db, const NewEvent& event, std::int64_t seq) {

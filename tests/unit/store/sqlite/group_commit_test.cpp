@@ -142,6 +142,24 @@ TEST_F(GroupCommitTest, AFailingJobIsRolledBackAloneAndItsBatchCommits) {
   EXPECT_EQ(rows("v = 5"), 0);
 }
 
+TEST_F(GroupCommitTest, AFailingJobAloneInItsBatchLeavesNothingAndTheNextOneCommits) {
+  GroupCommit commit(connection(), 64);
+  auto failed = commit.submit<bool>(
+      [](Db& db) -> Result<bool> {
+        auto inserted = insert(db, 7);
+        if (!inserted) return inserted;
+        return Error{"refused after writing"};
+      },
+      GroupCommit::WhenFull::fail_busy);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), "refused after writing");
+  auto next =
+      commit.submit<bool>([](Db& db) { return insert(db, 8); }, GroupCommit::WhenFull::fail_busy);
+  EXPECT_TRUE(next) << next.error();
+  EXPECT_EQ(rows("v = 7"), 0);
+  EXPECT_EQ(rows("v = 8"), 1);
+}
+
 TEST_F(GroupCommitTest, OutcomesWaitForTheSyncWhichOverlapsTheNextBatch) {
   Gate sync_gate;
   std::atomic<int> syncs{0};
