@@ -1,7 +1,9 @@
 // The append writer thread: drains the queue into one transaction per batch.
 #include "store/postgres/append_writer.hpp"
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "store/postgres/writes.hpp"
 
@@ -117,25 +119,40 @@ AppendWriter::Ended AppendWriter::write_once(Jobs jobs) {
       return Ended::failed;
     }
   }
-  auto abandon = [&](const Error& error) {
+  // A batch cut short by an exception can leave its transaction open: what it wrote, answered as
+  // failed, must not be committed along with this batch.
+  if (conn_.in_transaction()) (void)conn_.run("ROLLBACK");
+  std::vector<const NewEvent*> events;
+  events.reserve(jobs.size());
+  for (const auto& job : jobs)
+    events.push_back(&job->event);
+  // Two round trips per batch whatever its size: this pipeline, then COMMIT on its own, so a
+  // connection breaking before COMMIT was sent is known to have written nothing.
+  std::vector<Statement> statements;
+  statements.push_back(Statement{"BEGIN", {}});
+  statements.push_back(Statement{"SELECT pg_advisory_xact_lock($1)", Params().int64(kAppendLock)});
+  const std::size_t opening = statements.size();
+  const AppendBatch batch(events, statements);
+  const Pipelined ran = conn_.pipeline(statements);
+  if (ran.error) {
     if (conn_.broken()) return Ended::broken_before_commit;
     if (conn_.in_transaction()) (void)conn_.run("ROLLBACK");
-    fail(jobs, error);
-    return Ended::failed;
-  };
-  if (auto begun = conn_.run("BEGIN"); !begun)
-    return abandon(Error{"store write: " + begun.error()});
-  if (auto locked = conn_.exec("SELECT pg_advisory_xact_lock($1)", Params().int64(kAppendLock));
-      !locked) {
-    return abandon(Error{"store write: " + locked.error()});
-  }
-  for (auto& job : jobs) {
-    job->outcome.emplace(append_event(conn_, job->event));
-    if (!job->outcome->ok()) {
-      if (conn_.broken()) return Ended::broken_before_commit;
-      (void)conn_.run("ROLLBACK");
-      return Ended::job_failed;
+    if (ran.rows.size() < opening) {
+      fail(jobs, Error{"store write: " + ran.error->message});
+      return Ended::failed;
     }
+    fail(jobs, *ran.error);  // one of the appends': a job alone holds it as its own
+    return Ended::job_failed;
+  }
+  auto outcomes = batch.outcomes(ran.rows);
+  bool all_ok = true;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    all_ok = all_ok && outcomes[i].ok();
+    jobs[i]->outcome.emplace(std::move(outcomes[i]));
+  }
+  if (!all_ok) {
+    (void)conn_.run("ROLLBACK");
+    return Ended::job_failed;
   }
   if (auto committed = conn_.run("COMMIT"); !committed) {
     if (conn_.broken()) {

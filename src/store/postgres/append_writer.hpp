@@ -1,6 +1,7 @@
 // Group commit of appends on PostgreSQL: one writer thread owns a connection and writes whatever
 // appends are queued in one transaction, so N concurrent appends share one commit (one WAL
-// flush) instead of paying for N.
+// flush) instead of paying for N. A batch also costs two round trips whatever its size: its
+// set-based statements (AppendBatch) go in one pipeline, then COMMIT on its own.
 //
 // append_async() queues the event and returns; its callback gets the outcome on the writer thread
 // once the transaction holding it has committed (or failed). A batch whose transaction fails

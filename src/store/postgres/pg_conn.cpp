@@ -1,10 +1,12 @@
-// libpq behind Result: connecting, per-connection prepared statements, binary encoding of
-// parameters and decoding of results.
+// libpq behind Result: connecting, per-connection prepared statements, pipelines, binary encoding
+// of parameters and decoding of results.
 #include "store/postgres/pg_conn.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <utility>
 
@@ -19,6 +21,7 @@ constexpr unsigned kByteaOid = 17;
 constexpr unsigned kInt8Oid = 20;
 constexpr unsigned kTextOid = 25;
 constexpr unsigned kByteaArrayOid = 1001;
+constexpr unsigned kInt8ArrayOid = 1016;
 
 constexpr int kBinary = 1;
 
@@ -32,6 +35,25 @@ std::string trimmed(const char* message) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
     text.pop_back();
   return text;
+}
+
+void append_be64(std::string& out, std::int64_t value) {
+  const auto bits = static_cast<std::uint64_t>(value);
+  append_be32(out, static_cast<std::uint32_t>(bits >> 32));
+  append_be32(out, static_cast<std::uint32_t>(bits & 0xffffffffU));
+}
+
+// array_recv's format: dimensions, null flag, element type, then (length, bytes) per element.
+std::string array_header(unsigned element_type, std::size_t count) {
+  std::string encoded;
+  append_be32(encoded, count == 0 ? 0 : 1);
+  append_be32(encoded, 0);
+  append_be32(encoded, element_type);
+  if (count != 0) {
+    append_be32(encoded, static_cast<std::uint32_t>(count));
+    append_be32(encoded, 1);
+  }
+  return encoded;
 }
 
 // libpq prints notices (e.g. "relation already exists, skipping") on stderr by default.
@@ -60,9 +82,7 @@ Params& Params::text(std::string_view value) {
 
 Params& Params::int64(std::int64_t value) {
   std::string encoded;
-  const auto bits = static_cast<std::uint64_t>(value);
-  append_be32(encoded, static_cast<std::uint32_t>(bits >> 32));
-  append_be32(encoded, static_cast<std::uint32_t>(bits & 0xffffffffU));
+  append_be64(encoded, value);
   return own(kInt8Oid, std::move(encoded));
 }
 
@@ -71,20 +91,51 @@ Params& Params::boolean(bool value) {
 }
 
 Params& Params::bytes_array(const std::vector<std::string>& values) {
-  // array_recv's format: dimensions, null flag, element type, then (length, bytes) per element.
-  std::string encoded;
-  append_be32(encoded, values.empty() ? 0 : 1);
-  append_be32(encoded, 0);
-  append_be32(encoded, kByteaOid);
-  if (!values.empty()) {
-    append_be32(encoded, static_cast<std::uint32_t>(values.size()));
-    append_be32(encoded, 1);
-  }
+  std::string encoded = array_header(kByteaOid, values.size());
   for (const auto& value : values) {
     append_be32(encoded, static_cast<std::uint32_t>(value.size()));
     encoded += value;
   }
   return own(kByteaArrayOid, std::move(encoded));
+}
+
+Params& Params::bytes_array(std::span<const std::string_view> values) {
+  std::string encoded = array_header(kByteaOid, values.size());
+  std::size_t size = encoded.size();
+  for (const auto& value : values)
+    size += 4 + value.size();
+  encoded.reserve(size);  // one allocation: a batch's bodies can be megabytes
+  for (const auto& value : values) {
+    append_be32(encoded, static_cast<std::uint32_t>(value.size()));
+    encoded += value;
+  }
+  return own(kByteaArrayOid, std::move(encoded));
+}
+
+Params& Params::int64_array(std::span<const std::int64_t> values) {
+  std::string encoded = array_header(kInt8Oid, values.size());
+  encoded.reserve(encoded.size() + 12 * values.size());
+  for (const std::int64_t value : values) {
+    append_be32(encoded, 8);
+    append_be64(encoded, value);
+  }
+  return own(kInt8ArrayOid, std::move(encoded));
+}
+
+Params::Encoded Params::encode() const {
+  Encoded out;
+  out.types.reserve(params_.size());
+  out.values.reserve(params_.size());
+  out.lengths.reserve(params_.size());
+  out.formats.assign(params_.size(), kBinary);
+  for (const auto& p : params_) {
+    out.types.push_back(p.type);
+    const std::string_view data = p.is_owned ? std::string_view(p.owned) : p.borrowed;
+    // libpq reads a null pointer as SQL NULL; an empty value must stay an empty value.
+    out.values.push_back(data.data() != nullptr ? data.data() : "");
+    out.lengths.push_back(static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX)));
+  }
+  return out;
 }
 
 void Rows::Clear::operator()(pg_result* result) const {
@@ -169,40 +220,152 @@ Error Conn::error(std::string_view what, const pg_result* result) const {
   return Error{"postgres: " + std::string(what) + ": " + scrub_password(std::move(message), url_)};
 }
 
+std::string Conn::prepared_name(const std::string& sql) const {
+  const auto found = prepared_.find(sql);
+  return found != prepared_.end() ? found->second : std::string();
+}
+
+std::string Conn::next_statement_name() {
+  return "hg" + std::to_string(++statements_named_);
+}
+
 Result<Rows> Conn::exec(std::string_view sql, const Params& params) {
-  const auto count = static_cast<int>(params.params_.size());
+  const Params::Encoded encoded = params.encode();
+  const auto count = static_cast<int>(encoded.values.size());
   std::string key(sql);
-  auto found = prepared_.find(key);
-  if (found == prepared_.end()) {
-    std::vector<unsigned> types;
-    types.reserve(params.params_.size());
-    for (const auto& p : params.params_)
-      types.push_back(p.type);
-    std::string name = "hg" + std::to_string(prepared_.size() + 1);
-    Rows prepared(PQprepare(conn_.get(), name.c_str(), key.c_str(), count, types.data()));
+  std::string name = prepared_name(key);
+  if (name.empty()) {
+    name = next_statement_name();
+    Rows prepared(PQprepare(conn_.get(), name.c_str(), key.c_str(), count, encoded.types.data()));
     if (PQresultStatus(prepared.result_.get()) != PGRES_COMMAND_OK) {
       return error("prepare", prepared.result_.get());
     }
-    found = prepared_.emplace(std::move(key), std::move(name)).first;
+    prepared_.emplace(std::move(key), name);
   }
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats(params.params_.size(), kBinary);
-  values.reserve(params.params_.size());
-  lengths.reserve(params.params_.size());
-  for (const auto& p : params.params_) {
-    const std::string_view data = p.is_owned ? std::string_view(p.owned) : p.borrowed;
-    // libpq reads a null pointer as SQL NULL; an empty value must stay an empty value.
-    values.push_back(data.data() != nullptr ? data.data() : "");
-    lengths.push_back(static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX)));
-  }
-  Rows rows(PQexecPrepared(conn_.get(), found->second.c_str(), count, values.data(), lengths.data(),
-                           formats.data(), kBinary));
+  Rows rows(PQexecPrepared(conn_.get(), name.c_str(), count, encoded.values.data(),
+                           encoded.lengths.data(), encoded.formats.data(), kBinary));
   const auto status = PQresultStatus(rows.result_.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     return error("query", rows.result_.get());
   }
   return rows;
+}
+
+Pipelined Conn::pipeline(std::span<const Statement> statements) {
+  Pipelined out;
+  if (statements.empty()) return out;
+  pg_conn* const conn = conn_.get();
+  // Whatever way this returns (an error, an exception), a connection still in pipeline mode has
+  // answers nobody will read: only a new session can be trusted after that.
+  struct Guard {
+    Conn& self;
+    ~Guard() {
+      if (PQpipelineStatus(self.conn_.get()) != PQ_PIPELINE_OFF ||
+          PQisnonblocking(self.conn_.get()) != 0) {
+        self.desynced_ = true;
+      }
+    }
+  } guard{*this};
+
+  // Nonblocking while sending, so that a long pipeline cannot deadlock with a server that
+  // waits for its answers to be read before it reads on.
+  if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1) {
+    out.error = error("pipeline", nullptr);
+    (void)PQsetnonblocking(conn, 0);
+    return out;
+  }
+  std::vector<std::string> names;  // per statement
+  std::vector<bool> preparing;     // per statement: a prepare was sent before it
+  if (!send_pipeline(statements, names, preparing) || PQpipelineSync(conn) != 1 ||
+      !flush_pipeline()) {
+    out.error = error("pipeline", nullptr);
+    return out;
+  }
+
+  out.rows.reserve(statements.size());
+  bool lost = false;
+  // Reads the answers of one command (a prepare or an execution); false when none came.
+  const auto read_command = [&](bool is_prepare, std::size_t index) {
+    bool answered = false;
+    while (PGresult* raw = PQgetResult(conn)) {
+      answered = true;
+      Rows result(raw);
+      const auto status = PQresultStatus(raw);
+      const bool ok = status == PGRES_COMMAND_OK || (!is_prepare && status == PGRES_TUPLES_OK);
+      if (ok && is_prepare) {
+        prepared_.emplace(std::string(statements[index].sql), names[index]);
+      } else if (ok && !out.error) {
+        out.rows.push_back(std::move(result));
+      } else if (!ok && status != PGRES_PIPELINE_ABORTED && !out.error) {
+        out.error = error(is_prepare ? "prepare" : "query", raw);
+      }
+    }
+    return answered;
+  };
+  for (std::size_t i = 0; i < statements.size() && !lost; ++i) {
+    if (preparing[i] && !read_command(true, i)) lost = true;
+    if (!lost && !read_command(false, i)) lost = true;
+    if (PQstatus(conn) != CONNECTION_OK) lost = true;
+  }
+  if (!lost) {
+    Rows sync(PQgetResult(conn));
+    lost = PQresultStatus(sync.result_.get()) != PGRES_PIPELINE_SYNC;
+  }
+  if (lost || PQexitPipelineMode(conn) != 1 || PQsetnonblocking(conn, 0) != 0) {
+    if (!out.error) out.error = error("pipeline", nullptr);
+    return out;
+  }
+  if (!out.error && out.rows.size() != statements.size()) {
+    out.error = Error{"postgres: pipeline: a statement returned nothing"};
+  }
+  return out;
+}
+
+bool Conn::send_pipeline(std::span<const Statement> statements, std::vector<std::string>& names,
+                         std::vector<bool>& preparing) {
+  pg_conn* const conn = conn_.get();
+  names.reserve(statements.size());
+  preparing.reserve(statements.size());
+  std::unordered_map<std::string, std::string> sent;  // prepared earlier in this pipeline
+  for (const Statement& statement : statements) {
+    const Params::Encoded encoded = statement.params.encode();
+    const auto count = static_cast<int>(encoded.values.size());
+    std::string key(statement.sql);
+    std::string name = prepared_name(key);
+    if (name.empty()) {
+      if (auto found = sent.find(key); found != sent.end()) name = found->second;
+    }
+    preparing.push_back(name.empty());
+    if (name.empty()) {
+      name = next_statement_name();
+      if (PQsendPrepare(conn, name.c_str(), key.c_str(), count, encoded.types.data()) != 1) {
+        return false;
+      }
+      sent.emplace(std::move(key), name);
+    }
+    if (PQsendQueryPrepared(conn, name.c_str(), count, encoded.values.data(),
+                            encoded.lengths.data(), encoded.formats.data(), kBinary) != 1) {
+      return false;
+    }
+    names.push_back(std::move(name));
+  }
+  return true;
+}
+
+bool Conn::flush_pipeline() {
+  pg_conn* const conn = conn_.get();
+  for (;;) {
+    const int unsent = PQflush(conn);
+    if (unsent == 0) return true;
+    if (unsent < 0) return false;
+    pollfd fd{PQsocket(conn), POLLIN | POLLOUT, 0};
+    if (::poll(&fd, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    // Taking the server's answers in lets it go on reading what is still to be sent.
+    if ((fd.revents & POLLIN) != 0 && PQconsumeInput(conn) != 1) return false;
+  }
 }
 
 Result<bool> Conn::run(const std::string& sql) {
@@ -214,11 +377,12 @@ Result<bool> Conn::run(const std::string& sql) {
 }
 
 bool Conn::broken() const {
-  return PQstatus(conn_.get()) != CONNECTION_OK;
+  return desynced_ || PQstatus(conn_.get()) != CONNECTION_OK;
 }
 
 Result<bool> Conn::reconnect() {
   prepared_.clear();  // statements died with the old session
+  desynced_ = false;  // so did whatever the old session had left unread
   PQreset(conn_.get());
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     return Error{"postgres: cannot reconnect to " + redact_url(url_) + ": " +

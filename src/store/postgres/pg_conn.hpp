@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -27,10 +29,20 @@ class Params {
   Params& text(std::string_view value);   // text: the store's own vocabulary only
   Params& int64(std::int64_t value);      // int8
   Params& boolean(bool value);
-  Params& bytes_array(const std::vector<std::string>& values);  // bytea[]
+  Params& bytes_array(const std::vector<std::string>& values);    // bytea[]
+  Params& bytes_array(std::span<const std::string_view> values);  // bytea[]
+  Params& int64_array(std::span<const std::int64_t> values);      // int8[]
 
  private:
   friend class Conn;
+  // What libpq takes; the pointers are into the Params, valid while they live unchanged.
+  struct Encoded {
+    std::vector<unsigned> types;
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+  };
+  [[nodiscard]] Encoded encode() const;
   struct Param {
     unsigned type = 0;
     std::string owned;          // encoded here when is_owned
@@ -63,6 +75,19 @@ class Rows {
   std::unique_ptr<pg_result, Clear> result_;
 };
 
+// One statement of Conn::pipeline().
+struct Statement {
+  std::string_view sql;  // kept by the Conn as a prepared statement, as exec() does
+  Params params;
+};
+
+// What Conn::pipeline() got back: the rows of each statement that succeeded, in order, up to the
+// first failure, which skipped every statement after it.
+struct Pipelined {
+  std::vector<Rows> rows;
+  std::optional<Error> error;  // the failure of statement number rows.size(), if any
+};
+
 class Conn {
  public:
   // url is anything libpq accepts (postgres://, postgresql://, key=value). Error messages carry
@@ -79,8 +104,13 @@ class Conn {
   Result<Rows> exec(std::string_view sql, const Params& params = {});
   // Runs one or more statements without parameters (BEGIN, COMMIT, schema scripts).
   Result<bool> run(const std::string& sql);
+  // Runs statements in order in one round trip (libpq's pipeline mode): all are sent, then all
+  // answers read. Inside a transaction block, a failure leaves the transaction failed, as exec()
+  // does; outside one, the statements before the failure are rolled back with it.
+  Pipelined pipeline(std::span<const Statement> statements);
 
-  // The connection is gone (server restart, network): reconnect() before using it again.
+  // The connection is gone (server restart, network), or a pipeline could not be brought back to
+  // a known state: reconnect() before using it again.
   [[nodiscard]] bool broken() const;
   Result<bool> reconnect();
   // Not idle in a transaction block: in one, or in one that failed.
@@ -93,10 +123,18 @@ class Conn {
   Conn(pg_conn* conn, std::string url) : conn_(conn), url_(std::move(url)) {}
   Result<bool> start_session();
   Error error(std::string_view what, const pg_result* result) const;
+  // The statement name of sql, or empty when it is not prepared on this connection yet.
+  [[nodiscard]] std::string prepared_name(const std::string& sql) const;
+  std::string next_statement_name();
+  bool send_pipeline(std::span<const Statement> statements, std::vector<std::string>& names,
+                     std::vector<bool>& preparing);
+  bool flush_pipeline();
 
   std::unique_ptr<pg_conn, Finish> conn_;
   std::string url_;  // only to scrub its password out of messages
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+  std::uint64_t statements_named_ = 0;                     // names are never reused
+  bool desynced_ = false;  // a pipeline left results unread: the session is unusable
 };
 
 }  // namespace hookgate::store::postgres

@@ -4,36 +4,65 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <utility>
 
 namespace hookgate::store::postgres {
 namespace {
 
-// Claims (source, key) for a new event: inserts the row, or takes over a row whose window has
-// expired. No row back means a live window holds the key. ON CONFLICT makes this safe against
-// another node appending the same key at the same moment: the second waits for the first's
-// commit and then sees its row.
-Result<bool> claim_key(Conn& conn, const NewEvent& event) {
-  auto claimed = conn.exec(
-      "INSERT INTO dedupe AS d (source, key, until_ms) VALUES ($1, $2, $3) "
-      "ON CONFLICT (source, key) DO UPDATE SET until_ms = excluded.until_ms, seq = NULL "
-      "WHERE d.until_ms <= $4 RETURNING 1",
-      Params()
-          .bytes(event.source)
-          .bytes(event.dedupe_key)
-          .int64(event.dedupe_until_ms)
-          .int64(event.received_ms));
-  if (!claimed) return Error{claimed.error()};
-  return claimed->size() == 1;
-}
+// A round's events go in one statement's arrays; beyond this many bytes the batch is split, far
+// below PostgreSQL's 1 GB per value and libpq's int lengths.
+constexpr std::size_t kRoundBytes = std::size_t{16} << 20;
 
-Result<std::int64_t> first_seq(Conn& conn, const NewEvent& event) {
-  auto found = conn.exec("SELECT seq FROM dedupe WHERE source = $1 AND key = $2",
-                         Params().bytes(event.source).bytes(event.dedupe_key));
-  if (!found) return Error{found.error()};
-  if (found->size() != 1 || found->is_null(0, 0)) {
-    return Error{"de-duplication row without an event"};
-  }
-  return found->int64(0, 0);
+// Claims (source, key) for each keyed event of a round: inserts the row, or takes over one whose
+// window had expired when the event was received; a live window leaves the row alone. The claim
+// marks the row seq = NULL, which only the claiming transaction can see (committed rows always
+// have their seq): that is how kInsertEvents tells claimed from duplicate without a round trip.
+// ON CONFLICT makes this safe against another node appending the same key at the same moment:
+// the second waits for the first's commit and then sees its row. Rows are taken in key order, so
+// two writers taking several keys each cannot deadlock.
+constexpr const char* kClaimKeys =
+    "WITH i AS (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::int8[]) "
+    "  AS i(source, key, until_ms, received_ms)) "
+    "INSERT INTO dedupe AS d (source, key, until_ms) "
+    "SELECT source, key, until_ms FROM i ORDER BY source, key "
+    "ON CONFLICT (source, key) DO UPDATE SET until_ms = excluded.until_ms, seq = NULL "
+    "WHERE d.until_ms <= "
+    "  (SELECT i.received_ms FROM i WHERE i.source = excluded.source AND i.key = excluded.key)";
+
+// Inserts a round's events that are not duplicates (no key, or a key the round claimed), their
+// deliveries in order, and the claimed rows' seq; returns (n, seq, duplicate) for every event
+// n of the round, a duplicate naming the seq its key's row holds. Seqs are drawn explicitly, in
+// the round's order, so each row maps back to its event (RETURNING promises no order). The
+// correlated look-ups stay index probes on dedupe's key however large it grows.
+constexpr const char* kInsertEvents =
+    "WITH i AS (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[], "
+    "  $5::bytea[], $6::bytea[]) WITH ORDINALITY AS i(source, event_type, received_ms, headers, "
+    "  body, key, n)), "
+    "fresh AS (SELECT * FROM i WHERE i.key = '' OR (SELECT d.seq IS NULL FROM dedupe d "
+    "  WHERE d.source = i.source AND d.key = i.key)), "
+    "s AS (SELECT n, nextval((SELECT pg_get_serial_sequence('events', 'seq'))::regclass) AS seq "
+    "  FROM fresh ORDER BY n), "
+    "e AS (INSERT INTO events (seq, source, event_type, received_ms, headers, body) "
+    "  OVERRIDING SYSTEM VALUE "
+    "  SELECT s.seq, f.source, f.event_type, f.received_ms, f.headers, f.body "
+    "  FROM s JOIN fresh f USING (n)), "
+    "dl AS (INSERT INTO deliveries (event_seq, destination, state, due_ms) "
+    "  SELECT s.seq, u.destination, 'pending', f.received_ms "
+    "  FROM unnest($7::bytea[], $8::int8[]) WITH ORDINALITY AS u(destination, owner, m) "
+    "  JOIN s ON s.n = u.owner JOIN fresh f ON f.n = u.owner ORDER BY u.m), "
+    "k AS (UPDATE dedupe d SET seq = s.seq FROM s JOIN fresh f USING (n) "
+    "  WHERE f.key <> '' AND d.source = f.source AND d.key = f.key) "
+    "SELECT i.n, coalesce(s.seq, (SELECT d.seq FROM dedupe d "
+    "  WHERE d.source = i.source AND d.key = i.key)), s.seq IS NULL "
+    "FROM i LEFT JOIN s USING (n) ORDER BY i.n";
+
+std::size_t size_of(const NewEvent& event) {
+  std::size_t size = event.source.size() + event.event_type.size() + event.dedupe_key.size() +
+                     event.headers.size() + event.body.size() + 64;
+  for (const auto& destination : event.destinations)
+    size += destination.size() + 16;
+  return size;
 }
 
 const char* state_after(Next next) {
@@ -50,38 +79,105 @@ const char* state_after(Next next) {
 
 }  // namespace
 
-Result<Appended> append_event(Conn& conn, const NewEvent& event) {
-  if (!event.dedupe_key.empty()) {
-    auto claimed = claim_key(conn, event);
-    if (!claimed) return Error{claimed.error()};
-    if (!*claimed) {
-      auto seq = first_seq(conn, event);
-      if (!seq) return Error{seq.error()};
-      return Appended{*seq, true};
+AppendBatch::AppendBatch(std::span<const NewEvent* const> events,
+                         std::vector<Statement>& statements)
+    : size_(events.size()) {
+  // The k-th event of a key goes in the k-th round of its chunk, so each round claims a key at
+  // most once (ON CONFLICT cannot change a row twice in one statement) and a key's events are
+  // written in their order; a new chunk, with rounds of its own, starts at kRoundBytes.
+  using Key = std::pair<std::string_view, std::string_view>;
+  std::vector<std::vector<std::size_t>> rounds;
+  std::map<Key, std::size_t> seen;  // events of each key so far in the chunk
+  std::size_t chunk_first_round = 0;
+  std::size_t chunk_bytes = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const NewEvent& event = *events[i];
+    const std::size_t size = size_of(event);
+    if (chunk_bytes > 0 && chunk_bytes + size > kRoundBytes) {
+      chunk_first_round = rounds.size();
+      chunk_bytes = 0;
+      seen.clear();
+    }
+    chunk_bytes += size;
+    std::size_t round = chunk_first_round;
+    if (!event.dedupe_key.empty()) round += seen[Key(event.source, event.dedupe_key)]++;
+    if (round >= rounds.size()) rounds.resize(round + 1);
+    rounds[round].push_back(i);
+  }
+  statements.reserve(statements.size() + 2 * rounds.size());
+  rounds_.reserve(rounds.size());
+  for (auto& round : rounds)
+    add_round(events, std::move(round), statements);
+}
+
+void AppendBatch::add_round(std::span<const NewEvent* const> events,
+                            std::vector<std::size_t> chosen, std::vector<Statement>& statements) {
+  const std::size_t count = chosen.size();
+  std::vector<std::string_view> sources, types, headers, bodies, keys, destinations;
+  std::vector<std::int64_t> received, owners;
+  std::vector<std::string_view> keyed_sources, keyed_keys;
+  std::vector<std::int64_t> keyed_until, keyed_received;
+  sources.reserve(count);
+  types.reserve(count);
+  headers.reserve(count);
+  bodies.reserve(count);
+  keys.reserve(count);
+  received.reserve(count);
+  for (std::size_t n = 0; n < count; ++n) {
+    const NewEvent& event = *events[chosen[n]];
+    sources.emplace_back(event.source);
+    types.emplace_back(event.event_type);
+    received.push_back(event.received_ms);
+    headers.emplace_back(event.headers);
+    bodies.emplace_back(event.body);
+    keys.emplace_back(event.dedupe_key);
+    for (const auto& destination : event.destinations) {
+      destinations.emplace_back(destination);
+      owners.push_back(static_cast<std::int64_t>(n + 1));
+    }
+    if (!event.dedupe_key.empty()) {
+      keyed_sources.emplace_back(event.source);
+      keyed_keys.emplace_back(event.dedupe_key);
+      keyed_until.push_back(event.dedupe_until_ms);
+      keyed_received.push_back(event.received_ms);
     }
   }
-  // One round trip for the event, its deliveries and the de-duplication row's seq. An empty key
-  // matches no row: empty keys are never claimed.
-  auto inserted = conn.exec(
-      "WITH e AS (INSERT INTO events (source, event_type, received_ms, headers, body) "
-      "  VALUES ($1, $2, $3, $4, $5) RETURNING seq), "
-      "d AS (INSERT INTO deliveries (event_seq, destination, state, due_ms) "
-      "  SELECT e.seq, dest, 'pending', $3 FROM e, unnest($6::bytea[]) WITH ORDINALITY AS u(dest, "
-      "n) "
-      "  ORDER BY n), "
-      "k AS (UPDATE dedupe SET seq = e.seq FROM e WHERE dedupe.source = $1 AND dedupe.key = $7) "
-      "SELECT seq FROM e",
-      Params()
-          .bytes(event.source)
-          .bytes(event.event_type)
-          .int64(event.received_ms)
-          .bytes(event.headers)
-          .bytes(event.body)
-          .bytes_array(event.destinations)
-          .bytes(event.dedupe_key));
-  if (!inserted) return Error{inserted.error()};
-  if (inserted->size() != 1) return Error{"insert event returned no seq"};
-  return Appended{inserted->int64(0, 0), false};
+  if (!keyed_keys.empty()) {
+    statements.push_back(Statement{kClaimKeys, Params()
+                                                   .bytes_array(keyed_sources)
+                                                   .bytes_array(keyed_keys)
+                                                   .int64_array(keyed_until)
+                                                   .int64_array(keyed_received)});
+  }
+  statements.push_back(Statement{kInsertEvents, Params()
+                                                    .bytes_array(sources)
+                                                    .bytes_array(types)
+                                                    .int64_array(received)
+                                                    .bytes_array(headers)
+                                                    .bytes_array(bodies)
+                                                    .bytes_array(keys)
+                                                    .bytes_array(destinations)
+                                                    .int64_array(owners)});
+  rounds_.push_back(Round{statements.size() - 1, std::move(chosen)});
+}
+
+std::vector<Result<Appended>> AppendBatch::outcomes(std::span<const Rows> rows) const {
+  std::vector<Result<Appended>> out(size_, Result<Appended>(Error{"append returned no row"}));
+  for (const Round& round : rounds_) {
+    if (round.insert >= rows.size()) continue;
+    const Rows& answer = rows[round.insert];
+    for (int r = 0; r < answer.size(); ++r) {
+      const std::int64_t n = answer.int64(r, 0);
+      if (n < 1 || static_cast<std::size_t>(n) > round.events.size()) continue;
+      auto& outcome = out[round.events[static_cast<std::size_t>(n - 1)]];
+      if (answer.is_null(r, 1)) {
+        outcome = Error{"de-duplication row without an event"};
+      } else {
+        outcome = Appended{answer.int64(r, 1), answer.int64(r, 2) != 0};
+      }
+    }
+  }
+  return out;
 }
 
 Result<std::vector<Delivery>> claim_due_deliveries(Conn& conn, std::int64_t now_ms,

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,32 @@
 
 namespace hookgate::store::postgres {
 
-Result<Appended> append_event(Conn& conn, const NewEvent& event);
+// Appends a batch of events with a few set-based statements, however many events it holds, for
+// the caller to send in one pipeline inside its transaction, after the append lock. The outcome
+// is what appending the events one after the other would give: an event whose (source, key) an
+// earlier one of the batch claimed is its duplicate while that window is live.
+class AppendBatch {
+ public:
+  // Adds the statements to the end of statements. The events must outlive the batch.
+  AppendBatch(std::span<const NewEvent* const> events, std::vector<Statement>& statements);
+
+  // Each event's outcome, in the order given, from the rows of all the statements (those the
+  // caller had put first included).
+  [[nodiscard]] std::vector<Result<Appended>> outcomes(std::span<const Rows> rows) const;
+
+ private:
+  // Events appended by one pair of statements: no two of them share a de-duplication key.
+  struct Round {
+    std::size_t insert = 0;           // its statement inserting the events
+    std::vector<std::size_t> events;  // row n of that statement is events[n - 1]
+  };
+  void add_round(std::span<const NewEvent* const> events, std::vector<std::size_t> chosen,
+                 std::vector<Statement>& statements);
+
+  std::vector<Round> rounds_;
+  std::size_t size_ = 0;
+};
+
 Result<std::vector<Delivery>> claim_due_deliveries(Conn& conn, std::int64_t now_ms,
                                                    std::size_t limit, std::string_view owner,
                                                    std::int64_t lease_ms);
