@@ -33,8 +33,10 @@ constexpr const char* kClaimKeys =
 // Inserts a round's events that are not duplicates (no key, or a key the round claimed), their
 // deliveries in order, and the claimed rows' seq; returns (n, seq, duplicate) for every event
 // n of the round, a duplicate naming the seq its key's row holds. Seqs are drawn explicitly, in
-// the round's order, so each row maps back to its event (RETURNING promises no order). The
-// correlated look-ups stay index probes on dedupe's key however large it grows.
+// the round's order, so each row maps back to its event (RETURNING promises no order). Every
+// touch of dedupe is an index probe however large it grows: correlated look-ups, and the seq
+// written through ON CONFLICT (the row always exists: this round claimed it), because a prepared
+// UPDATE ... FROM keeps the plan made while the table was small, a sequential scan.
 constexpr const char* kInsertEvents =
     "WITH i AS (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[], "
     "  $5::bytea[], $6::bytea[]) WITH ORDINALITY AS i(source, event_type, received_ms, headers, "
@@ -51,8 +53,9 @@ constexpr const char* kInsertEvents =
     "  SELECT s.seq, u.destination, 'pending', f.received_ms "
     "  FROM unnest($7::bytea[], $8::int8[]) WITH ORDINALITY AS u(destination, owner, m) "
     "  JOIN s ON s.n = u.owner JOIN fresh f ON f.n = u.owner ORDER BY u.m), "
-    "k AS (UPDATE dedupe d SET seq = s.seq FROM s JOIN fresh f USING (n) "
-    "  WHERE f.key <> '' AND d.source = f.source AND d.key = f.key) "
+    "k AS (INSERT INTO dedupe AS d (source, key, until_ms, seq) "
+    "  SELECT f.source, f.key, 0, s.seq FROM s JOIN fresh f USING (n) WHERE f.key <> '' "
+    "  ON CONFLICT (source, key) DO UPDATE SET seq = excluded.seq) "
     "SELECT i.n, coalesce(s.seq, (SELECT d.seq FROM dedupe d "
     "  WHERE d.source = i.source AND d.key = i.key)), s.seq IS NULL "
     "FROM i LEFT JOIN s USING (n) ORDER BY i.n";
