@@ -376,7 +376,7 @@ bool Ingest::may_block(std::string_view path) const {
          (s->handshake == handshakes::Kind::asana || s->handshake == handshakes::Kind::aws_sns);
 }
 
-void Ingest::handle_async(InboundRequest request, Answer answer) {
+void Ingest::handle_async(InboundRequest request, const Answer& answer) {
   Impl::Prepared prepared;
   try {
     prepared = impl_->prepare(request);
@@ -388,13 +388,18 @@ void Ingest::handle_async(InboundRequest request, Answer answer) {
     answer(std::move(*prepared.answer));
     return;
   }
-  auto source = prepared.event.source;
-  const bool routed = !prepared.event.destinations.empty();
-  impl_->store.append_async(std::move(prepared.event),
-                            [source = std::move(source), routed,
-                             answer = std::move(answer)](const Result<store::Appended>& appended) {
-                              answer(appended_response(source, routed, appended));
-                            });
+  store::AppendDone done;
+  try {
+    done = [source = prepared.event.source, routed = !prepared.event.destinations.empty(),
+            answer](const Result<store::Appended>& appended) {
+      answer(appended_response(source, routed, appended));
+    };
+  } catch (const std::exception&) {
+    // Out of memory before anything was stored: nothing was accepted, nothing is lost.
+    answer(reply(500, "internal_error"));
+    return;
+  }
+  impl_->store.append_async(std::move(prepared.event), std::move(done));
 }
 
 InboundResponse Ingest::handle(InboundRequest request) {

@@ -66,7 +66,7 @@ class Ingest {
   // event is durable (or the append failed); for anything else before handle_async returns. The
   // callback must be quick and must not throw (it runs while other appends wait). Thread-safe.
   using Answer = std::function<void(InboundResponse)>;
-  void handle_async(InboundRequest request, Answer answer);
+  void handle_async(InboundRequest request, const Answer& answer);
 
   // handle_async, waiting for the answer.
   InboundResponse handle(InboundRequest request);

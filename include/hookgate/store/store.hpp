@@ -128,6 +128,7 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Never throws: every failure, even out of memory, reaches done.
   virtual void append_async(NewEvent event, AppendDone done) = 0;
   // append_async, waiting for the outcome.
   Result<Appended> append(NewEvent event);

@@ -29,7 +29,7 @@ GroupCommit::~GroupCommit() {
   if (syncer_.joinable()) syncer_.join();
 }
 
-Result<bool> GroupCommit::post(std::unique_ptr<Job>& job, WhenFull when_full) {
+Result<bool> GroupCommit::post(std::unique_ptr<Job>& job, WhenFull when_full) try {
   {
     std::unique_lock lock(mutex_);
     if (when_full == WhenFull::wait) {
@@ -40,10 +40,13 @@ Result<bool> GroupCommit::post(std::unique_ptr<Job>& job, WhenFull when_full) {
       return Error{std::string(kBusy) + " store write queue is full (" + std::to_string(capacity_) +
                    " pending)"};
     }
-    queue_.push_back(std::move(job));
+    queue_.push_back(std::move(job));  // strong guarantee: on bad_alloc the job stays ours
   }
   work_ready_.notify_one();
   return true;
+} catch (const std::exception& e) {
+  // Callers answer through the job's callback, so a refusal must come back, never a throw.
+  return Error{std::string("store write failed: ") + e.what()};
 }
 
 void GroupCommit::writer_loop() {
