@@ -62,6 +62,20 @@ std::size_t Gateway::body_limit(std::string_view /*method*/, std::string_view pa
 }
 
 void Gateway::handle(net::HttpRequest request, net::Responder respond) {
+  try {
+    route(std::move(request), respond);
+  } catch (const std::exception&) {
+    // Out of memory before the request was handed on: nothing was accepted. Network threads
+    // must never see an exception.
+    try {
+      respond(text(500, "internal_error"));
+    } catch (const std::exception&) {
+      // Nothing more can be told to this client; only its own timeout ends the wait.
+    }
+  }
+}
+
+void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
   const auto started = std::chrono::steady_clock::now();
   if (ingest_.has_source(request.path) && !ingest_.may_block(request.path)) {
     // The hot path stays on this network thread: verifying is computation, and the append hands

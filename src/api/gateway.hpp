@@ -37,6 +37,8 @@ class Gateway : public net::HttpHandler {
   void handle(net::HttpRequest request, net::Responder respond) override;
 
  private:
+  // Hands the request to ingest (inline) or the worker pool; may throw only before that.
+  void route(net::HttpRequest request, const net::Responder& respond);
   net::HttpResponse dispatch(const net::HttpRequest& request, std::string& source,
                              std::string& verdict);
   net::HttpResponse pull(const net::HttpRequest& request, std::string_view source_name,
