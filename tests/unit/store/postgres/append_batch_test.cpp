@@ -109,6 +109,16 @@ class PostgresAppendBatches : public ::testing::Test {
     EXPECT_TRUE(opened[0]) << opened[0].error();
   }
 
+  // Appends batch as one batch of the writer and returns each append's outcome, in order.
+  std::vector<Result<Appended>> append_as_one_batch(const std::vector<NewEvent>& batch) {
+    Outcomes outcomes(batch.size());
+    hold_writer();
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      store_->append_async(batch[i], outcomes.slot(i));
+    release();
+    return outcomes.wait();
+  }
+
   // The writer's session waits on a lock (the store's sessions carry the schema's name).
   bool writer_waits() {
     auto watcher = admin();
@@ -149,12 +159,7 @@ TEST_F(PostgresAppendBatches, AKeyTwiceInOneBatchIsStoredOnceAsIfAppendedInTurn)
       keyed("s", 15, "k", 1000, "third"),   // 7: duplicate of 0
       keyed("t", 16, "k", 1000, "other"),   // 8: same key, another source: its own
   };
-  Outcomes outcomes(batch.size());
-  hold_writer();
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    store_->append_async(batch[i], outcomes.slot(i));
-  release();
-  const auto got = outcomes.wait();
+  const auto got = append_as_one_batch(batch);
   for (const auto& outcome : got)
     ASSERT_TRUE(outcome) << outcome.error();
 
@@ -206,12 +211,7 @@ TEST_F(PostgresAppendBatches, ABadAppendFailsAloneAndTheRestOfItsBatchIsStored) 
       keyed("s", 12, "", 0, "good 2"),       // 2
       keyed("s", 13, "k1", 1000, "good 3"),  // 3: duplicate of 0
   };
-  Outcomes outcomes(batch.size());
-  hold_writer();
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    store_->append_async(batch[i], outcomes.slot(i));
-  release();
-  const auto got = outcomes.wait();
+  const auto got = append_as_one_batch(batch);
   ASSERT_FALSE(got[1]);
   EXPECT_NE(got[1].error().find("poisoned event"), std::string::npos) << got[1].error();
   for (const std::size_t i : {0, 2, 3})

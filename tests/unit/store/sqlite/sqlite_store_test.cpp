@@ -21,6 +21,15 @@ using sqlite::Db;
 
 class SqliteStoreFile : public ::testing::Test {
  protected:
+  // SQLite's EXPLAIN QUERY PLAN of sql, one step a line.
+  static std::string plan(Db& db, const std::string& sql) {
+    auto explained = db.prepare("EXPLAIN QUERY PLAN " + sql);
+    EXPECT_TRUE(explained) << explained.error();
+    std::string details;
+    while (explained && explained->step().value())
+      details += explained->column_text(3) + "\n";
+    return details;
+  }
   Db raw_connection() {
     auto db = Db::open(instance_.path(), Db::Mode::read_write_create);
     EXPECT_TRUE(db) << db.error();
@@ -37,25 +46,17 @@ TEST_F(SqliteStoreFile, OpensInWalModeWithTheLatestSchema) {
   EXPECT_EQ(db.query_text("PRAGMA user_version").value(),
             std::to_string(sqlite::latest_schema_version()));
   // Due work is found through the index, not by scanning deliveries.
-  auto plan = db.prepare(
-      "EXPLAIN QUERY PLAN SELECT id FROM deliveries WHERE state = 'pending' AND due_ms <= 5"
-      " AND (lease_until_ms IS NULL OR lease_until_ms <= 5) ORDER BY due_ms, id LIMIT 10");
-  ASSERT_TRUE(plan) << plan.error();
-  std::string details;
-  while (plan->step().value())
-    details += plan->column_text(3) + "\n";
-  EXPECT_NE(details.find("INDEX deliveries_due"), std::string::npos) << details;
-  EXPECT_EQ(details.find("TEMP B-TREE"), std::string::npos) << details;
+  const auto due = plan(db,
+                        "SELECT id FROM deliveries WHERE state = 'pending' AND due_ms <= 5"
+                        " AND (lease_until_ms IS NULL OR lease_until_ms <= 5)"
+                        " ORDER BY due_ms, id LIMIT 10");
+  EXPECT_NE(due.find("INDEX deliveries_due"), std::string::npos) << due;
+  EXPECT_EQ(due.find("TEMP B-TREE"), std::string::npos) << due;
   // Expired de-duplication windows too, oldest first, without sorting the table.
-  auto prune = db.prepare(
-      "EXPLAIN QUERY PLAN SELECT source, key FROM dedupe WHERE until_ms <= 5 ORDER BY until_ms "
-      "LIMIT 10");
-  ASSERT_TRUE(prune) << prune.error();
-  std::string prune_details;
-  while (prune->step().value())
-    prune_details += prune->column_text(3) + "\n";
-  EXPECT_NE(prune_details.find("INDEX dedupe_expiry"), std::string::npos) << prune_details;
-  EXPECT_EQ(prune_details.find("TEMP B-TREE"), std::string::npos) << prune_details;
+  const auto prune =
+      plan(db, "SELECT source, key FROM dedupe WHERE until_ms <= 5 ORDER BY until_ms LIMIT 10");
+  EXPECT_NE(prune.find("INDEX dedupe_expiry"), std::string::npos) << prune;
+  EXPECT_EQ(prune.find("TEMP B-TREE"), std::string::npos) << prune;
 }
 
 TEST_F(SqliteStoreFile, ADatabaseFromANewerBuildIsRefused) {
