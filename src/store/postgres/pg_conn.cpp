@@ -90,15 +90,6 @@ Params& Params::boolean(bool value) {
   return own(kBoolOid, std::string(1, value ? '\1' : '\0'));
 }
 
-Params& Params::bytes_array(const std::vector<std::string>& values) {
-  std::string encoded = array_header(kByteaOid, values.size());
-  for (const auto& value : values) {
-    append_be32(encoded, static_cast<std::uint32_t>(value.size()));
-    encoded += value;
-  }
-  return own(kByteaArrayOid, std::move(encoded));
-}
-
 Params& Params::bytes_array(std::span<const std::string_view> values) {
   std::string encoded = array_header(kByteaOid, values.size());
   std::size_t size = encoded.size();

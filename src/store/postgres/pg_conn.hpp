@@ -29,7 +29,6 @@ class Params {
   Params& text(std::string_view value);   // text: the store's own vocabulary only
   Params& int64(std::int64_t value);      // int8
   Params& boolean(bool value);
-  Params& bytes_array(const std::vector<std::string>& values);    // bytea[]
   Params& bytes_array(std::span<const std::string_view> values);  // bytea[]
   Params& int64_array(std::span<const std::int64_t> values);      // int8[]
 

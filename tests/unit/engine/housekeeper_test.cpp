@@ -3,13 +3,13 @@
 #include "hookgate/engine/housekeeper.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <mutex>
 #include <thread>
+
+#include "../store/sqlite/sqlite_backend.hpp"
 
 namespace hookgate::engine {
 namespace {
@@ -19,17 +19,9 @@ using namespace std::chrono_literals;
 class HousekeeperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hookgate-hk-XXXXXX");
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    auto opened = store::open_store("sqlite://" + (dir_ / "store.db").string());
+    auto opened = instance_.open({});
     ASSERT_TRUE(opened) << opened.error();
     store_ = std::move(opened).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
   void keyed(const std::string& key, std::int64_t until_ms) {
     store::NewEvent e;
@@ -52,7 +44,7 @@ class HousekeeperTest : public ::testing::Test {
     return appended && appended->duplicate;
   }
 
-  std::filesystem::path dir_;
+  store::testing::SqliteInstance instance_;  // the file, removed after the store closes
   std::unique_ptr<store::Store> store_;
 };
 

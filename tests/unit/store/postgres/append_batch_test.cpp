@@ -66,25 +66,13 @@ NewEvent keyed(const std::string& source, std::int64_t received_ms, const std::s
   return e;
 }
 
-class PostgresAppendBatches : public ::testing::Test {
+class PostgresAppendBatches : public PostgresSchemaTest {
  protected:
   void SetUp() override {
-    if (const auto why = postgres_unavailable(); !why.empty()) GTEST_SKIP() << why;
-    instance_ = std::make_unique<PostgresInstance>();
+    PostgresSchemaTest::SetUp();
+    if (IsSkipped()) return;
     store_ = node();
     ASSERT_NE(store_, nullptr);
-  }
-
-  std::unique_ptr<Store> node() {
-    auto opened = instance_->open({});
-    EXPECT_TRUE(opened) << opened.error();
-    return opened ? std::move(opened).value() : nullptr;
-  }
-
-  Conn admin() {
-    auto conn = Conn::open(instance_->url(instance_->schema() + "_admin"));
-    EXPECT_TRUE(conn) << conn.error();
-    return std::move(conn).value();
   }
 
   std::int64_t scalar(Conn& conn, std::string_view sql, const Params& params = {}) {
@@ -141,7 +129,6 @@ class PostgresAppendBatches : public ::testing::Test {
                   Params().bytes(source));
   }
 
-  std::unique_ptr<PostgresInstance> instance_;
   std::unique_ptr<Store> store_;
   std::optional<Conn> blocker_;
   Outcomes opener_{1};

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "../store_contract.hpp"
@@ -68,6 +69,32 @@ class PostgresInstance : public BackendInstance {
  private:
   std::string schema_;
   std::string error_;
+};
+
+// Tests of several nodes on one schema: each test gets a fresh instance, skipped without a
+// server.
+class PostgresSchemaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto why = postgres_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    instance_ = std::make_unique<PostgresInstance>();
+  }
+
+  // One gateway node: its own store (connections, writer) on the shared schema.
+  std::unique_ptr<Store> node(const StoreOptions& options = {}) {
+    auto opened = instance_->open(options);
+    EXPECT_TRUE(opened) << opened.error();
+    return opened ? std::move(opened).value() : nullptr;
+  }
+
+  // A connection of the test's own, on the instance's schema.
+  postgres::Conn admin() {
+    auto conn = postgres::Conn::open(instance_->url(instance_->schema() + "_admin"));
+    EXPECT_TRUE(conn) << conn.error();
+    return std::move(conn).value();
+  }
+
+  std::unique_ptr<PostgresInstance> instance_;
 };
 
 inline Backend postgres_backend() {

@@ -66,29 +66,7 @@ TEST(PostgresUrl, RefusesAZeroLengthWriteQueue) {
   EXPECT_NE(store.error().find("max_pending_writes"), std::string::npos) << store.error();
 }
 
-class PostgresNodes : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (const auto why = postgres_unavailable(); !why.empty()) GTEST_SKIP() << why;
-    instance_ = std::make_unique<PostgresInstance>();
-  }
-
-  // One gateway node: its own store (connections, writer) on the shared schema.
-  std::unique_ptr<Store> node(const StoreOptions& options = {}) {
-    auto opened = instance_->open(options);
-    EXPECT_TRUE(opened) << opened.error();
-    return opened ? std::move(opened).value() : nullptr;
-  }
-
-  // A connection of the test's own, on the instance's schema.
-  Conn admin() {
-    auto conn = Conn::open(instance_->url(instance_->schema() + "_admin"));
-    EXPECT_TRUE(conn) << conn.error();
-    return std::move(conn).value();
-  }
-
-  std::unique_ptr<PostgresInstance> instance_;
-};
+using PostgresNodes = PostgresSchemaTest;
 
 TEST_F(PostgresNodes, NodesStartingTogetherMigrateOnce) {
   constexpr int kNodes = 4;
