@@ -1,33 +1,52 @@
--- wrk script: POSTs one fixed 1 KiB body signed the way GitHub signs it. The signature is
--- computed once by the calling script (the body never changes), so wrk spends no time on HMAC and
--- every server sees exactly the same request. X-GitHub-Delivery changes per request: it is the
--- message id Hookgate de-duplicates on, and GitHub's signature does not cover it.
--- Environment: BENCH_BODY (file with the body), BENCH_SIGNATURE ("sha256=<hex>"), BENCH_RUN
--- (a prefix that keeps ids unique across runs against the same store).
+-- wrk script: POSTs 1 KiB bodies signed the way GitHub signs them, each request a different
+-- body. A replay (the same body and signature again) is a duplicate to Hookgate, so every request
+-- must be a new event: the body carries a 12-digit number and the calling script signs each
+-- numbered body in advance (wrk spends no time on HMAC; every server sees the same requests).
+-- Environment:
+--   BENCH_PREFIX, BENCH_SUFFIX  the body around the number (their lengths make it 1 KiB)
+--   BENCH_SIGNATURES            file of fixed-width lines "sha256=<64 hex>\n", line i signing body i
+--   BENCH_FIRST, BENCH_COUNT    the block of bodies this run uses; wrk's threads split it, and a
+--                               thread that runs out starts its share again (then duplicates)
+--   BENCH_THREADS               wrk's -t (to split the block)
+--   BENCH_RUN                   a prefix that keeps X-GitHub-Delivery unique across runs
 
-local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
-local body = f:read("*a")
-f:close()
+local prefix = os.getenv("BENCH_PREFIX")
+local suffix = os.getenv("BENCH_SUFFIX")
+local first = tonumber(os.getenv("BENCH_FIRST"))
+local count = tonumber(os.getenv("BENCH_COUNT"))
+local nthreads = tonumber(os.getenv("BENCH_THREADS"))
+local line_len = 7 + 64 + 1
 
 wrk.method = "POST"
-wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["User-Agent"] = "GitHub-Hookshot/bench"
 wrk.headers["X-GitHub-Event"] = "push"
-wrk.headers["X-Hub-Signature-256"] = os.getenv("BENCH_SIGNATURE")
 
 local run = os.getenv("BENCH_RUN") or "run"
 local threads = 0
-local sent = 0
 
--- Runs in the main Lua state: hands each thread its number so ids never collide across threads.
+-- Runs in the main Lua state: hands each thread its number so blocks and ids never collide.
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
 end
 
+local sigs, share, start, sent
+
+function init()
+  share = math.floor(count / nthreads)
+  start = first + (tid - 1) * share
+  sigs = assert(io.open(os.getenv("BENCH_SIGNATURES"), "rb"))
+  sent = 0
+end
+
 function request()
+  local k = sent % share
+  if k == 0 then sigs:seek("set", start * line_len) end
+  local n = start + k
+  local sig = sigs:read(line_len):sub(1, line_len - 1)
   sent = sent + 1
+  wrk.headers["X-Hub-Signature-256"] = sig
   wrk.headers["X-GitHub-Delivery"] = run .. "-" .. tostring(tid) .. "-" .. sent
-  return wrk.format()
+  return wrk.format(nil, nil, nil, prefix .. string.format("%012d", n) .. suffix)
 end

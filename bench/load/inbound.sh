@@ -46,7 +46,27 @@ prefix='{"ref":"refs/heads/main","repository":{"full_name":"acme/widgets"},"pad"
 signature=$("$HOOKGATE_BIN" sign --scheme github --secret "$secret" <"$body" |
   sed -n 's/^X-Hub-Signature-256: //p')
 [ -n "$signature" ] || die "could not sign the body"
-export BENCH_BODY=$body BENCH_SIGNATURE=$signature
+
+# The load itself: numbered bodies of the same size and shape, each signed in advance (a replay
+# of one signed body is a duplicate, which would measure de-duplication instead of accepting).
+# Bodies 0..n_c64-1 serve the c$CONNS runs, the rest the c1 runs, so neither run against the same
+# store repeats a body unless it outruns its block (then the duplicates show in the verdicts).
+need_cmd perl
+n_c64=$((SECONDS_LOAD * 60000))
+n_c1=$((SECONDS_LATENCY * 20000))
+load_prefix='{"ref":"refs/heads/main","repository":{"full_name":"acme/widgets"},"n":"'
+load_suffix_head='","pad":"'
+pad=$((1024 - ${#load_prefix} - 12 - ${#load_suffix_head} - 2))
+load_suffix="$load_suffix_head$(head -c "$pad" /dev/zero | tr '\0' x)\"}"
+log "signing $((n_c64 + n_c1)) bodies"
+BENCH_SECRET=$secret BENCH_PREFIX=$load_prefix BENCH_SUFFIX=$load_suffix \
+  perl -MDigest::SHA=hmac_sha256_hex -e '
+    my ($p, $s, $k) = @ENV{qw(BENCH_PREFIX BENCH_SUFFIX BENCH_SECRET)};
+    die "body is not 1 KiB\n" unless length($p) + 12 + length($s) == 1024;
+    for my $i (0 .. $ARGV[0] - 1) {
+      print "sha256=", hmac_sha256_hex($p . sprintf("%012d", $i) . $s, $k), "\n";
+    }' $((n_c64 + n_c1)) >"$BENCH_TMP/signatures"
+export BENCH_PREFIX=$load_prefix BENCH_SUFFIX=$load_suffix BENCH_SIGNATURES=$BENCH_TMP/signatures
 
 lua="$BENCH_TMP/inbound.lua"
 cat "$(dirname "$0")/github_signed.lua" >"$lua"
@@ -102,11 +122,13 @@ for t in "${targets[@]}"; do
   name=${t%%|*}
   url=${t#*|}
   log "$name: $THREADS threads, $CONNS connections, ${SECONDS_LOAD}s"
-  BENCH_RUN="$run_id-$name-c$CONNS" run_wrk "$name-c$CONNS" "$THREADS" "$CONNS" "$SECONDS_LOAD" "$lua" "$url"
+  BENCH_FIRST=0 BENCH_COUNT=$n_c64 BENCH_THREADS=$THREADS \
+    BENCH_RUN="$run_id-$name-c$CONNS" run_wrk "$name-c$CONNS" "$THREADS" "$CONNS" "$SECONDS_LOAD" "$lua" "$url"
   rps[$name]=$W_RPS p50[$name]=$W_P50 p99[$name]=$W_P99 non2xx[$name]=$W_NON2XX errs[$name]=$W_ERR
   [ "$name" = hookgate ] && hg_ok=$((hg_ok + W_REQ - W_NON2XX))
   log "$name: 1 connection, ${SECONDS_LATENCY}s"
-  BENCH_RUN="$run_id-$name-c1" run_wrk "$name-c1" 1 1 "$SECONDS_LATENCY" "$lua" "$url"
+  BENCH_FIRST=$n_c64 BENCH_COUNT=$n_c1 BENCH_THREADS=1 \
+    BENCH_RUN="$run_id-$name-c1" run_wrk "$name-c1" 1 1 "$SECONDS_LATENCY" "$lua" "$url"
   rps1[$name]=$W_RPS p50_1[$name]=$W_P50 p99_1[$name]=$W_P99
   non2xx[$name]=$((non2xx[$name] + W_NON2XX)) errs[$name]=$((errs[$name] + W_ERR))
   [ "$name" = hookgate ] && hg_ok=$((hg_ok + W_REQ - W_NON2XX))
