@@ -242,7 +242,7 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
   if (auto e = t.unknown({"name", "path", "scheme", "secrets", "public_keys", "verify_token",
                           "handshake", "allow_ips", "trusted_proxies", "max_body_bytes",
                           "tolerance", "failure_status", "dedupe_ttl", "pull_token", "keep_headers",
-                          "event_type_from", "expect_app_id"})) {
+                          "event_type_from", "expect_app_id", "dedupe_window"})) {
     return *e;
   }
   Source s;
@@ -284,6 +284,8 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
   if (status) s.failure_status = static_cast<int>(*status);
   HG_GET(ttl, t.integer("dedupe_ttl", 0, 366LL * 86400));
   if (ttl) s.dedupe_ttl = std::chrono::seconds(*ttl);
+  HG_GET(window, t.integer("dedupe_window", 1, 366LL * 86400));
+  if (window) s.dedupe_window = std::chrono::seconds(*window);
   HG_GET(pull, optional_secret(t, "pull_token"));
   s.pull_token = std::move(pull);
   HG_GET(keep, t.strings("keep_headers"));

@@ -11,6 +11,7 @@
 #include "hookgate/engine/establish.hpp"
 #include "hookgate/handshakes/handshake.hpp"
 #include "hookgate/schemes/verify.hpp"
+#include "replay_key.hpp"
 #include "routing.hpp"
 #include "schemes/aws_sns.hpp"
 #include "schemes/request_parts.hpp"
@@ -287,9 +288,12 @@ struct Ingest::Impl {
     }
     event.source = s->config.name;
     event.event_type = event_type;
-    event.dedupe_key = verdict.id;
     event.received_ms = to_ms(now);
-    event.dedupe_until_ms = event.received_ms + s->config.dedupe_ttl.count() * 1000;
+    // Every accepted event has a replay key: a resent copy is a duplicate, whatever unsigned
+    // headers (a fresh X-GitHub-Delivery) it carries.
+    auto replay = replay_key(*s->scheme, verdict, s->config, event.received_ms);
+    event.dedupe_key = std::move(replay.key);
+    event.dedupe_until_ms = replay.until_ms;
     event.headers = boost::json::serialize(kept);
     event.destinations = route(config.routes, s->config.name, event_type, json);
     // Last: json and view above read the body in place.

@@ -6,6 +6,7 @@
 
 #include "content_template.hpp"
 #include "hookgate/handshakes/handshake.hpp"
+#include "hookgate/schemes/header_list.hpp"
 #include "scheme_toml.hpp"
 
 namespace hookgate::schemes {
@@ -325,6 +326,55 @@ Result<bool> read_url(const Reader& r, Scheme& s) {
   return true;
 }
 
+// Whether a valid signature proves the id is the one the provider sent: the template signs it,
+// or signs the whole body (a JSON id) or URL (a query id) it is part of. A token proves nothing
+// about the request, so nothing is covered.
+bool signature_covers_id(const Scheme& s) {
+  const auto algs = s.algorithms();
+  if (std::find(algs.begin(), algs.end(), Algorithm::token) != algs.end()) return false;
+  if (s.uses(Segment::Kind::id)) return true;
+  const auto signs = [&](Segment::Kind kind, std::string_view name) {
+    return std::any_of(s.content.begin(), s.content.end(), [&](const Segment& seg) {
+      return seg.kind == kind &&
+             (kind == Segment::Kind::header ? iequals(seg.text, name) : seg.text == name);
+    });
+  };
+  switch (s.id.kind) {
+    case Location::Kind::header:
+      return signs(Segment::Kind::header, s.id.name);
+    case Location::Kind::json_field:
+      // AWS SNS signs MessageId in its canonical string.
+      return s.uses(Segment::Kind::body) || signs(Segment::Kind::json, s.id.name) ||
+             (s.procedure == "aws-sns" && s.id.name == "MessageId");
+    case Location::Kind::url_query:
+      return s.uses(Segment::Kind::url) || s.uses(Segment::Kind::url_decoded);
+    case Location::Kind::list_field:
+    case Location::Kind::none:
+      break;
+  }
+  return false;
+}
+
+// The file's claim about the id must be what the content really signs: a scheme that calls an
+// unsigned id signed would let a resent request through with a fresh id.
+std::optional<Error> check_id_signed(const Reader& ir, const Scheme& s) {
+  if (!s.id.present()) {
+    if (s.id_signed) return ir.error("signed", "a signed id needs header, json or query");
+    return std::nullopt;
+  }
+  const bool covered = signature_covers_id(s);
+  if (s.id_signed && !covered) {
+    return ir.error("signed",
+                    "the signature does not cover this id (the content has no {id}, no "
+                    "{header:NAME} of it and no {body}, or the algorithm is a token): a resent "
+                    "request could carry any id; say signed = false");
+  }
+  if (!s.id_signed && covered) {
+    return ir.error("signed", "the content signs this id; say signed = true");
+  }
+  return std::nullopt;
+}
+
 bool valid_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
@@ -400,9 +450,18 @@ Result<Scheme> scheme_from_table(const toml::table& table, std::string_view orig
   }
   if (const toml::table* id = sub("id")) {
     const Reader ir(*id, origin, r.prefix() + "id.");
-    if (auto e = ir.check_keys({"header", "json", "query"})) return *e;
+    if (auto e = ir.check_keys({"header", "json", "query", "signed", "dedupe_window"})) return *e;
     HG_TRY(loc, read_location(ir, false));
     s.id = loc;
+    HG_TRY(id_signed, ir.boolean("signed"));
+    if (!id_signed) {
+      return ir.error("signed",
+                      "required: say whether the signature covers the id (true or false)");
+    }
+    s.id_signed = *id_signed;
+    s.id_declared = true;
+    HG_TRY(window, ir.integer("dedupe_window", 1, 366LL * 86400));
+    if (window) s.dedupe_window = std::chrono::seconds(*window);
   }
   if (const toml::table* url = sub("url")) {
     if (auto done = read_url(Reader(*url, origin, r.prefix() + "url."), s); !done)
@@ -415,6 +474,10 @@ Result<Scheme> scheme_from_table(const toml::table& table, std::string_view orig
   }
   if (s.uses(Segment::Kind::id) && !s.id.present()) {
     return r.error("content", "uses {id} but [id] says nowhere where it travels");
+  }
+  if (s.id_declared) {
+    const Reader ir(*sub("id"), origin, r.prefix() + "id.");
+    if (auto e = check_id_signed(ir, s)) return *e;
   }
   if (s.uses(Segment::Kind::secret)) {
     const auto algs = s.algorithms();

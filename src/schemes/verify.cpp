@@ -144,6 +144,19 @@ std::string describe(const Location& loc) {
   return "field";
 }
 
+// What a replay key is made of when there is no signed id: the bytes the signature covers,
+// which every valid variant of one signed message shares. Not the signature itself: a resend may
+// reorder or drop one of several signatures, re-encode one, or (ECDSA) present another valid
+// signature of the same bytes, and each of those would change a digest of the header.
+std::string replay_digest(const Scheme& scheme, std::span<const std::string_view> content) {
+  std::vector<std::string_view> pieces;
+  pieces.reserve(content.size() + 2);
+  pieces.emplace_back("hookgate-replay-v1\n");
+  pieces.emplace_back(scheme.name.c_str(), scheme.name.size() + 1);  // with its NUL: a separator
+  pieces.insert(pieces.end(), content.begin(), content.end());
+  return crypto::hex_encode(crypto::digest(crypto::DigestAlgorithm::sha256, pieces));
+}
+
 bool needs_json(const Scheme& scheme) {
   return !scheme.signature_json_field.empty() || !scheme.procedure.empty() ||
          scheme.timestamp.kind == Location::Kind::json_field ||
@@ -282,6 +295,7 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
                                             : std::vector<std::string>{std::string(request.url)};
   const bool per_key_content = scheme.uses(Segment::Kind::secret);
   int matched = -1;
+  std::string content_digest;
   for (const auto& url : urls) {
     std::vector<std::string_view> pieces;
     std::deque<std::string> content_storage;
@@ -307,6 +321,25 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
         if (signature_matches(parsed.candidates[c].algorithm, keys[k], content, *decoded[c])) {
           matched = static_cast<int>(k);
           break;
+        }
+      }
+      if (matched >= 0) {
+        if (!per_key_content) {
+          content_digest = replay_digest(scheme, content);
+        } else {
+          // The secret is not part of what identifies the message (and must not be hashed
+          // into a stored key): the same content without it.
+          std::vector<std::string_view> public_pieces;
+          const ContentInputs in{request.method,
+                                 url,
+                                 request.body,
+                                 request.headers,
+                                 ts_read.value.value_or(std::string_view{}),
+                                 id_read.value.value_or(std::string_view{}),
+                                 std::string_view{},
+                                 json ? &*json : nullptr};
+          (void)build_content(scheme, in, public_pieces, content_storage);
+          content_digest = replay_digest(scheme, public_pieces);
         }
       }
     }
@@ -353,6 +386,7 @@ Verdict verify(const Scheme& scheme, const RequestView& request, std::span<const
   v.reason = Reason::ok;
   v.key_index = matched;
   v.timestamp = timestamp;
+  v.content_digest = std::move(content_digest);
   if (id_read.value) v.id = std::string(*id_read.value);
   return v;
 }

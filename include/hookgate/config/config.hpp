@@ -55,6 +55,10 @@ struct Source {
   std::optional<std::chrono::seconds> tolerance;
   int failure_status = 401;
   std::chrono::seconds dedupe_ttl{7 * 24 * 3600};
+  // How long the digest of a verified request is remembered when the scheme has no signed id and
+  // checks no timestamp age: byte-identical requests inside it are one event. Unset: the
+  // scheme's [id] dedupe_window, else dedupe_ttl.
+  std::optional<std::chrono::seconds> dedupe_window;
   std::optional<SecretRef> pull_token;    // enables GET /pull/{source}
   std::vector<std::string> keep_headers;  // request headers stored with the event
   std::string event_type_from;            // "header:X-GitHub-Event" or "json:type"; empty = none

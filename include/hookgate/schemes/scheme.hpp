@@ -119,6 +119,15 @@ struct Scheme {
   std::optional<std::chrono::seconds> tolerance_future;
 
   Location id;
+  // Whether the signature covers the id (the template signs it, or signs the body it is a field
+  // of). Only a signed id is a replay key; an unsigned one (X-GitHub-Delivery) could be replaced
+  // on a resent request, so the replay key is then the content digest (Verdict::content_digest).
+  bool id_signed = false;
+  // The file said so explicitly ([id] signed = ...): every built-in scheme does.
+  bool id_declared = false;
+  // The de-duplication window of the content digest when the scheme checks no timestamp age, for
+  // providers whose distinct events can be byte-identical (Dropbox); nullopt: the source's.
+  std::optional<std::chrono::seconds> dedupe_window;
 
   // Twilio: validators try the URL with and without the scheme's default port.
   bool url_port_variants = false;

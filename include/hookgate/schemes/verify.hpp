@@ -60,9 +60,13 @@ struct VerifyOptions {
 
 struct Verdict {
   Reason reason = Reason::no_match;
-  std::string detail;                     // one human sentence; never contains a signature or key
-  int key_index = -1;                     // which key matched
-  std::string id;                         // the message id, when the scheme carries one
+  std::string detail;  // one human sentence; never contains a signature or key
+  int key_index = -1;  // which key matched
+  std::string id;      // the message id, when the scheme carries one
+  // Hex SHA-256 of the signed content that verified (scheme name first, secret segments left
+  // out): the same for every valid variant of one signed message (signatures reordered or
+  // dropped, other key, other encoding), so it is a replay key when there is no signed id.
+  std::string content_digest;
   std::optional<std::int64_t> timestamp;  // unix seconds, when the scheme carries one
   bool ok() const { return reason == Reason::ok; }
 };

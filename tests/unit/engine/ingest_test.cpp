@@ -136,6 +136,23 @@ TEST_F(IngestTest, RedeliveryIsAcknowledgedButStoredOnce) {
   EXPECT_EQ(store_->counts()->pending, 2);
 }
 
+// X-GitHub-Delivery is not signed: a captured delivery resent with a fresh one is the same signed
+// message, a duplicate for the source's dedupe window (dedupe_ttl by default), and only after it
+// a new event (the documented trade-off of schemes with no signed id and no timestamp).
+TEST_F(IngestTest, AFreshDeliveryIdDoesNotMakeAReplayNewInsideTheWindow) {
+  const auto first = ingest_->handle(github(R"({"after":"1a2b"})", "d-1"));
+  ASSERT_EQ(first.verdict, "accepted");
+  const auto replay = ingest_->handle(github(R"({"after":"1a2b"})", "attacker-chosen"));
+  EXPECT_EQ(replay.status, 200);
+  EXPECT_EQ(replay.verdict, "duplicate");
+  EXPECT_EQ(replay.seq, first.seq);
+  now_ += seconds(7 * 24 * 3600 - 1);
+  EXPECT_EQ(ingest_->handle(github(R"({"after":"1a2b"})", "d-2")).verdict, "duplicate");
+  now_ += seconds(2);
+  EXPECT_EQ(ingest_->handle(github(R"({"after":"1a2b"})", "d-3")).verdict, "accepted");
+  EXPECT_EQ(store_->counts()->events, 2);
+}
+
 TEST_F(IngestTest, RefusesBadSignaturesWithTheReason) {
   const auto r = ingest_->handle(github("{}", "d-2", "wrong-secret"));
   EXPECT_EQ(r.status, 401);

@@ -75,5 +75,54 @@ TEST(SchemeLoader, ErrorsNameFileLineAndKey) {
   }
 }
 
+// The [id] table must say whether the signature covers the id, and the claim is checked against
+// the content: an unsigned id called signed would let a resend through with a fresh id.
+TEST(SchemeLoader, TheIdSaysWhetherItIsSignedAndTheClaimIsChecked) {
+  constexpr std::string_view kHead =
+      "name = \"x\"\ncontent = \"{body}\"\n[signature]\nheader = \"X\"\nalgorithm = "
+      "\"hmac-sha256\"\n";
+  const BadCase cases[] = {
+      {"[id]\nheader = \"X-Delivery\"\n",
+       "bad.toml:6: key 'id.signed': required: say whether the signature covers the id"},
+      {"[id]\nheader = \"X-Delivery\"\nsigned = true\n",
+       "bad.toml:8: key 'id.signed': the signature does not cover this id"},
+      {"[id]\nsigned = true\n", "key 'id.signed': a signed id needs header, json or query"},
+      {"[id]\njson = \"id\"\nsigned = false\n",
+       "bad.toml:8: key 'id.signed': the content signs this id; say signed = true"},
+      {"[id]\nsigned = \"yes\"\n", "key 'id.signed': expected true or false"},
+      {"[id]\nsigned = false\ndedupe_window = 0\n", "key 'id.dedupe_window': must be between"},
+      {"[id]\nsigned = false\nwindow = 5\n", "key 'id.window': unknown key"},
+  };
+  for (const auto& c : cases) {
+    auto s = load_scheme(std::string(kHead) + c.text, "bad.toml");
+    ASSERT_FALSE(s) << c.text;
+    EXPECT_NE(s.error().find(c.message), std::string::npos)
+        << "got: " << s.error() << "\nwant: " << c.message;
+  }
+  // A JSON id under a body signature is signed; a header the template signs is too; no id at all
+  // is a declaration as well.
+  auto json = load_scheme(std::string(kHead) + "[id]\njson = \"id\"\nsigned = true\n", "ok.toml");
+  ASSERT_TRUE(json) << json.error();
+  EXPECT_TRUE(json->id_signed);
+  EXPECT_TRUE(json->id_declared);
+  auto header = load_scheme(
+      "name = \"x\"\ncontent = \"{header:X-Id}.{body}\"\n[signature]\nheader = \"X\"\n"
+      "algorithm = \"hmac-sha256\"\n[id]\nheader = \"x-id\"\nsigned = true\n",
+      "ok.toml");
+  ASSERT_TRUE(header) << header.error();
+  auto none =
+      load_scheme(std::string(kHead) + "[id]\nsigned = false\ndedupe_window = 60\n", "ok.toml");
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_FALSE(none->id.present());
+  EXPECT_EQ(none->dedupe_window, std::chrono::seconds(60));
+  // A token proves nothing about the request, not even about the body it came with.
+  auto token = load_scheme(
+      "name = \"x\"\ncontent = \"{body}\"\n[signature]\nheader = \"X\"\nalgorithm = "
+      "\"token\"\nencoding = \"text\"\n[id]\njson = \"id\"\nsigned = true\n",
+      "bad.toml");
+  ASSERT_FALSE(token);
+  EXPECT_NE(token.error().find("does not cover this id"), std::string::npos) << token.error();
+}
+
 }  // namespace
 }  // namespace hookgate::schemes

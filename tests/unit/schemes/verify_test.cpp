@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "hookgate/crypto/digest.hpp"
 #include "hookgate/crypto/encoding.hpp"
 #include "hookgate/crypto/hmac.hpp"
 #include "hookgate/schemes/sign.hpp"
@@ -197,7 +198,7 @@ encoding = "base64url"
 [timestamp]
 header = "Ts"
 tolerance = 5
-format = ")") + format + "\"\n[id]\nheader = \"Id\"\n");
+format = ")") + format + "\"\n[id]\nheader = \"Id\"\nsigned = true\n");
     const Key keys[] = {secret(s, "key")};
     auto headers = sign(s, SignInput{"POST", "", "body", "", at(5000)}, keys);
     ASSERT_TRUE(headers) << headers.error();
@@ -207,6 +208,66 @@ format = ")") + format + "\"\n[id]\nheader = \"Id\"\n");
     EXPECT_TRUE(v.id.starts_with("msg_"));
     EXPECT_EQ(check(s, *headers, "body", keys, 5006).reason, Reason::timestamp_too_old);
   }
+}
+
+// The replay digest identifies the signed message, not the header that carried it: a resend that
+// reorders or drops one of several signatures (rotation), re-encodes one, or changes unsigned
+// headers maps to the same digest; any change to the signed bytes does not.
+TEST(Verify, ContentDigestIsTheSameForEveryValidVariantOfOneMessage) {
+  const auto s = load(kListScheme);
+  const Key keys[] = {secret(s, "old"), secret(s, "new")};
+  const std::string body = R"({"id":"evt_1"})";
+  const auto old_sig = acme_header("old", 1000, body);
+  const auto new_sig = acme_header("new", 1000, body);
+  const auto new_item = new_sig.substr(new_sig.find(",v1="));  // ",v1=<hex>"
+  const auto old_item = old_sig.substr(old_sig.find(",v1="));
+  std::string upper = new_item;
+  for (auto& c : upper)
+    c = static_cast<char>(c >= 'a' && c <= 'f' ? c - 32 : c);
+
+  const auto digest_of = [&](const std::string& value, const char* extra = nullptr) {
+    HeaderList h{{"Acme-Signature", value}};
+    if (extra != nullptr) h.add("X-Unsigned", extra);
+    const auto v = check(s, h, body, keys, 1000);
+    EXPECT_TRUE(v.ok()) << value << ": " << v.detail;
+    EXPECT_EQ(v.content_digest.size(), 64u);
+    return v.content_digest;
+  };
+  const auto both = digest_of("t=1000" + old_item + new_item);
+  EXPECT_EQ(digest_of("t=1000" + new_item + old_item), both);  // reordered
+  EXPECT_EQ(digest_of("t=1000" + new_item), both);             // the first one dropped
+  EXPECT_EQ(digest_of("t=1000" + old_item), both);             // the second one dropped
+  EXPECT_EQ(digest_of("t=1000" + upper), both);                // upper-case hex
+  EXPECT_EQ(digest_of("t=1000" + old_item + ",v0=ignored"), both);
+  EXPECT_EQ(digest_of("t=1000" + old_item, "anything"), both);
+
+  HeaderList other{{"Acme-Signature", acme_header("old", 1001, body)}};
+  const auto later = check(s, other, body, keys, 1001);
+  ASSERT_TRUE(later.ok());
+  EXPECT_NE(later.content_digest, both);  // another signed timestamp: another message
+}
+
+// A plain-hash scheme hashes its secret into the signed content; the digest leaves it out, so
+// the stored key says nothing about the secret and is the same under either rotated secret.
+TEST(Verify, ContentDigestLeavesTheSecretOut) {
+  const auto s = load(R"(name = "plain"
+content = "{secret}{body}"
+[signature]
+header = "Sig"
+algorithm = "sha256"
+)");
+  const Key keys[] = {secret(s, "one"), secret(s, "two")};
+  const auto with = [&](std::string_view key) {
+    HeaderList h{{"Sig", crypto::hex_encode(
+                             crypto::digest(DigestAlgorithm::sha256, std::string(key) + "body"))}};
+    const auto v = check(s, h, "body", keys, 1000);
+    EXPECT_TRUE(v.ok()) << v.detail;
+    return v.content_digest;
+  };
+  EXPECT_EQ(with("one"), with("two"));
+  const std::string_view pieces[] = {"hookgate-replay-v1\n", std::string_view("plain\0", 6),
+                                     "body"};
+  EXPECT_EQ(with("one"), crypto::hex_encode(crypto::digest(DigestAlgorithm::sha256, pieces)));
 }
 
 }  // namespace
