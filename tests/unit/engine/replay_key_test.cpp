@@ -192,8 +192,9 @@ class EveryBuiltinScheme : public ::testing::TestWithParam<std::string> {
       return r;
     }
     r.body = body(n);
+    const std::string url = std::string(kPublicUrl) + r.target;
     schemes::SignInput in;
-    in.url = std::string(kPublicUrl) + r.target;
+    in.url = url;
     in.body = r.body;
     in.id = "msg_" + std::to_string(n);
     in.timestamp = system_clock::time_point(seconds(kNow));
@@ -278,8 +279,8 @@ TEST_P(EveryBuiltinScheme, AnotherEventIsAccepted) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Replay, EveryBuiltinScheme, ::testing::ValuesIn(builtin_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           std::string name = param.param;
                            for (auto& c : name)
                              c = c == '-' ? '_' : c;
                            return name;
