@@ -305,7 +305,7 @@ class ReplayWindow : public ::testing::Test {
 TEST_F(ReplayWindow, ASignedIdIsKeptForTheTtlAndAtLeastTheTolerance) {
   const auto k = replay_key(scheme("stripe"), verdict("evt_1", kNow), source_, kReceivedMs);
   EXPECT_EQ(k.key, "evt_1");
-  EXPECT_EQ(k.until_ms, kReceivedMs + 7 * 86400 * 1000LL);
+  EXPECT_EQ(k.until_ms, kReceivedMs + 7LL * 86400 * 1000);
   source_.dedupe_ttl = seconds(10);
   const auto short_ttl = replay_key(scheme("stripe"), verdict("evt_1", kNow), source_, kReceivedMs);
   EXPECT_GE(short_ttl.until_ms, (kNow + 300 + 1) * 1000);
@@ -315,10 +315,10 @@ TEST_F(ReplayWindow, AnUnsignedIdIsNeverTheKey) {
   const auto k =
       replay_key(scheme("github"), verdict("delivery-1", std::nullopt), source_, kReceivedMs);
   EXPECT_EQ(k.key, "sha256:" + std::string(64, 'a'));
-  EXPECT_EQ(k.until_ms, kReceivedMs + 7 * 86400 * 1000LL);  // dedupe_ttl by default
+  EXPECT_EQ(k.until_ms, kReceivedMs + 7LL * 86400 * 1000);  // dedupe_ttl by default
   source_.dedupe_window = seconds(3600);
   EXPECT_EQ(replay_key(scheme("github"), verdict("", std::nullopt), source_, kReceivedMs).until_ms,
-            kReceivedMs + 3600 * 1000);
+            kReceivedMs + 3'600'000);
 }
 
 TEST_F(ReplayWindow, ADigestWithATimestampLastsUntilTheToleranceEnds) {
@@ -336,15 +336,15 @@ TEST_F(ReplayWindow, ATimestampWithoutAnAgeBoundUsesTheWindow) {
   // Discord checks no age: the timestamp does not end a replay, the window does.
   source_.dedupe_window = seconds(600);
   const auto k = replay_key(scheme("discord"), verdict("", kNow - 86400), source_, kReceivedMs);
-  EXPECT_EQ(k.until_ms, kReceivedMs + 600 * 1000);
+  EXPECT_EQ(k.until_ms, kReceivedMs + 600'000);
 }
 
 TEST_F(ReplayWindow, TheSchemeWindowIsTheDefaultAndTheSourceOverridesIt) {
   EXPECT_EQ(replay_key(scheme("dropbox"), verdict("", std::nullopt), source_, kReceivedMs).until_ms,
-            kReceivedMs + 60 * 1000);
+            kReceivedMs + 60'000);
   source_.dedupe_window = seconds(5);
   EXPECT_EQ(replay_key(scheme("dropbox"), verdict("", std::nullopt), source_, kReceivedMs).until_ms,
-            kReceivedMs + 5 * 1000);
+            kReceivedMs + 5'000);
 }
 
 TEST_F(ReplayWindow, ALongIdIsHashedIntoABoundedKey) {
