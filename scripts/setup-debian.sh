@@ -14,7 +14,8 @@ packages=(
   curl
 )
 # Load-test peers and the PostgreSQL server used by the storage tests (issue-driven; harmless if unused).
-extras=(wrk nginx-light webhook postgresql)
+# prometheus provides promtool, which the metrics tests run on the real /metrics output.
+extras=(wrk nginx-light webhook postgresql prometheus)
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

@@ -15,6 +15,34 @@ namespace {
 constexpr std::string_view kPullPrefix = "/pull/";
 constexpr std::size_t kMaxPullEvents = 500;
 constexpr std::int64_t kMaxPullWaitSeconds = 30;
+constexpr std::chrono::milliseconds kRecheckShared{1000};
+// The health and metrics lane: enough for a scraper and a prober at once, never unbounded.
+constexpr std::size_t kOpsWorkers = 2;
+constexpr std::size_t kOpsQueue = 64;
+
+bool ops_path(std::string_view path) {
+  return path == "/healthz" || path == "/metrics";
+}
+
+net::HttpResponse page(const std::vector<store::Event>& events, std::int64_t after) {
+  boost::json::array list;
+  std::int64_t next = after;
+  for (const auto& e : events) {
+    boost::system::error_code ec;
+    auto headers = boost::json::parse(e.headers, ec);
+    list.push_back(
+        boost::json::object{{"seq", e.seq},
+                            {"event_type", e.event_type},
+                            {"received_ms", e.received_ms},
+                            {"headers", ec ? boost::json::value(boost::json::object()) : headers},
+                            {"body_base64", crypto::base64_encode(e.body)}});
+    next = e.seq;
+  }
+  net::HttpResponse r;
+  r.headers.add("Content-Type", "application/json");
+  r.body = boost::json::serialize(boost::json::object{{"events", list}, {"next", next}});
+  return r;
+}
 
 net::HttpResponse text(int status, std::string_view body) {
   net::HttpResponse r;
@@ -36,6 +64,16 @@ std::int64_t query_int(std::string_view target, std::string_view name, std::int6
 
 }  // namespace
 
+struct Gateway::Poll {
+  RequestLine line;
+  net::Responder respond;
+  std::chrono::steady_clock::time_point started;
+  std::string source;
+  std::int64_t after = 0;
+  std::size_t limit = 0;
+  std::chrono::steady_clock::time_point deadline;
+};
+
 Gateway::Gateway(const config::Config& config, store::Store& store, engine::Ingest& ingest,
                  Metrics& metrics, LogSink& log, std::function<void()> on_accepted,
                  ManagementApi* api, std::size_t workers)
@@ -46,12 +84,24 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
       metrics_(metrics),
       on_accepted_(std::move(on_accepted)),
       api_(api),
+      // Other nodes sharing a PostgreSQL store accept events this process never hears of: parked
+      // polls look again every second. A SQLite store has one writer, this process.
+      waiters_(config.limits.max_parked_polls, config.store_url.starts_with("postgres")
+                                                   ? kRecheckShared
+                                                   : std::chrono::milliseconds(0)),
+      ops_pool_(kOpsWorkers, kOpsQueue),
       pool_(workers, config.limits.max_pending_writes) {}
 
 Gateway::~Gateway() {
-  // Answers still owed by the store's writer call back into this object: wait for them (the
-  // writer answers every queued append, committed or failed, so this ends).
+  // Parked polls are answered first; then the answers still owed by the store's writer call
+  // back into this object: wait for them (the writer answers every queued append, committed or
+  // failed, so this ends).
+  waiters_.stop();
   in_flight_.wait_idle();
+}
+
+void Gateway::stop_polls() {
+  waiters_.stop();
 }
 
 std::size_t Gateway::body_limit(std::string_view /*method*/, std::string_view path) const {
@@ -88,7 +138,8 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
                                          held = in_flight_.hold()](engine::InboundResponse out) {
       std::string source = std::move(out.source);
       std::string verdict = std::move(out.verdict);
-      if (out.status == 200 && verdict == "accepted") note_accepted(out.routed);
+      if (out.status == 200 && verdict == "accepted") note_accepted(source, out.routed);
+      if (source.empty()) source = kUnmatchedLabel;
       net::HttpResponse response;
       response.status = out.status;
       response.headers = std::move(out.headers);
@@ -98,7 +149,19 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
     return;
   }
   auto shared = std::make_shared<net::HttpRequest>(std::move(request));
-  const bool queued = pool_.try_post([this, shared, respond, started] {
+  const bool pull = shared->path.starts_with(kPullPrefix);
+  auto& lane = ops_path(shared->path) ? ops_pool_ : pool_;
+  const bool queued = lane.try_post([this, shared, respond, started, pull] {
+    if (pull) {
+      try {
+        start_pull(*shared, respond, started);
+      } catch (const std::exception&) {
+        // Thrown before the poll was answered or parked (both are the last thing it does).
+        finish(RequestLine{shared->method, shared->path, shared->peer}, text(500, "internal_error"),
+               std::string(kUnmatchedLabel), "internal_error", started, respond);
+      }
+      return;
+    }
     std::string source, verdict;
     net::HttpResponse response;
     try {
@@ -119,8 +182,8 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
   }
 }
 
-void Gateway::note_accepted(bool routed) {
-  accepted_.notify();
+void Gateway::note_accepted(const std::string& source, bool routed) {
+  waiters_.notify(source);
   // The dispatcher's claim is a store write: wake it only when this event queued deliveries.
   if (routed && on_accepted_) on_accepted_();
 }
@@ -150,11 +213,17 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
   if (request.path == "/metrics") {
     verdict = "metrics";
     if (auto counts = store_.counts()) {
-      metrics_.set_gauge("hookgate_events_stored", static_cast<double>(counts->events));
-      metrics_.set_gauge("hookgate_deliveries_pending", static_cast<double>(counts->pending));
-      metrics_.set_gauge("hookgate_deliveries_delivered", static_cast<double>(counts->delivered));
-      metrics_.set_gauge("hookgate_deliveries_failed", static_cast<double>(counts->failed));
+      metrics_.set_gauge("hookgate_events_stored", "Events in the store.",
+                         static_cast<double>(counts->events));
+      metrics_.set_gauge("hookgate_deliveries_pending", "Deliveries waiting for an attempt.",
+                         static_cast<double>(counts->pending));
+      metrics_.set_gauge("hookgate_deliveries_delivered", "Deliveries done.",
+                         static_cast<double>(counts->delivered));
+      metrics_.set_gauge("hookgate_deliveries_failed", "Deliveries given up.",
+                         static_cast<double>(counts->failed));
     }
+    metrics_.set_gauge("hookgate_pull_parked", "Long polls parked, waiting for events.",
+                       static_cast<double>(waiters_.parked()));
     auto r = text(200, "");
     r.headers.set("Content-Type", "text/plain; version=0.0.4");
     r.body = metrics_.render();
@@ -164,16 +233,12 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
     source = "api";
     return api_->handle(request, verdict);
   }
-  if (request.path.starts_with(kPullPrefix)) {
-    source = request.path.substr(kPullPrefix.size());
-    return pull(request, source, verdict);
-  }
   engine::InboundRequest in{request.method, request.target, request.headers, request.body,
                             request.peer};
   auto out = ingest_.handle(std::move(in));
-  source = out.source;
+  source = out.source.empty() ? std::string(kUnmatchedLabel) : out.source;
   verdict = out.verdict;
-  if (out.status == 200 && out.verdict == "accepted") note_accepted(out.routed);
+  if (out.status == 200 && out.verdict == "accepted") note_accepted(out.source, out.routed);
   net::HttpResponse r;
   r.status = out.status;
   r.headers = std::move(out.headers);
@@ -181,64 +246,98 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
   return r;
 }
 
-net::HttpResponse Gateway::pull(const net::HttpRequest& request, std::string_view source_name,
-                                std::string& verdict) {
+void Gateway::start_pull(const net::HttpRequest& request, const net::Responder& respond,
+                         std::chrono::steady_clock::time_point started) {
+  RequestLine line{request.method, request.path, request.peer};
+  const auto refuse = [&](net::HttpResponse r, const std::string& source, const char* verdict) {
+    finish(line, std::move(r), source, verdict, started, respond);
+  };
+  const std::string_view name = std::string_view(request.path).substr(kPullPrefix.size());
   const config::Source* source = nullptr;
   for (const auto& s : config_.sources) {
-    if (s.name == source_name) source = &s;
+    if (s.name == name) source = &s;
   }
   if (source == nullptr || !source->pull_token) {
-    verdict = "unknown_path";
-    return text(404, "unknown_path");
+    // Counted under one label: the path is the client's choice, a source name is the config's.
+    return refuse(text(404, "unknown_path"), std::string(kUnmatchedLabel), "unknown_path");
   }
   if (request.method != "GET") {
-    verdict = "method_not_allowed";
     auto r = text(405, "method_not_allowed");
     r.headers.add("Allow", "GET");
-    return r;
+    return refuse(std::move(r), source->name, "method_not_allowed");
   }
   const auto auth = request.headers.get("Authorization");
   const std::string expected = "Bearer " + source->pull_token->value;
   if (!auth || !crypto::constant_time_equal(*auth, expected)) {
-    verdict = "unauthorized";
     auto r = text(401, "unauthorized");
     r.headers.add("WWW-Authenticate", "Bearer");
-    return r;
+    return refuse(std::move(r), source->name, "unauthorized");
   }
-  const auto after = query_int(request.target, "after", 0, INT64_MAX);
-  const auto limit = static_cast<std::size_t>(
+  auto poll = std::make_shared<Poll>();
+  poll->line = std::move(line);
+  poll->respond = respond;
+  poll->started = started;
+  poll->source = source->name;
+  poll->after = query_int(request.target, "after", 0, INT64_MAX);
+  poll->limit = static_cast<std::size_t>(
       query_int(request.target, "limit", 100, static_cast<std::int64_t>(kMaxPullEvents)));
-  const auto wait = query_int(request.target, "wait", 0, kMaxPullWaitSeconds);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  poll->deadline = std::chrono::steady_clock::now() +
+                   std::chrono::seconds(query_int(request.target, "wait", 0, kMaxPullWaitSeconds));
+  run_poll(poll);
+}
+
+void Gateway::run_poll(const std::shared_ptr<Poll>& poll) {
   for (;;) {
-    const auto seen = accepted_.generation();
-    auto events = store_.events_after(source->name, after, limit);
-    if (!events) {
-      verdict = "store_error";
-      return text(503, "store_error");
+    const auto seen = waiters_.generation(poll->source);
+    auto events = store_.events_after(poll->source, poll->after, poll->limit);
+    if (!events) return answer_poll(*poll, text(503, "store_error"), "store_error");
+    if (!events->empty() || std::chrono::steady_clock::now() >= poll->deadline) {
+      return answer_poll(*poll, page(*events, poll->after), "pull");
     }
-    if (!events->empty() || std::chrono::steady_clock::now() >= deadline) {
-      boost::json::array list;
-      std::int64_t next = after;
-      for (const auto& e : *events) {
-        boost::system::error_code ec;
-        auto headers = boost::json::parse(e.headers, ec);
-        list.push_back(boost::json::object{
-            {"seq", e.seq},
-            {"event_type", e.event_type},
-            {"received_ms", e.received_ms},
-            {"headers", ec ? boost::json::value(boost::json::object()) : headers},
-            {"body_base64", crypto::base64_encode(e.body)}});
-        next = e.seq;
+    // Nothing yet: park. The callbacks hold the poll, never a thread; both must not throw (they
+    // run on the store's writer and the timer thread).
+    auto parked = std::make_shared<ParkedPoll>();
+    parked->source = poll->source;
+    parked->deadline = poll->deadline;
+    parked->resume = [this, poll]() noexcept {
+      try {
+        return pool_.try_post([this, poll] {
+          try {
+            run_poll(poll);
+          } catch (const std::exception&) {
+            answer_poll(*poll, text(500, "internal_error"), "internal_error");
+          }
+        });
+      } catch (const std::exception&) {
+        return false;
       }
-      verdict = "pull";
-      net::HttpResponse r;
-      r.headers.add("Content-Type", "application/json");
-      r.body = boost::json::serialize(boost::json::object{{"events", list}, {"next", next}});
-      return r;
+    };
+    parked->expire = [this, poll]() noexcept {
+      try {
+        answer_poll(*poll, page({}, poll->after), "pull");
+      } catch (const std::exception&) {
+        // Out of memory building an empty page: the connection's own timeouts end it.
+      }
+    };
+    switch (waiters_.park(std::move(parked), seen)) {
+      case PullWaiters::Park::parked:
+        return;
+      case PullWaiters::Park::stale:
+        continue;  // an event came while we looked: look again
+      case PullWaiters::Park::stopping:
+        return answer_poll(*poll, page(*events, poll->after), "pull");
+      case PullWaiters::Park::full: {
+        auto r = text(503, "too_many_polls");
+        r.headers.add("Retry-After", "1");
+        return answer_poll(*poll, std::move(r), "too_many_polls");
+      }
     }
-    accepted_.wait(seen, deadline);
   }
+}
+
+void Gateway::answer_poll(const Poll& poll, net::HttpResponse response,
+                          const std::string& verdict) {
+  finish(poll.line, std::move(response), poll.source, verdict, poll.started, poll.respond);
 }
 
 void Gateway::log(const RequestLine& request, int status, const std::string& source,

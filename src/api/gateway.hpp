@@ -1,7 +1,9 @@
 // Gateway: the HTTP face of `hookgate serve`. Routes each request to a source (ingest), the pull
 // API, /healthz or /metrics. Events for sources that need no I/O before the append are handled
 // on the network thread and answered from the store's writer once durable; the blocking work
-// (management API, pull, Asana and SNS handshakes) runs on a bounded worker pool. One JSON log
+// (management API, pull queries, Asana and SNS handshakes) runs on a bounded worker pool, and
+// /healthz and /metrics on a lane of their own so they never queue behind it. A long poll with
+// nothing to return is parked (PullWaiters) and holds no thread while it waits. One JSON log
 // line per request (path only: queries may carry challenge codes).
 #pragma once
 
@@ -11,11 +13,11 @@
 #include <optional>
 #include <string>
 
-#include "api/event_signal.hpp"
 #include "api/in_flight.hpp"
 #include "api/log_sink.hpp"
 #include "api/management_api.hpp"
 #include "api/metrics.hpp"
+#include "api/pull_waiters.hpp"
 #include "api/worker_pool.hpp"
 #include "hookgate/config/config.hpp"
 #include "hookgate/engine/ingest.hpp"
@@ -35,21 +37,29 @@ class Gateway : public net::HttpHandler {
 
   std::size_t body_limit(std::string_view method, std::string_view path) const override;
   void handle(net::HttpRequest request, net::Responder respond) override;
+  // Shutdown, first stage: every parked poll is answered now (an empty page) and later polls do
+  // not wait, so the server's drain does not sit out their wait times.
+  void stop_polls();
 
  private:
   // Hands the request to ingest (inline) or the worker pool; may throw only before that.
   void route(net::HttpRequest request, const net::Responder& respond);
   net::HttpResponse dispatch(const net::HttpRequest& request, std::string& source,
                              std::string& verdict);
-  net::HttpResponse pull(const net::HttpRequest& request, std::string_view source_name,
-                         std::string& verdict);
   // What the log line keeps of a request once its body and headers have moved on.
   struct RequestLine {
     std::string method;
     std::string path;
     std::optional<net::IpAddress> peer;
   };
-  void note_accepted(bool routed);  // wakes pull waiters, and the dispatcher if routed
+  struct Poll;
+  // On a worker: checks the pull request, then runs it (run_poll) or answers the refusal.
+  void start_pull(const net::HttpRequest& request, const net::Responder& respond,
+                  std::chrono::steady_clock::time_point started);
+  // On a worker: one query; answers when there are events or the wait is over, else parks.
+  void run_poll(const std::shared_ptr<Poll>& poll);
+  void answer_poll(const Poll& poll, net::HttpResponse response, const std::string& verdict);
+  void note_accepted(const std::string& source, bool routed);  // wakes polls, and the dispatcher
   // Metrics, the log line, then the answer.
   void finish(const RequestLine& line, net::HttpResponse response, const std::string& source,
               const std::string& verdict, std::chrono::steady_clock::time_point started,
@@ -64,9 +74,10 @@ class Gateway : public net::HttpHandler {
   Metrics& metrics_;
   std::function<void()> on_accepted_;
   ManagementApi* api_;  // null when [api] is not enabled
-  EventSignal accepted_;
   InFlight in_flight_;
-  WorkerPool pool_;  // last: its threads are joined before the members they use go
+  PullWaiters waiters_;
+  WorkerPool ops_pool_;  // /healthz and /metrics only
+  WorkerPool pool_;      // last: its threads are joined before the members they use go
 };
 
 }  // namespace hookgate::api

@@ -90,7 +90,13 @@ int run_serve(const std::string& config_path) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  api::Metrics metrics;
+  // Series are labelled with configured names only; a request can never add a label value.
+  api::MetricNames metric_names;
+  for (const auto& s : config->sources)
+    metric_names.sources.push_back(s.name);
+  for (const auto& d : config->destinations)
+    metric_names.destinations.push_back(d.name);
+  api::Metrics metrics(metric_names);
   api::LogSink log(std::cout);
   // [[destination]] URLs are the operator's own services (often on loopback or a private
   // network), written in the config, so they are not subject to the SSRF policy that guards
@@ -185,6 +191,9 @@ int run_serve(const std::string& config_path) {
   int received = 0;
   sigwait(&signals, &received);
   std::cerr << "hookgate: stopping (signal " << received << ")\n";
+  // Parked long polls are answered (an empty page) before the drain, which would otherwise
+  // wait for them until its deadline and then cut them off unanswered.
+  gateway->stop_polls();
   server.stop(std::chrono::milliseconds(5000));
   gateway.reset();
   dispatcher.stop(std::chrono::milliseconds(5000));

@@ -175,7 +175,7 @@ bool valid_name(const std::string& name) {
 Result<bool> read_server(const Table& t, Config& c) {
   if (auto e = t.unknown({"listen", "public_url", "max_body_bytes", "max_header_bytes",
                           "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
-                          "max_connections", "max_pending_writes"})) {
+                          "max_connections", "max_pending_writes", "max_parked_polls"})) {
     return *e;
   }
   HG_GET(listen, t.str("listen"));
@@ -193,6 +193,8 @@ Result<bool> read_server(const Table& t, Config& c) {
   if (header) c.limits.max_header_bytes = static_cast<std::size_t>(*header);
   if (conns) c.limits.max_connections = static_cast<std::size_t>(*conns);
   if (pending) c.limits.max_pending_writes = static_cast<std::size_t>(*pending);
+  HG_GET(parked, t.integer("max_parked_polls", 1, 1 << 20));
+  if (parked) c.limits.max_parked_polls = static_cast<std::size_t>(*parked);
   HG_GET(ht, millis(t, "header_timeout_ms", c.limits.header_timeout));
   HG_GET(bt, millis(t, "body_timeout_ms", c.limits.body_timeout));
   HG_GET(it, millis(t, "idle_timeout_ms", c.limits.idle_timeout));

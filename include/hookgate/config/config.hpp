@@ -39,6 +39,7 @@ struct Limits {
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 4096;
   std::size_t max_pending_writes = 4096;  // accepted-but-not-yet-durable events before 503
+  std::size_t max_parked_polls = 2048;    // long polls waiting at once (about 1 KiB each); then 503
 };
 
 struct Source {

@@ -1,0 +1,103 @@
+// GET /metrics on the real binary under hostile input: requests to made-up pull paths add no
+// series, a path built to break the exposition format does not, and promtool (when installed;
+// scripts/setup-debian.sh installs it) accepts the whole output, process_* series included.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "run_process.hpp"
+#include "server_process.hpp"
+#include "test_store.hpp"
+
+namespace hookgate::e2e {
+namespace {
+
+class MetricsEndpoint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!store_.error().empty()) GTEST_SKIP() << store_.error();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hookgate-metrics-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    config_ = (dir_ / "hookgate.toml").string();
+    std::ofstream(config_) << R"([server]
+listen = "127.0.0.1:0"
+[store]
+url = ")" << store_.url() << R"("
+[[source]]
+name = "github"
+scheme = "github"
+secrets = ["s"]
+pull_token = "pull-token"
+)";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Sample lines (not comments) of the labelled hookgate_ families.
+  static std::size_t series(const std::string& text) {
+    std::istringstream in(text);
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("hookgate_inbound_requests_total") ||
+          line.starts_with("hookgate_http_responses_total")) {
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  std::string config_;
+  TestStore store_;
+};
+
+TEST_F(MetricsEndpoint, RandomPullPathsDoNotGrowTheSeries) {
+  ServerProcess server(config_);
+  ASSERT_TRUE(server.started()) << server.stderr_text();
+  std::mt19937 rng(11);
+  const auto random_path = [&] {
+    std::string s = "/pull/";
+    for (int i = 0; i < 12; ++i)
+      s += static_cast<char>('a' + rng() % 26);
+    return s;
+  };
+  ASSERT_EQ(http_request(server.port(), "GET", random_path(), {}, "").status, 404);
+  const auto before = series(http_request(server.port(), "GET", "/metrics", {}, "").body);
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_EQ(http_request(server.port(), "GET", random_path(), {}, "").status, 404) << i;
+  }
+  const auto text = http_request(server.port(), "GET", "/metrics", {}, "").body;
+  EXPECT_EQ(series(text), before) << text;
+  EXPECT_NE(
+      text.find(
+          R"(hookgate_inbound_requests_total{source="unmatched",verdict="unknown_path"} 501)"),
+      std::string::npos)
+      << text;
+}
+
+TEST_F(MetricsEndpoint, AHostilePathLeavesAValidExposition) {
+  ServerProcess server(config_);
+  ASSERT_TRUE(server.started()) << server.stderr_text();
+  (void)http_request(server.port(), "GET", R"(/pull/x"}_1_fake{a=")", {}, "");
+  (void)http_request(server.port(), "GET", R"(/pull/a\"b)", {}, "");
+  const auto metrics = http_request(server.port(), "GET", "/metrics", {}, "");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.body.find("fake"), std::string::npos) << metrics.body;
+  for (const char* family :
+       {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+        "process_max_fds", "process_start_time_seconds", "process_virtual_memory_bytes"}) {
+    EXPECT_NE(metrics.body.find(std::string("\n") + family + " "), std::string::npos) << family;
+  }
+  if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool not installed";
+  const auto checked = run_process({"/usr/bin/promtool", "check", "metrics"}, metrics.body);
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err << "\n" << metrics.body;
+}
+
+}  // namespace
+}  // namespace hookgate::e2e
