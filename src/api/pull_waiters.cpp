@@ -36,8 +36,8 @@ PullWaiters::Park PullWaiters::park(std::shared_ptr<ParkedPoll> poll, std::uint6
     if (stopping_) return Park::stopping;
     const auto it = generations_.find(poll->source);
     if ((it == generations_.end() ? 0 : it->second) != seen) return Park::stale;
-    if (parked_.size() >= max_parked_) return Park::full;
-    parked_.emplace(next_id_++, Entry{std::move(poll), next_recheck()});
+    if (count_ >= max_parked_) return Park::full;
+    insert(next_id_++, Entry{std::move(poll), next_recheck()});
   }
   cv_.notify_one();  // the timer may have to wake earlier for this deadline
   return Park::parked;
@@ -49,13 +49,11 @@ void PullWaiters::notify(const std::string& source) {
     const std::lock_guard lock(m_);
     // Callers pass configured source names only, so the map stays as small as the config.
     ++generations_[source];
-    for (auto it = parked_.begin(); it != parked_.end();) {
-      if (it->second.poll->source == source) {
-        woken.emplace_back(it->first, std::move(it->second));
-        it = parked_.erase(it);
-      } else {
-        ++it;
-      }
+    if (const auto it = parked_.find(source); it != parked_.end()) {
+      for (auto& [id, entry] : it->second)
+        woken.emplace_back(id, std::move(entry));
+      count_ -= it->second.size();
+      parked_.erase(it);
     }
   }
   std::vector<std::pair<std::uint64_t, Entry>> refused;
@@ -65,34 +63,44 @@ void PullWaiters::notify(const std::string& source) {
   if (refused.empty()) return;
   {
     const std::lock_guard lock(m_);
-    for (auto& r : refused) {
-      if (stopping_) break;
-      r.second.recheck_at = std::chrono::steady_clock::now() + kRetryRefused;
-      parked_.emplace(r.first, std::move(r.second));
+    if (!stopping_) {
+      for (auto& r : refused) {
+        r.second.recheck_at = std::chrono::steady_clock::now() + kRetryRefused;
+        insert(r.first, std::move(r.second));
+      }
+      refused.clear();
     }
-    if (!stopping_) refused.clear();
   }
   for (auto& r : refused)
     r.second.poll->expire();  // stopped meanwhile: answer it like the others
   cv_.notify_one();
 }
 
+void PullWaiters::insert(std::uint64_t id, Entry entry) {
+  const std::string source = entry.poll->source;
+  parked_[source].emplace(id, std::move(entry));
+  ++count_;
+}
+
 void PullWaiters::stop() {
-  std::map<std::uint64_t, Entry> all;
+  std::map<std::string, std::map<std::uint64_t, Entry>, std::less<>> all;
   {
     const std::lock_guard lock(m_);
     stopping_ = true;
     all.swap(parked_);
+    count_ = 0;
   }
   cv_.notify_one();
-  for (auto& [id, e] : all)
-    e.poll->expire();
+  for (auto& [source, polls] : all) {
+    for (auto& [id, e] : polls)
+      e.poll->expire();
+  }
   if (timer_.joinable() && timer_.get_id() != std::this_thread::get_id()) timer_.join();
 }
 
 std::size_t PullWaiters::parked() const {
   const std::lock_guard lock(m_);
-  return parked_.size();
+  return count_;
 }
 
 void PullWaiters::run() {
@@ -114,18 +122,24 @@ void PullWaiters::tick_until_stopped() {
     const auto now = std::chrono::steady_clock::now();
     auto wake = std::chrono::steady_clock::time_point::max();
     std::vector<Entry> expired, recheck;
-    for (auto it = parked_.begin(); it != parked_.end();) {
-      auto& e = it->second;
-      if (e.poll->deadline <= now) {
-        expired.push_back(std::move(e));
-        it = parked_.erase(it);
-      } else if (e.recheck_at <= now) {
-        recheck.push_back(std::move(e));
-        it = parked_.erase(it);
-      } else {
-        wake = std::min({wake, e.poll->deadline, e.recheck_at});
-        ++it;
+    for (auto source = parked_.begin(); source != parked_.end();) {
+      auto& polls = source->second;
+      for (auto it = polls.begin(); it != polls.end();) {
+        auto& e = it->second;
+        if (e.poll->deadline <= now) {
+          expired.push_back(std::move(e));
+          it = polls.erase(it);
+          --count_;
+        } else if (e.recheck_at <= now) {
+          recheck.push_back(std::move(e));
+          it = polls.erase(it);
+          --count_;
+        } else {
+          wake = std::min({wake, e.poll->deadline, e.recheck_at});
+          ++it;
+        }
       }
+      source = polls.empty() ? parked_.erase(source) : std::next(source);
     }
     if (expired.empty() && recheck.empty()) {
       if (wake == std::chrono::steady_clock::time_point::max()) {
@@ -152,7 +166,7 @@ void PullWaiters::tick_until_stopped() {
         continue;
       }
       e.recheck_at = std::chrono::steady_clock::now() + kRetryRefused;
-      parked_.emplace(next_id_++, std::move(e));
+      insert(next_id_++, std::move(e));
     }
   }
 }

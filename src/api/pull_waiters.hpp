@@ -55,6 +55,7 @@ class PullWaiters {
   };
   void run();
   void tick_until_stopped();
+  void insert(std::uint64_t id, Entry entry);  // with m_ held
   std::chrono::steady_clock::time_point next_recheck() const;
 
   const std::size_t max_parked_;
@@ -63,7 +64,9 @@ class PullWaiters {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::uint64_t next_id_ = 0;
-  std::map<std::uint64_t, Entry> parked_;
+  // By source, so an event touches only its own source's polls.
+  std::map<std::string, std::map<std::uint64_t, Entry>, std::less<>> parked_;
+  std::size_t count_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> generations_;
   std::thread timer_;  // last: started once the members it uses exist
 };
