@@ -16,13 +16,9 @@ constexpr std::string_view kPullPrefix = "/pull/";
 constexpr std::size_t kMaxPullEvents = 500;
 constexpr std::int64_t kMaxPullWaitSeconds = 30;
 constexpr std::chrono::milliseconds kRecheckShared{1000};
-// The health and metrics lane: enough for a scraper and a prober at once, never unbounded.
-constexpr std::size_t kOpsWorkers = 2;
-constexpr std::size_t kOpsQueue = 64;
-
-bool ops_path(std::string_view path) {
-  return path == "/healthz" || path == "/metrics";
-}
+// The health and metrics lanes, one thread each: a slow count behind a scrape never delays a
+// probe, and neither waits behind API or pull work. Bounded queues: beyond them, 503.
+constexpr std::size_t kLaneQueue = 32;
 
 net::HttpResponse page(const std::vector<store::Event>& events, std::int64_t after) {
   boost::json::array list;
@@ -89,7 +85,8 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
       waiters_(config.limits.max_parked_polls, config.store_url.starts_with("postgres")
                                                    ? kRecheckShared
                                                    : std::chrono::milliseconds(0)),
-      ops_pool_(kOpsWorkers, kOpsQueue),
+      health_lane_(1, kLaneQueue),
+      metrics_lane_(1, kLaneQueue),
       pool_(workers, config.limits.max_pending_writes) {}
 
 Gateway::~Gateway() {
@@ -150,7 +147,9 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
   }
   auto shared = std::make_shared<net::HttpRequest>(std::move(request));
   const bool pull = shared->path.starts_with(kPullPrefix);
-  auto& lane = ops_path(shared->path) ? ops_pool_ : pool_;
+  auto& lane = shared->path == "/healthz"   ? health_lane_
+               : shared->path == "/metrics" ? metrics_lane_
+                                            : pool_;
   const bool queued = lane.try_post([this, shared, respond, started, pull] {
     if (pull) {
       try {

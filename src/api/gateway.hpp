@@ -2,9 +2,9 @@
 // API, /healthz or /metrics. Events for sources that need no I/O before the append are handled
 // on the network thread and answered from the store's writer once durable; the blocking work
 // (management API, pull queries, Asana and SNS handshakes) runs on a bounded worker pool, and
-// /healthz and /metrics on a lane of their own so they never queue behind it. A long poll with
-// nothing to return is parked (PullWaiters) and holds no thread while it waits. One JSON log
-// line per request (path only: queries may carry challenge codes).
+// /healthz and /metrics each on a lane of their own so they never queue behind it. A long poll
+// with nothing to return is parked (PullWaiters) and holds no thread while it waits. One JSON
+// log line per request (path only: queries may carry challenge codes).
 #pragma once
 
 #include <chrono>
@@ -76,8 +76,9 @@ class Gateway : public net::HttpHandler {
   ManagementApi* api_;  // null when [api] is not enabled
   InFlight in_flight_;
   PullWaiters waiters_;
-  WorkerPool ops_pool_;  // /healthz and /metrics only
-  WorkerPool pool_;      // last: its threads are joined before the members they use go
+  WorkerPool health_lane_;   // /healthz only
+  WorkerPool metrics_lane_;  // /metrics only
+  WorkerPool pool_;          // last: its threads are joined before the members they use go
 };
 
 }  // namespace hookgate::api
