@@ -1,6 +1,8 @@
 // WorkerPool: a fixed set of threads with a bounded queue, for the blocking parts of a request
-// (waiting for the durable commit, long polls) so network threads never block. try_post refuses
-// work when the queue is full: the caller answers 503 instead of queueing without bound.
+// (store reads and writes of the API and pull queries, handshakes that do I/O) so network threads
+// never block. Long polls do not wait here: they are parked without a thread (PullWaiters).
+// try_post refuses work when the queue is full: the caller answers 503 instead of queueing
+// without bound.
 #pragma once
 
 #include <condition_variable>
