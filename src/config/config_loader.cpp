@@ -432,7 +432,8 @@ Result<bool> read_outbound(const Table& t, Config& c) {
   HG_GET(allow, t.strings("allow_cidrs"));
   o.allow_cidrs = std::move(allow);
   HG_GET(https, t.boolean("require_https"));
-  o.require_https = https.value_or(false);
+  // The safe default: a plain-http endpoint must be allowed on purpose (loopback tests do).
+  o.require_https = https.value_or(true);
   HG_GET(timeout, millis(t, "timeout_ms", o.timeout));
   o.timeout = timeout;
   HG_GET(max_response, t.integer("max_response_bytes", 0, 16 << 20));

@@ -82,6 +82,7 @@ admin_keys = [")" << kAdminKey
                         << R"("]
 [outbound]
 allow_cidrs = ["127.0.0.1/32"]
+require_https = false
 timeout_ms = 1500
 [[source]]
 name = "github"

@@ -163,6 +163,7 @@ jitter = 0
 lease_seconds = 5
 [outbound]
 allow_cidrs = ["127.0.0.1/32"]
+require_https = false
 timeout_ms = 2000
 [api]
 enabled = true

@@ -107,7 +107,7 @@ struct Delivery {
 // users, so every connection goes through the address policy (SSRF defence).
 struct Outbound {
   std::vector<std::string> allow_cidrs;  // refused ranges let through (e.g. "127.0.0.1/32")
-  bool require_https = false;
+  bool require_https = true;  // http:// endpoints only when set false on purpose
   std::chrono::milliseconds timeout{15'000};
   std::size_t max_response_bytes = 64 << 10;
   std::string ca_file;             // extra trusted CAs (PEM)
