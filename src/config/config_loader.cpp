@@ -545,7 +545,14 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   if (store) {
     const Table t(ctx, *store, "store");
     if (auto e = t.unknown({"url"})) return *e;
-    HG_GET(url, t.str("url"));
+    HG_GET(written, t.str("url"));
+    std::optional<std::string> url;
+    if (written) {
+      // env:NAME / file:PATH like every secret: a PostgreSQL URL usually carries a password.
+      auto resolved = config::resolve_secret(*written, ctx.base());
+      if (!resolved) return t.error("url", resolved.error());
+      url = std::move(resolved.value());
+    }
     if (url) {
       if (!url->starts_with("sqlite://") && !url->starts_with("postgres://") &&
           !url->starts_with("postgresql://")) {

@@ -1,8 +1,15 @@
 // The config loader: the annotated example loads; mistakes name file, line and key.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "hookgate/config/config.hpp"
+#include "hookgate/net/http_url.hpp"
+#include "hookgate/net/outbound_policy.hpp"
+#include "hookgate/store/store.hpp"
 
 namespace hookgate::config {
 namespace {
@@ -100,6 +107,98 @@ TEST_F(ConfigLoader, SecretsAreNotEchoedInErrors) {
       "bad.toml");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().find("supersecretvalue"), std::string::npos);
+}
+
+TEST_F(ConfigLoader, RequireHttpsDefaultsToTrueAndRefusesPlainHttpEndpoints) {
+  auto c = parse_config("[outbound]\nallow_cidrs = [\"127.0.0.1/32\"]\n", "t.toml");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_TRUE(c->outbound.require_https);
+  auto policy = net::OutboundPolicy::make(c->outbound.allow_cidrs, c->outbound.require_https);
+  ASSERT_TRUE(policy) << policy.error();
+  auto plain = net::parse_http_url("http://127.0.0.1:8080/hook");
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_TRUE(policy->refusal(*plain));
+  auto tls = net::parse_http_url("https://127.0.0.1:8443/hook");
+  ASSERT_TRUE(tls) << tls.error();
+  EXPECT_FALSE(policy->refusal(*tls));
+  // Only an explicit false lets plain http through.
+  auto off = parse_config("[outbound]\nrequire_https = false\n", "t.toml");
+  ASSERT_TRUE(off) << off.error();
+  EXPECT_FALSE(off->outbound.require_https);
+  // No [outbound] table at all: still the safe default.
+  auto none = parse_config("", "t.toml");
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_TRUE(none->outbound.require_https);
+}
+
+TEST_F(ConfigLoader, StoreUrlTakesEnvAndFileReferences) {
+  setenv("HOOKGATE_TEST_STORE_URL", "postgres://hookgate:pg-pass-from-env@db.internal/hookgate", 1);
+  auto env = parse_config("[store]\nurl = \"env:HOOKGATE_TEST_STORE_URL\"\n", "t.toml");
+  ASSERT_TRUE(env) << env.error();
+  EXPECT_EQ(env->store_url, "postgres://hookgate:pg-pass-from-env@db.internal/hookgate");
+
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("hookgate-store-url-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "store-url") << "postgresql://hookgate:pg-pass-from-file@db/hookgate\n";
+  std::ofstream(dir / "hookgate.toml") << "[store]\nurl = \"file:store-url\"\n";
+  auto file = load_config((dir / "hookgate.toml").string());
+  ASSERT_TRUE(file) << file.error();
+  EXPECT_EQ(file->store_url, "postgresql://hookgate:pg-pass-from-file@db/hookgate");
+  std::filesystem::remove_all(dir);
+
+  // A reference to nothing names the variable, and a resolved URL is still checked.
+  auto unset = parse_config("[store]\nurl = \"env:HOOKGATE_UNSET_STORE_URL\"\n", "t.toml");
+  ASSERT_FALSE(unset);
+  EXPECT_NE(unset.error().find("HOOKGATE_UNSET_STORE_URL"), std::string::npos);
+  setenv("HOOKGATE_TEST_STORE_URL", "mysql://root:pg-pass-from-env@db/x", 1);
+  auto wrong = parse_config("[store]\nurl = \"env:HOOKGATE_TEST_STORE_URL\"\n", "t.toml");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().find("pg-pass-from-env"), std::string::npos) << wrong.error();
+  unsetenv("HOOKGATE_TEST_STORE_URL");
+}
+
+TEST_F(ConfigLoader, AStoreUrlPasswordNeverReachesAnError) {
+  // Port 1 on loopback: the connection is refused and the error names the server.
+  setenv("HOOKGATE_TEST_STORE_URL", "postgres://hookgate:Zq8-never-print@127.0.0.1:1/hookgate", 1);
+  auto c = parse_config("[store]\nurl = \"env:HOOKGATE_TEST_STORE_URL\"\n", "t.toml");
+  ASSERT_TRUE(c) << c.error();
+  auto opened = store::open_store(c->store_url);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().find("Zq8-never-print"), std::string::npos) << opened.error();
+  EXPECT_NE(opened.error().find("127.0.0.1"), std::string::npos) << opened.error();
+  auto unknown = store::open_store("mysql://root:Zq8-never-print@db/x");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().find("Zq8-never-print"), std::string::npos) << unknown.error();
+  unsetenv("HOOKGATE_TEST_STORE_URL");
+}
+
+TEST_F(ConfigLoader, MacHandshakesRefuseSchemesTheirAnswerCouldSignFor) {
+  // X's CRC under a Mailgun source: HMAC(secret, token) would be Mailgun's signature of a body
+  // whose signature.timestamp + signature.token are the token.
+  auto mailgun = parse_config(
+      "[[source]]\nname = \"m\"\nscheme = \"mailgun\"\nsecrets = [\"key-0123456789abcdef\"]\n"
+      "handshake = \"twitter-crc\"\n",
+      "t.toml");
+  ASSERT_FALSE(mailgun);
+  EXPECT_NE(mailgun.error().find("key 'source[0].handshake'"), std::string::npos)
+      << mailgun.error();
+  // The same secret on an X source and a GitHub source: the CRC would sign GitHub events.
+  auto shared = parse_config(
+      "[[source]]\nname = \"x\"\nscheme = \"x-twitter\"\nsecrets = [\"one-shared-secret\"]\n"
+      "[[source]]\nname = \"gh\"\nscheme = \"github\"\nsecrets = [\"one-shared-secret\"]\n",
+      "t.toml");
+  ASSERT_FALSE(shared);
+  EXPECT_NE(shared.error().find("source x: its secret is also a secret of source gh"),
+            std::string::npos)
+      << shared.error();
+  EXPECT_EQ(shared.error().find("one-shared-secret"), std::string::npos);
+  // The providers' own pairs load.
+  auto own = parse_config(
+      "[[source]]\nname = \"x\"\nscheme = \"x-twitter\"\nsecrets = [\"x-secret\"]\n"
+      "[[source]]\nname = \"z\"\nscheme = \"zoom\"\nsecrets = [\"z-secret\"]\n",
+      "t.toml");
+  EXPECT_TRUE(own) << own.error();
 }
 
 }  // namespace
