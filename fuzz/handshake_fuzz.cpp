@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                 handshakes::Kind::discord_interactions,
                                                 handshakes::Kind::discord_events,
                                                 handshakes::Kind::okta,
-                                                handshakes::Kind::aws_sns};
+                                                handshakes::Kind::aws_sns,
+                                                handshakes::Kind::hookgate};
   if (size < 2) return 0;
   const auto kind = kKinds[data[0] % std::size(kKinds)];
   const std::string_view method = data[1] % 2 == 0 ? "GET" : "POST";
@@ -44,6 +45,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto outcome = handshakes::answer(kind, handshakes::Request{method, url, headers, rest},
                                           handshakes::Context{"secret", "token"});
   // Whatever is echoed back stays within the bound.
-  if (outcome.response.body.size() > 4 * handshakes::kMaxChallengeBytes) std::abort();
+  if (outcome.response.body.size() > 4 * handshakes::kMaxTokenBytes) std::abort();
+  // Domain separation: a source whose handshake MACs tokens lets only JSON-object bodies through
+  // as events, so no event's signed bytes can be a token it MACed.
+  if (handshakes::answers_with_mac(kind) && method == "POST" &&
+      outcome.action == handshakes::Outcome::Action::not_handshake) {
+    const auto first = rest.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || rest[first] != '{') std::abort();
+  }
   return 0;
 }

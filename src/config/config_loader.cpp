@@ -12,6 +12,7 @@
 
 #include "hookgate/config/config.hpp"
 #include "hookgate/config/secret_source.hpp"
+#include "hookgate/handshakes/handshake.hpp"
 #include "schemes/scheme_toml.hpp"
 
 namespace hookgate::config {
@@ -274,6 +275,11 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
   s.verify_token = std::move(verify_token);
   HG_GET(handshake, t.str("handshake"));
   s.handshake = handshake.value_or(found->handshake);
+  if (const auto kind = handshakes::parse_kind(s.handshake)) {
+    if (auto conflict = handshakes::signing_domain_conflict(*kind, *found)) {
+      return t.error("handshake", *conflict);
+    }
+  }
   HG_GET(allow, t.strings("allow_ips"));
   HG_GET(proxies, t.strings("trusted_proxies"));
   s.allow_ips = std::move(allow);
@@ -595,6 +601,23 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                           });
       !r) {
     return Error{r.error()};
+  }
+  for (const auto& a : c.sources) {
+    const auto kind = handshakes::parse_kind(a.handshake);
+    if (!kind || !handshakes::answers_with_mac(*kind)) continue;
+    // The handshake MACs tokens under this key; under another source's scheme the same MAC could
+    // be an event signature, so the key must be this source's alone.
+    for (const auto& b : c.sources) {
+      if (&a == &b) continue;
+      for (const auto& x : a.secrets) {
+        for (const auto& y : b.secrets) {
+          if (x.value == y.value) {
+            return Error{"source " + a.name + ": its secret is also a secret of source " + b.name +
+                         "; handshake " + a.handshake + " answers with an HMAC under it"};
+          }
+        }
+      }
+    }
   }
   names.clear();
   if (auto r = each_table(ctx, root, "destination",

@@ -203,7 +203,7 @@ struct Ingest::Impl {
           handshakes::answer(*s->handshake, handshakes::Request{r.method, url, r.headers, r.body},
                              handshakes::Context{secret, verify_token});
       if (outcome.action == handshakes::Outcome::Action::refuse) {
-        auto out = reply(403, "handshake_refused", outcome.reason);
+        auto out = reply(outcome.response.status, "handshake_refused", outcome.reason);
         out.source = s->config.name;
         return out;
       }

@@ -216,7 +216,7 @@ scheme = "asana"
 
   // A handshake before any establishment (an attacker's, or a stray one) is refused.
   const auto early =
-      http_request(gateway_port, "POST", "/in/asana", {{"X-Hook-Secret", "evil"}}, "");
+      http_request(gateway_port, "POST", "/in/asana", {{"X-Hook-Secret", "evil0123456789abcdef0123456789abcdef"}}, "");
   EXPECT_EQ(early.status, 403);
   EXPECT_EQ(early.headers.count("x-hook-secret"), 0U);
 
@@ -265,7 +265,7 @@ scheme = "asana"
   const auto replay =
       http_request(gateway_port, "POST",
                    target.substr(("http://127.0.0.1:" + std::to_string(gateway_port)).size()),
-                   {{"X-Hook-Secret", "attacker"}}, "");
+                   {{"X-Hook-Secret", "attacker0123456789abcdef0123456789ab"}}, "");
   EXPECT_EQ(replay.status, 403);
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }

@@ -23,6 +23,21 @@ namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+std::string query_encode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : value) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 class Handshakes : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -65,6 +80,7 @@ secrets = ["dropbox-app-secret"]
 name = "x"
 scheme = "x-twitter"
 secrets = ["x-consumer-secret"]
+pull_token = "x-pull-token"
 [[source]]
 name = "twitch"
 scheme = "twitch"
@@ -109,6 +125,14 @@ secrets = ["okta-shared-secret"]
   HttpResult send(const std::string& method, const std::string& target, const Headers& headers,
                   const std::string& body = "") {
     return http_request(server_->port(), method, target, headers, body);
+  }
+
+  // Events stored for source x, via the pull API.
+  std::size_t stored_x_events() {
+    const auto r = send("GET", "/pull/x?limit=100", {{"Authorization", "Bearer x-pull-token"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return 0;
+    return boost::json::parse(r.body).at("events").as_array().size();
   }
 
   TestStore store_;
@@ -175,6 +199,61 @@ TEST_F(Handshakes, XCrcResponseToken) {
             "sha256=" + crypto::base64_encode(
                             crypto::hmac(crypto::DigestAlgorithm::sha256, "x-consumer-secret",
                                          "9b4507b3-9040-4669-9ca3-6b94edb50553")));
+}
+
+// Issue 10 item 2, end to end: an unauthenticated CRC used to return HMAC(consumer secret, token)
+// for any token, which is exactly x-twitter-webhooks-signature for a POST whose body is the token.
+TEST_F(Handshakes, XCrcIsNotASigningOracle) {
+  const std::string forged =
+      R"({"for_user_id":"2244994945","tweet_create_events":[{"text":"forged"}]})";
+  const auto crc = send("GET", "/in/x?crc_token=" + query_encode(forged), {});
+  EXPECT_EQ(crc.status, 400) << crc.body;
+  EXPECT_EQ(crc.body.find("response_token"), std::string::npos) << crc.body;
+  // Whatever came back is tried as the event's signature, as the attacker would.
+  std::string signature = "sha256=" + crypto::base64_encode(std::string(32, '\0'));
+  boost::system::error_code ec;
+  const auto answer = boost::json::parse(crc.body, ec);
+  if (!ec && answer.is_object() && answer.as_object().contains("response_token")) {
+    signature = std::string(answer.at("response_token").as_string());
+  }
+  const auto post = send("POST", "/in/x", {{"x-twitter-webhooks-signature", signature}}, forged);
+  EXPECT_EQ(post.status, 401) << post.body;
+
+  // A token in the documented format is answered, but the bytes it MACs are never an event:
+  // X events are JSON objects, and a token never is one.
+  const auto token = send("GET", "/in/x?crc_token=dGhpcy1pcy1hLWNyYy10b2tlbg", {});
+  ASSERT_EQ(token.status, 200) << token.body;
+  const std::string mac(boost::json::parse(token.body).at("response_token").as_string());
+  const auto replayed =
+      send("POST", "/in/x", {{"x-twitter-webhooks-signature", mac}}, "dGhpcy1pcy1hLWNyYy10b2tlbg");
+  EXPECT_EQ(replayed.status, 400) << replayed.body;
+
+  EXPECT_EQ(stored_x_events(), 0U);
+  // The source still takes a genuinely signed event.
+  const std::string event = R"({"for_user_id":"2244994945","tweet_create_events":[]})";
+  EXPECT_EQ(send("POST", "/in/x", sign("x-twitter", "x-consumer-secret", event), event).status,
+            200);
+  EXPECT_EQ(stored_x_events(), 1U);
+}
+
+TEST_F(Handshakes, AttackerTokensAreRefusedOverTheWire) {
+  const std::string json = query_encode(R"({"id":"evt_1"})");
+  const std::string big(256, 'a');
+  for (const auto& target :
+       {"/in/x?crc_token=" + json, "/in/x?crc_token=" + big, std::string("/in/x?crc_token=a%20b"),
+        "/in/dropbox?challenge=" + json, "/in/dropbox?challenge=" + big,
+        "/in/meta?hub.mode=subscribe&hub.verify_token=meatyhamhock&hub.challenge=" + json}) {
+    const auto r = send("GET", target, {});
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+  }
+  const auto graph = send("POST", "/in/msgraph?validationToken=" + json, {});
+  EXPECT_EQ(graph.status, 400) << graph.body;
+  const auto okta = send("GET", "/in/okta", {{"X-Okta-Verification-Challenge", "{\"a\":1}"}});
+  EXPECT_EQ(okta.status, 400) << okta.body;
+  const std::string body =
+      R"({"payload":{"plainToken":"{\"id\":1}"},"event_ts":1654503849680,"event":"endpoint.url_validation"})";
+  const auto zoom = send("POST", "/in/zoom", sign("zoom", "zoom-secret", body), body);
+  EXPECT_EQ(zoom.status, 400) << zoom.body;
 }
 
 TEST_F(Handshakes, TwitchCallbackVerification) {

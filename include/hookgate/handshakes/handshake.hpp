@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "hookgate/schemes/header_list.hpp"
+#include "hookgate/schemes/scheme.hpp"
 
 namespace hookgate::handshakes {
 
@@ -54,7 +55,8 @@ struct Outcome {
   enum class Action {
     not_handshake,  // an ordinary event: verify and accept it as usual
     respond,        // send response (after verifying the signature when verify_first)
-    refuse,         // a handshake that must not be answered (bad verify token, ...): 403
+    refuse,         // not answered: response.status is 400 (token not in the provider's documented
+                    // format) or 403 (wrong verify token, no key configured)
   };
   Action action = Action::not_handshake;
   bool verify_first = false;  // the provider signs its handshake: check it before responding
@@ -64,9 +66,20 @@ struct Outcome {
   std::string visit_url;       // AWS SNS: the SubscribeURL to GET once verified
 };
 
-// Bounds on echoed values: a challenge is short; a longer one is refused rather than reflected.
-inline constexpr std::size_t kMaxChallengeBytes = 2048;
+// Bound on a handshake token (challenge, crc_token, plainToken, ...): the providers send 20-100
+// bytes; anything longer is refused rather than echoed or MACed. docs/security.md "Handshakes"
+// lists each handshake's accepted format.
+inline constexpr std::size_t kMaxTokenBytes = 255;
 
 Outcome answer(Kind kind, const Request& request, const Context& context);
+
+// True for handshakes whose answer is a MAC under the source's event-signing key (Zoom, X CRC).
+bool answers_with_mac(Kind kind);
+
+// For a handshake that answers with a MAC, why the scheme's signed content could equal a
+// handshake token (making the answer a valid event signature), or nullopt when it cannot: the
+// scheme must be an HMAC whose content holds the body (events of such sources are JSON objects,
+// which tokens never are), the URL, or a literal byte no token has (Zoom's "v0:").
+std::optional<std::string> signing_domain_conflict(Kind kind, const schemes::Scheme& scheme);
 
 }  // namespace hookgate::handshakes

@@ -19,6 +19,11 @@ namespace {
 using std::chrono::seconds;
 using std::chrono::system_clock;
 
+// A secret in the format Asana sends (64 hex), so the refusals tested are about the window and
+// the code, not the format.
+constexpr const char* kWellFormedSecret =
+    "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
 constexpr std::int64_t kNow = 1'700'000'000;
 constexpr std::string_view kConfig = R"(
 [server]
@@ -142,12 +147,12 @@ TEST_F(EstablishTest, KeepsTheSecretFromTheApiResponseAndVerifiesEventsWithIt) {
   InboundRequest replay;
   replay.method = "POST";
   replay.target = target_.substr(std::string("https://hooks.example.com").size());
-  replay.headers.add("X-Hook-Secret", "attacker-secret");
+  replay.headers.add("X-Hook-Secret", "attacker-secret-0123456789abcdef0123");
   EXPECT_EQ(ingest_->handle(replay).status, 403);
 }
 
 TEST_F(EstablishTest, RefusesASecretThatDiffersFromTheHandshake) {
-  auto done = run(asana("offered-by-someone", "returned-by-asana"));
+  auto done = run(asana("offered-by-someone-0123456789abcdef", "returned-by-asana-0123456789abcdef"));
   ASSERT_FALSE(done);
   EXPECT_NE(done.error().find("differs"), std::string::npos) << done.error();
   EXPECT_FALSE(store_->setting(established_secret_key("asana"))->has_value());
@@ -161,7 +166,7 @@ TEST_F(EstablishTest, ReportsAsanasErrorWhenTheHandshakeFails) {
     InboundRequest handshake;
     handshake.method = "POST";
     handshake.target = "/in/asana?hookgate_code=guessed";
-    handshake.headers.add("X-Hook-Secret", "s");
+    handshake.headers.add("X-Hook-Secret", kWellFormedSecret);
     EXPECT_EQ(ingest_->handle(handshake).status, 403);
     return ApiReply{400, {}, R"({"errors":[{"message":"Handshake failed"}]})"};
   };
@@ -175,7 +180,7 @@ TEST_F(EstablishTest, AHandshakeOutsideTheWindowIsRefused) {
   InboundRequest handshake;
   handshake.method = "POST";
   handshake.target = "/in/asana";
-  handshake.headers.add("X-Hook-Secret", "s");
+  handshake.headers.add("X-Hook-Secret", kWellFormedSecret);
   EXPECT_EQ(ingest_->handle(handshake).verdict, "handshake_not_armed");
 }
 

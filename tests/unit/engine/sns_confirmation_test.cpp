@@ -144,12 +144,19 @@ TEST_F(SnsConfirmation, VisitsTheSubscribeUrlOnlyAfterTheSignatureHolds) {
 
 TEST_F(SnsConfirmation, VisitsOnlyAnSnsAddress) {
   make_ingest(200);
-  const auto r =
-      ingest_->handle(confirmation("https://169.254.169.254/latest/meta-data/?Action=x"));
+  // A well-formed confirmation query on another host: signed, yet never visited.
+  const auto r = ingest_->handle(confirmation(
+      "https://169.254.169.254/latest/meta-data/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:"
+      "us-east-2:123456789012:MyTopic&Token=2336412f37fb687f5d51e6e2425"));
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.verdict, "subscribe_url_refused");
   EXPECT_TRUE(visited_.empty());
-  EXPECT_EQ(ingest_->handle(confirmation("http://sns.us-east-2.amazonaws.com/?x=1")).status, 403);
+  // Not a ConfirmSubscription URL for this message at all: refused as malformed.
+  EXPECT_EQ(ingest_->handle(confirmation("http://sns.us-east-2.amazonaws.com/?x=1")).status, 400);
+  EXPECT_EQ(ingest_->handle(confirmation("https://sns.us-east-2.amazonaws.com/?Action=Publish"))
+                .status,
+            400);
+  EXPECT_TRUE(visited_.empty());
 }
 
 TEST_F(SnsConfirmation, AFailedVisitIsNotAcknowledged) {
