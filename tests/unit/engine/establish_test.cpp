@@ -63,7 +63,7 @@ class EstablishTest : public ::testing::Test {
 
   // What Asana does on POST /webhooks: handshake to the target with `offered`, then answer with
   // `returned` (normally the same secret) if the target echoed it.
-  ApiPost asana(std::string offered, std::string returned) {
+  ApiPost asana(const std::string& offered, const std::string& returned) {
     return [this, offered, returned](const std::string& url, const schemes::HeaderList& headers,
                                      const std::string& body) -> Result<ApiReply> {
       calls_.push_back(url);
@@ -152,7 +152,8 @@ TEST_F(EstablishTest, KeepsTheSecretFromTheApiResponseAndVerifiesEventsWithIt) {
 }
 
 TEST_F(EstablishTest, RefusesASecretThatDiffersFromTheHandshake) {
-  auto done = run(asana("offered-by-someone-0123456789abcdef", "returned-by-asana-0123456789abcdef"));
+  auto done =
+      run(asana("offered-by-someone-0123456789abcdef", "returned-by-asana-0123456789abcdef"));
   ASSERT_FALSE(done);
   EXPECT_NE(done.error().find("differs"), std::string::npos) << done.error();
   EXPECT_FALSE(store_->setting(established_secret_key("asana"))->has_value());

@@ -204,8 +204,9 @@ struct TokenCase {
   std::function<Outcome(const std::string&)> ask;
 };
 
+constexpr std::string_view kSecret = "handshake-test-secret";
+
 std::vector<TokenCase> token_cases() {
-  static const std::string kSecret = "handshake-test-secret";
   return {
       {Kind::slack, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
        [](const std::string& t) {
