@@ -216,7 +216,8 @@ TEST_F(DispatcherTest, RetriesOnTheScheduleThenDelivers) {
   ASSERT_TRUE(eventually([&] { return target->sent() == 2 && reports().size() == 2; }));
   now_ += 60'000;
   dispatcher_->notify();
-  ASSERT_TRUE(eventually([&] { return counts().delivered == 1; }));
+  // The store records the delivery before the report reaches the test's listener: wait for both.
+  ASSERT_TRUE(eventually([&] { return counts().delivered == 1 && reports().size() == 3; }));
   const auto sends = target->sends();
   ASSERT_EQ(sends.size(), 3U);
   EXPECT_EQ(sends[2].second, 3);
@@ -238,7 +239,7 @@ TEST_F(DispatcherTest, GivesUpWhenTheScheduleIsExhausted) {
     now_ += 120'000;
     dispatcher_->notify();
   }
-  ASSERT_TRUE(eventually([&] { return counts().failed == 1; }));
+  ASSERT_TRUE(eventually([&] { return counts().failed == 1 && reports().size() == 3; }));
   EXPECT_EQ(target->sent(), 3U);  // 1 + two scheduled retries
   EXPECT_TRUE(reports().back().gave_up);
 }
