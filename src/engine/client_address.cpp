@@ -34,7 +34,7 @@ std::optional<net::IpAddress> client_address(const std::optional<net::IpAddress>
   for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
     const auto address = net::IpAddress::parse(*it);
     if (!address) return std::nullopt;  // a garbled hop: the client cannot be known
-    if (!in_any(*address, trusted_proxies)) return address;
+    if (!in_any(*address, trusted_proxies)) return address->unmapped();
   }
   return peer;
 }

@@ -56,6 +56,13 @@ std::optional<IpAddress> IpAddress::embedded_v4() const {
   return std::nullopt;
 }
 
+IpAddress IpAddress::unmapped() const {
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (v4_ || std::memcmp(bytes_.data(), kMapped, 12) != 0) return *this;
+  return v4((std::uint32_t{bytes_[12]} << 24) | (std::uint32_t{bytes_[13]} << 16) |
+            (std::uint32_t{bytes_[14]} << 8) | bytes_[15]);
+}
+
 std::string IpAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
@@ -80,12 +87,19 @@ Result<CidrRange> CidrRange::parse(std::string_view text) {
     if (prefix > max) return Error{"'" + std::string(text) + "': prefix longer than the address"};
   }
   CidrRange r;
-  r.base_ = *address;
+  r.base_ = address->unmapped();
   r.prefix_ = prefix;
+  if (r.base_.is_v4() && !address->is_v4()) {
+    // A mapped range shorter than the mapping prefix spans non-mapped IPv6 space too.
+    if (prefix < 96)
+      return Error{"'" + std::string(text) + "': an IPv4-mapped range needs /96 or longer"};
+    r.prefix_ = prefix - 96;
+  }
   return r;
 }
 
-bool CidrRange::contains(const IpAddress& address) const {
+bool CidrRange::contains(const IpAddress& peer) const {
+  const auto address = peer.unmapped();
   if (address.is_v4() != base_.is_v4()) return false;
   const auto& a = address.v6_bytes();
   const auto& b = base_.v6_bytes();

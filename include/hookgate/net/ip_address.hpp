@@ -14,8 +14,10 @@
 namespace hookgate::net {
 
 // An IPv4 or IPv6 address. IPv4 is kept as such; IPv4-mapped IPv6 (::ffff:a.b.c.d) is a
-// distinct IPv6 value whose embedded IPv4 address unmapped() exposes, so a policy can judge it
-// by the IPv4 rules (a mapped loopback is loopback).
+// distinct IPv6 value whose embedded IPv4 address embedded_v4() exposes, so a policy can judge it
+// by the IPv4 rules (a mapped loopback is loopback). Where an address names a peer (accepted
+// connections, X-Forwarded-For, CIDR matching) it is unmapped() first: a dual-stack listener sees
+// IPv4 clients as ::ffff:a.b.c.d, and they must match IPv4 allowlists.
 class IpAddress {
  public:
   static std::optional<IpAddress> parse(std::string_view text);  // "1.2.3.4", "::1", "[::1]"
@@ -28,6 +30,9 @@ class IpAddress {
   // The IPv4 address inside an IPv4-mapped (::ffff:0:0/96) or IPv4-compatible-by-NAT64
   // (64:ff9b::/96) IPv6 address; nullopt otherwise.
   std::optional<IpAddress> embedded_v4() const;
+  // The IPv4 address for an IPv4-mapped IPv6 address (::ffff:0:0/96, and only that: NAT64 and
+  // other embeddings are different hosts); the address itself otherwise.
+  IpAddress unmapped() const;
   std::string to_string() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
@@ -39,8 +44,10 @@ class IpAddress {
 
 class CidrRange {
  public:
-  // "10.0.0.0/8", "fd00::/8", or a bare address (a /32 or /128).
+  // "10.0.0.0/8", "fd00::/8", or a bare address (a /32 or /128). An IPv4-mapped range
+  // (::ffff:10.0.0.0/104) is the IPv4 range it maps (10.0.0.0/8).
   static Result<CidrRange> parse(std::string_view text);
+  // Compares address.unmapped(): IPv4 ranges match IPv4 peers however the socket spelled them.
   bool contains(const IpAddress& address) const;
   std::string to_string() const;
 

@@ -61,7 +61,6 @@ TEST(CidrRange, Contains) {
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->contains(*IpAddress::parse("140.82.127.255")));
   EXPECT_FALSE(r->contains(*IpAddress::parse("140.82.128.0")));
-  EXPECT_FALSE(r->contains(*IpAddress::parse("::ffff:140.82.112.1")));  // families differ
   const auto v6 = CidrRange::parse("2001:db8::/33");
   ASSERT_TRUE(v6);
   EXPECT_TRUE(v6->contains(*IpAddress::parse("2001:db8:7fff::1")));
@@ -71,6 +70,37 @@ TEST(CidrRange, Contains) {
   for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "nope/8"}) {
     EXPECT_FALSE(CidrRange::parse(bad)) << bad;
   }
+}
+
+// A dual-stack ([::]) listener sees IPv4 clients as ::ffff:a.b.c.d: they are IPv4 peers, and
+// must match IPv4 ranges (allow_ips, trusted_proxies) as such.
+TEST(IpAddress, MappedPeersAreUnmapped) {
+  EXPECT_EQ(IpAddress::parse("::ffff:140.82.112.1")->unmapped(), *IpAddress::parse("140.82.112.1"));
+  EXPECT_TRUE(IpAddress::parse("::ffff:140.82.112.1")->unmapped().is_v4());
+  EXPECT_EQ(IpAddress::parse("::ffff:7f00:1")->unmapped().to_string(), "127.0.0.1");
+  // Only the mapping prefix: NAT64, IPv4-compatible and ordinary IPv6 addresses stay as they are.
+  for (const char* other : {"64:ff9b::a00:1", "::a00:1", "::1", "2001:db8::1", "::ffff:0:a00:1"}) {
+    EXPECT_EQ(IpAddress::parse(other)->unmapped(), *IpAddress::parse(other)) << other;
+  }
+  EXPECT_EQ(IpAddress::parse("10.0.0.1")->unmapped(), *IpAddress::parse("10.0.0.1"));
+}
+
+TEST(CidrRange, MatchesMappedPeersByTheirIpv4Address) {
+  const auto r = CidrRange::parse("140.82.112.0/20");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->contains(*IpAddress::parse("::ffff:140.82.112.1")));
+  EXPECT_FALSE(r->contains(*IpAddress::parse("::ffff:140.82.128.0")));
+  EXPECT_FALSE(r->contains(*IpAddress::parse("64:ff9b::8c52:7001")));  // NAT64 is not the peer
+  // A range written in the mapped form is the IPv4 range.
+  const auto mapped = CidrRange::parse("::ffff:10.0.0.0/104");
+  ASSERT_TRUE(mapped);
+  EXPECT_EQ(mapped->to_string(), "10.0.0.0/8");
+  EXPECT_TRUE(mapped->contains(*IpAddress::parse("10.9.8.7")));
+  EXPECT_TRUE(mapped->contains(*IpAddress::parse("::ffff:10.9.8.7")));
+  EXPECT_FALSE(mapped->contains(*IpAddress::parse("11.0.0.1")));
+  EXPECT_FALSE(CidrRange::parse("::ffff:10.0.0.0/80"));
+  // IPv6 ranges never match an IPv4 peer, mapped or not.
+  EXPECT_FALSE(CidrRange::parse("::/0")->contains(*IpAddress::parse("::ffff:1.2.3.4")));
 }
 
 }  // namespace
