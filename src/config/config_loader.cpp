@@ -174,9 +174,10 @@ bool valid_name(const std::string& name) {
 }
 
 Result<bool> read_server(const Table& t, Config& c) {
-  if (auto e = t.unknown({"listen", "public_url", "max_body_bytes", "max_header_bytes",
-                          "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
-                          "max_connections", "max_pending_writes", "max_parked_polls"})) {
+  if (auto e =
+          t.unknown({"listen", "public_url", "max_body_bytes", "max_header_bytes",
+                     "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms", "max_connections",
+                     "max_pending_writes", "max_parked_polls", "max_connections_per_ip"})) {
     return *e;
   }
   HG_GET(listen, t.str("listen"));
@@ -190,6 +191,8 @@ Result<bool> read_server(const Table& t, Config& c) {
   HG_GET(header, t.integer("max_header_bytes", 1024, 1 << 20));
   HG_GET(conns, t.integer("max_connections", 1, 1 << 20));
   HG_GET(pending, t.integer("max_pending_writes", 1, 1 << 20));
+  HG_GET(per_ip, t.integer("max_connections_per_ip", 1, 1 << 20));
+  if (per_ip) c.limits.max_connections_per_ip = static_cast<std::size_t>(*per_ip);
   if (body) c.limits.max_body_bytes = static_cast<std::size_t>(*body);
   if (header) c.limits.max_header_bytes = static_cast<std::size_t>(*header);
   if (conns) c.limits.max_connections = static_cast<std::size_t>(*conns);

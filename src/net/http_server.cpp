@@ -3,6 +3,8 @@
 // the stream type); a connection reads one request at a time, so pipelining is bounded to one.
 #include "hookgate/net/http_server.hpp"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -14,6 +16,9 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+
+#include "hookgate/net/request_head.hpp"
 
 namespace hookgate::net {
 
@@ -25,11 +30,35 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Counts open connections, for the connection bound and for draining at stop.
+// Counts open connections, in all and per peer address, for the connection bounds and for
+// draining at stop. Touched once per connection opened and closed, never per request.
 struct ConnectionGauge {
   std::atomic<std::size_t> open{0};
   std::mutex m;
   std::condition_variable idle;
+  std::mutex peers_m;
+  std::unordered_map<std::string, std::size_t> per_peer;  // key: the address's bytes
+
+  static std::string key(const IpAddress& a) {
+    const auto& b = a.v6_bytes();
+    return {reinterpret_cast<const char*>(b.data()), a.is_v4() ? 4 : b.size()};
+  }
+  // False when the peer already holds `limit` connections.
+  bool admit_peer(const IpAddress& peer, std::size_t limit) {
+    const std::lock_guard lock(peers_m);
+    const auto [it, fresh] = per_peer.try_emplace(key(peer), 0);
+    if (it->second >= limit) {
+      if (fresh) per_peer.erase(it);
+      return false;
+    }
+    ++it->second;
+    return true;
+  }
+  void release_peer(const IpAddress& peer) {
+    const std::lock_guard lock(peers_m);
+    const auto it = per_peer.find(key(peer));
+    if (it != per_peer.end() && --it->second == 0) per_peer.erase(it);
+  }
   void release() {
     if (open.fetch_sub(1) == 1) {
       const std::lock_guard lock(m);
@@ -46,13 +75,37 @@ HttpResponse plain(int status, std::string_view reason) {
   return r;
 }
 
-std::optional<IpAddress> to_ip(const tcp::endpoint& ep) {
+// A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; they are IPv4 peers everywhere
+// after this (allowlists, proxies, per-IP bounds, logs).
+IpAddress to_ip(const tcp::endpoint& ep) {
   const auto a = ep.address();
   if (a.is_v4()) return IpAddress::v4(a.to_v4().to_uint());
-  return IpAddress::v6(a.to_v6().to_bytes());
+  return IpAddress::v6(a.to_v6().to_bytes()).unmapped();
+}
+
+// The TLS session id context of a listener: a digest of what it accepts.
+std::array<unsigned char, 32> session_context(const config::Listener& l) {
+  const std::string identity = "hookgate listener\n" + l.address + "\n" + std::to_string(l.port) +
+                               "\n" + l.tls_certificate + "\n" + l.client_ca + "\n" +
+                               (l.require_client_certificate ? "required" : "optional");
+  std::array<unsigned char, 32> out{};
+  unsigned int len = 0;
+  EVP_Digest(identity.data(), identity.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
 }
 
 constexpr std::size_t kReadReserve = 8 << 10;
+// Beyond the head, the read buffer holds at most one read of body bytes or one chunk-size line:
+// a chunk line longer than this fails the request instead of growing the buffer.
+constexpr std::size_t kBodyReadRoom = 64 << 10;
+
+// Chunk extensions carry nothing we use; bounded so a chunk-size line cannot be a payload.
+struct ChunkExtensionBound {
+  static constexpr std::size_t kMax = 256;
+  void operator()(std::uint64_t, beast::string_view extensions, beast::error_code& ec) const {
+    if (extensions.size() > kMax) ec = http::error::bad_chunk_extension;
+  }
+};
 
 // HTTP/1.1 response head and body into one buffer, written with one call: Beast's serializer
 // costs more than the rest of a small answer. Status 1xx, 204 and 304 carry no body and no
@@ -96,16 +149,23 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Stream stream, const config::Limits& limits, HttpHandler& handler, ConnectionGauge& gauge,
-          bool tls)
-      : stream_(std::move(stream)), limits_(limits), handler_(handler), gauge_(gauge), tls_(tls) {
+          const IpAddress& peer, bool tls, bool require_client_cert)
+      : stream_(std::move(stream)),
+        limits_(limits),
+        handler_(handler),
+        gauge_(gauge),
+        tls_(tls),
+        require_client_cert_(require_client_cert),
+        peer_(peer),
+        buffer_(limits.max_header_bytes + kBodyReadRoom) {
     // Beast reads max(512, free capacity) bytes at a time: with room reserved, a typical webhook
     // (headers and a body of a few KiB) arrives in one read instead of three or more.
     buffer_.reserve(kReadReserve);
-    beast::error_code ec;
-    const auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    if (!ec) peer_ = to_ip(ep);
   }
-  ~Session() { gauge_.release(); }
+  ~Session() {
+    gauge_.release_peer(peer_);
+    gauge_.release();
+  }
 
   void run() {
     if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
@@ -113,9 +173,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       stream_.async_handshake(
           ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
             if (ec) return self->close();
+            // Read from the session, so a resumed session answers with the certificate and
+            // verification of the handshake that created it; resumption never skips the check.
             self->client_cert_ =
                 SSL_get0_peer_certificate(self->stream_.native_handle()) != nullptr &&
                 SSL_get_verify_result(self->stream_.native_handle()) == X509_V_OK;
+            if (self->require_client_cert_ && !self->client_cert_) return self->close();
             self->read_header(true);
           });
     } else {
@@ -124,37 +187,81 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
+  // Every request's head is checked on its raw bytes (RequestHeadCheck) before Beast parses
+  // it, so framing that a lenient parser would read one way and a proxy another is refused, and
+  // the connection closed, before anything after it can be taken for a request.
   void read_header(bool first) {
+    head_.emplace(limits_.max_header_bytes);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-    // The real limit depends on the route and is set once the header is known; Beast checks
-    // Content-Length against the limit already while parsing the header.
+    // The real limit depends on the route and is set once the header is known.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    beast::get_lowest_layer(stream_).expires_after(first ? limits_.header_timeout
-                                                         : limits_.idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    parser_->on_chunk_header(chunk_extensions_);
+    // A kept-alive connection waits up to the idle timeout for the next request; from its first
+    // byte on, the head must be complete within the header timeout, like the first request's.
+    head_started_ = first || buffer_.size() > 0;
+    beast::get_lowest_layer(stream_).expires_after(head_started_ ? limits_.header_timeout
+                                                                 : limits_.idle_timeout);
+    scan_head();
   }
 
-  void on_header(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
-        ec == asio::error::connection_reset) {
-      return close();
+  void scan_head() {
+    const auto data = buffer_.data();
+    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    switch (head_->scan(bytes)) {
+      case RequestHeadCheck::State::complete:
+        return on_head(bytes.substr(0, head_->head_size()));
+      case RequestHeadCheck::State::refused:
+        return reply(plain(head_->status(), head_->reason()), false);
+      case RequestHeadCheck::State::need_more:
+        break;
     }
+    // The head is shorter than max_header_bytes here, so the buffer (bounded above that) has
+    // room; reading more than the head is fine, the rest is the body.
+    const auto room = std::min(std::max<std::size_t>(512, buffer_.capacity() - buffer_.size()),
+                               buffer_.max_size() - buffer_.size());
+    stream_.async_read_some(buffer_.prepare(room), [self = this->shared_from_this()](
+                                                       beast::error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->close();
+      if (!self->head_started_) {
+        self->head_started_ = true;
+        beast::get_lowest_layer(self->stream_).expires_after(self->limits_.header_timeout);
+      }
+      self->scan_head();
+    });
+  }
+
+  void on_head(std::string_view head) {
+    beast::error_code ec;
+    const auto used = parser_->put(asio::buffer(head.data(), head.size()), ec);
     if (ec == http::error::header_limit)
       return reply(plain(431, "request headers too large"), false);
-    if (ec) return reply(plain(400, "malformed request"), false);
+    if (ec || used != head.size() || !parser_->is_header_done())
+      return reply(plain(400, "malformed request"), false);
+    buffer_.consume(used);
+    // Beast must have framed the body exactly as the check did; a disagreement is refused.
+    const auto length = parser_->content_length();
+    const bool agreed = [&] {
+      switch (head_->framing()) {
+        case BodyFraming::none:
+          return !parser_->chunked() && !length;
+        case BodyFraming::length:
+          return !parser_->chunked() && length == head_->content_length();
+        case BodyFraming::chunked:
+          return parser_->chunked() && !length;
+      }
+      return false;
+    }();
+    if (!agreed) return reply(plain(400, "malformed request framing"), false);
 
     const auto& header = parser_->get();
-    const std::string target(header.target());
+    const auto target = header.target();
     const auto limit = handler_.body_limit(std::string_view(header.method_string()),
                                            std::string_view(target).substr(0, target.find('?')));
-    if (const auto length = parser_->content_length(); length && *length > limit) {
-      return reply(plain(413, "body too large"), false);
-    }
+    if (length && *length > limit) return reply(plain(413, "body too large"), false);
     parser_->body_limit(limit);
+    // One deadline for the whole body, however it trickles in.
     beast::get_lowest_layer(stream_).expires_after(limits_.body_timeout);
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       // Clients that wait for 100 Continue (curl does) would otherwise stall for a second.
@@ -180,14 +287,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void on_body(beast::error_code ec) {
     if (ec == http::error::body_limit) return reply(plain(413, "body too large"), false);
     if (ec == beast::error::timeout) return reply(plain(408, "request timeout"), false);
-    if (ec) return close();
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+      return close();
+    }
+    // Malformed chunked framing (size, extensions, line endings, trailers) or a body that does
+    // not fit the read buffer: refused, and nothing after it on the connection is read.
+    if (ec) return reply(plain(400, "malformed request body"), false);
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
     HttpRequest req;
     req.method = std::string(message.method_string());
     req.target = std::string(message.target());
     req.path = req.target.substr(0, req.target.find('?'));
+    // Only the header section: Beast appends trailer fields after it, and those were never
+    // checked and must not pass for headers (RFC 9110 6.5.1).
+    std::size_t fields = head_->field_count();
     for (const auto& field : message) {
+      if (fields-- == 0) break;
       req.headers.add(std::string(field.name_string()), std::string(field.value()));
     }
     req.body = std::move(message.body());
@@ -255,12 +373,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   HttpHandler& handler_;
   ConnectionGauge& gauge_;
   bool tls_;
+  bool require_client_cert_;
   bool client_cert_ = false;
   bool keep_alive_ = false;
   std::size_t drained_ = 0;
-  std::optional<IpAddress> peer_;  // read once: it cannot change for a connection
-  std::string wire_;               // the response being written; one at a time per connection
+  bool head_started_ = false;  // a byte of the current request has arrived
+  ChunkExtensionBound chunk_extensions_;
+  IpAddress peer_;    // read once at accept: it cannot change for a connection
+  std::string wire_;  // the response being written; one at a time per connection
   beast::flat_buffer buffer_;
+  std::optional<RequestHeadCheck> head_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
@@ -300,27 +422,39 @@ struct HttpServer::Impl {
     return ctx;
   }
 
+  // Over either bound (all connections, or this peer's): refused at once rather than queued
+  // without limit, so one client cannot hold every connection.
+  void admit(std::size_t index, tcp::socket socket) {
+    beast::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    const auto peer = to_ip(endpoint);
+    if (gauge.open.fetch_add(1) >= limits.max_connections) {
+      gauge.release();
+      socket.close(ec);
+      return;
+    }
+    if (!gauge.admit_peer(peer, limits.max_connections_per_ip)) {
+      gauge.release();
+      socket.close(ec);
+      return;
+    }
+    if (tls[index]) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls[index]),
+          limits, handler, gauge, peer, true, listeners[index].require_client_certificate)
+          ->run();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), limits,
+                                                   handler, gauge, peer, false, false)
+          ->run();
+    }
+  }
+
   void accept(std::size_t index) {
     acceptors[index]->async_accept(next(), [this, index](beast::error_code ec, tcp::socket socket) {
       if (!accepting) return;
-      if (!ec) {
-        if (gauge.open.fetch_add(1) >= limits.max_connections) {
-          // Over the bound: refuse at once rather than queue without limit.
-          gauge.release();
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else if (tls[index]) {
-          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-              beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)),
-                                                   *tls[index]),
-              limits, handler, gauge, true)
-              ->run();
-        } else {
-          std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), limits,
-                                                       handler, gauge, false)
-              ->run();
-        }
-      }
+      if (!ec) admit(index, std::move(socket));
       accept(index);
     });
   }
@@ -349,6 +483,12 @@ Result<bool> HttpServer::start() {
     if (ec) return Error{"cannot load certificate " + l.tls_certificate + ": " + ec.message()};
     ctx->use_private_key_file(l.tls_private_key, ssl::context::pem, ec);
     if (ec) return Error{"cannot load private key " + l.tls_private_key + ": " + ec.message()};
+    // Sessions are cached (TLS 1.2) and ticketed (TLS 1.3) per context; OpenSSL refuses to
+    // resume a session with a verified peer unless the context names itself (alert 80 without
+    // it). The name is this listener's identity, so a session never crosses listeners.
+    const auto sid = session_context(l);
+    SSL_CTX_set_session_id_context(ctx->native_handle(), sid.data(),
+                                   static_cast<unsigned int>(sid.size()));
     if (!l.client_ca.empty()) {
       ctx->load_verify_file(l.client_ca, ec);
       if (ec) return Error{"cannot load client CA " + l.client_ca + ": " + ec.message()};

@@ -38,6 +38,7 @@ struct Limits {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 4096;
+  std::size_t max_connections_per_ip = 256;  // one peer address cannot hold all the connections
   std::size_t max_pending_writes = 4096;  // accepted-but-not-yet-durable events before 503
   std::size_t max_parked_polls = 2048;    // long polls waiting at once (about 1 KiB each); then 503
 };

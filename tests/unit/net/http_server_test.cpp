@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <boost/asio.hpp>
@@ -45,6 +46,7 @@ class EchoHandler : public HttpHandler {
       res.headers.add("Content-Length", "999");
       res.headers.add("Connection", "keep-alive");
     }
+    if (req.path == "/peer") res.body = req.peer ? req.peer->to_string() : "none";
     if (req.path == "/async") {
       // Answer from another thread, as the ingest path does after its commit.
       std::thread([respond, res]() mutable { respond(std::move(res)); }).detach();
@@ -312,6 +314,164 @@ TEST_F(HttpServerTest, MutualTlsRequiresAClientCertificate) {
   EXPECT_EQ(https_get(port_, server, nullptr).find("200 OK"), std::string::npos);
   EXPECT_EQ(https_get(port_, server, &stranger).find("200 OK"), std::string::npos);
 }
+
+// A dual-stack listener sees an IPv4 client as ::ffff:127.0.0.1; the handler must see 127.0.0.1,
+// or IPv4 allowlists and trusted proxies never match on such a listener.
+TEST_F(HttpServerTest, IpvFourPeersOnADualStackListenerAreIpvFour) {
+  config::Listener any;
+  any.address = "::";
+  any.port = 0;
+  start({any});
+  const auto v4 = send_raw(port_, "GET /peer HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(v4.ends_with("\r\n\r\n127.0.0.1")) << v4;
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  boost::system::error_code ec;
+  s.connect(tcp::endpoint(asio::ip::make_address("::1"), port_), ec);
+  if (ec) GTEST_SKIP() << "no IPv6 loopback: " << ec.message();
+  asio::write(
+      s, asio::buffer(std::string("GET /peer HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")));
+  std::string v6;
+  char buf[1024];
+  for (;;) {
+    const auto n = s.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    v6.append(buf, n);
+  }
+  EXPECT_TRUE(v6.ends_with("\r\n\r\n::1")) << v6;
+}
+
+// --- TLS session resumption ----------------------------------------------------------------------
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+struct SslSessionFree {
+  void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+using ClientContext = std::unique_ptr<SSL_CTX, SslCtxFree>;
+using Session = std::unique_ptr<SSL_SESSION, SslSessionFree>;
+
+// An OpenSSL client context pinned to one TLS version that trusts server and presents client.
+ClientContext client_context(int version, const Pem& server, const Pem* client) {
+  ClientContext ctx(SSL_CTX_new(TLS_client_method()));
+  SSL_CTX_set_min_proto_version(ctx.get(), version);
+  SSL_CTX_set_max_proto_version(ctx.get(), version);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  BIO* b = BIO_new_mem_buf(server.cert.data(), static_cast<int>(server.cert.size()));
+  X509* ca = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+  X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), ca);
+  X509_free(ca);
+  BIO_free(b);
+  if (client != nullptr) {
+    b = BIO_new_mem_buf(client->cert.data(), static_cast<int>(client->cert.size()));
+    X509* cert = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    b = BIO_new_mem_buf(client->key.data(), static_cast<int>(client->key.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    SSL_CTX_use_certificate(ctx.get(), cert);
+    SSL_CTX_use_PrivateKey(ctx.get(), key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+  return ctx;
+}
+
+struct TlsExchange {
+  bool handshake = false;
+  bool resumed = false;
+  std::string response;
+  Session session;  // to resume with, when the server issued one
+};
+
+// One connection with OpenSSL's client API: handshake (offering resume, if given), one request,
+// the whole answer; then the session for the next connection.
+TlsExchange tls_exchange(std::uint16_t port, SSL_CTX* ctx, SSL_SESSION* resume) {
+  TlsExchange out;
+  asio::io_context ioc;
+  tcp::socket sock(ioc);
+  sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, sock.native_handle());
+  if (resume != nullptr) SSL_set_session(ssl, resume);
+  if (SSL_connect(ssl) == 1) {
+    out.handshake = true;
+    const std::string req = "GET /tls HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    if (SSL_write(ssl, req.data(), static_cast<int>(req.size())) > 0) {
+      char buf[4096];
+      for (;;) {
+        const int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) break;
+        out.response.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    // After the reads: a TLS 1.3 server sends its tickets after the handshake.
+    out.resumed = SSL_session_reused(ssl) == 1;
+    out.session.reset(SSL_get1_session(ssl));
+    SSL_shutdown(ssl);
+  }
+  SSL_free(ssl);
+  return out;
+}
+
+class TlsResumption : public HttpServerTest, public ::testing::WithParamInterface<int> {};
+
+// Resuming a session on an mTLS listener gets a real answer (it got alert 80 without a session
+// id context), and the resumed connection carries the client certificate of the original one.
+TEST_P(TlsResumption, ResumedSessionsAreServedWithTheirClientCertificate) {
+  const auto server = make_certificate("127.0.0.1");
+  const auto client = make_certificate("client");
+  auto l = loopback();
+  l.tls_certificate = write_temp("server.crt", server.cert);
+  l.tls_private_key = write_temp("server.key", server.key);
+  l.client_ca = write_temp("clients.pem", client.cert);
+  l.require_client_certificate = true;
+  start({l});
+  const auto ctx = client_context(GetParam(), server, &client);
+  const auto first = tls_exchange(port_, ctx.get(), nullptr);
+  ASSERT_TRUE(first.handshake);
+  EXPECT_NE(first.response.find("GET /tls 0 cert tls"), std::string::npos) << first.response;
+  EXPECT_FALSE(first.resumed);
+  ASSERT_TRUE(first.session);
+  const auto second = tls_exchange(port_, ctx.get(), first.session.get());
+  ASSERT_TRUE(second.handshake);
+  EXPECT_TRUE(second.resumed);
+  EXPECT_NE(second.response.find("GET /tls 0 cert tls"), std::string::npos) << second.response;
+
+  // Without a certificate and nothing to resume: refused, as before.
+  const auto anonymous = client_context(GetParam(), server, nullptr);
+  const auto refused = tls_exchange(port_, anonymous.get(), nullptr);
+  EXPECT_EQ(refused.response.find("200 OK"), std::string::npos) << refused.response;
+}
+
+// A session from a listener that asks for no client certificate never resumes on one that
+// requires it: it would be a way around the certificate.
+TEST_P(TlsResumption, SessionsDoNotCrossListeners) {
+  const auto server = make_certificate("127.0.0.1");
+  const auto client = make_certificate("client");
+  auto open = loopback();
+  open.tls_certificate = write_temp("server.crt", server.cert);
+  open.tls_private_key = write_temp("server.key", server.key);
+  auto mutual = open;
+  mutual.client_ca = write_temp("clients.pem", client.cert);
+  mutual.require_client_certificate = true;
+  start({open, mutual});
+  const auto ports = server_->ports();
+  const auto anonymous = client_context(GetParam(), server, nullptr);
+  const auto first = tls_exchange(ports[0], anonymous.get(), nullptr);
+  ASSERT_NE(first.response.find("GET /tls 0 tls"), std::string::npos) << first.response;
+  ASSERT_TRUE(first.session);
+  const auto crossed = tls_exchange(ports[1], anonymous.get(), first.session.get());
+  EXPECT_FALSE(crossed.resumed);
+  EXPECT_EQ(crossed.response.find("200 OK"), std::string::npos) << crossed.response;
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, TlsResumption, ::testing::Values(TLS1_2_VERSION, TLS1_3_VERSION),
+                         [](const ::testing::TestParamInfo<int>& param) {
+                           return param.param == TLS1_2_VERSION ? std::string("Tls12")
+                                                                : std::string("Tls13");
+                         });
 
 }  // namespace
 }  // namespace hookgate::net
