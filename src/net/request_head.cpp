@@ -25,16 +25,16 @@ constexpr std::array<bool, 256> kToken = [] {
 }();
 
 // field-value octets (RFC 9110 5.5): VCHAR, obs-text, and SP / HTAB between them. CR, LF, NUL and
-// the other controls (DEL included) are refused.
-constexpr std::array<bool, 256> kValue = [] {
-  std::array<bool, 256> t{};
-  t['\t'] = true;
-  for (int c = 0x20; c <= 0x7e; ++c)
-    t[static_cast<std::size_t>(c)] = true;
-  for (int c = 0x80; c <= 0xff; ++c)
-    t[static_cast<std::size_t>(c)] = true;
-  return t;
-}();
+// the other controls (DEL included) are refused. Branch-free so the compiler vectorises it: this
+// runs over every header byte of every request.
+bool valid_value(std::string_view value) {
+  unsigned bad = 0;
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    bad |= static_cast<unsigned>((c < 0x20 && c != '\t') | (c == 0x7f));
+  }
+  return bad == 0;
+}
 
 bool is_token(unsigned char c) {
   return kToken[c];
@@ -162,11 +162,9 @@ bool RequestHeadCheck::field_line(std::string_view line) {
   }
   const auto name = line.substr(0, colon);
   const auto raw = line.substr(colon + 1);
-  for (const char c : raw) {
-    if (!kValue[static_cast<unsigned char>(c)]) {
-      refuse(400, "control character in header field");
-      return false;
-    }
+  if (!valid_value(raw)) {
+    refuse(400, "control character in header field");
+    return false;
   }
   const auto value = trim_ows(raw);
   if (name.size() == 4 && iequals(name, "host")) {

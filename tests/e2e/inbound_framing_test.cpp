@@ -62,7 +62,8 @@ pull_token = "pull-token"
     EXPECT_EQ(r.status, 200) << r.body;
     std::vector<std::string> bodies;
     if (r.status != 200) return bodies;
-    for (const auto& e : boost::json::parse(r.body).at("events").as_array()) {
+    const auto json = boost::json::parse(r.body);
+    for (const auto& e : json.at("events").as_array()) {
       bodies.push_back(*crypto::base64_decode(e.at("body_base64").as_string()));
     }
     return bodies;
@@ -86,7 +87,8 @@ TEST_F(InboundFraming, ASignedEventBehindAMisframedRequestIsNeverStored) {
   };
   int n = 0;
   const auto inner = [&n] {
-    return signed_request(R"({"smuggled":)" + std::to_string(++n) + "}", "d-" + std::to_string(n));
+    const auto id = std::to_string(++n);
+    return signed_request(R"({"smuggled":)" + id + "}", "d-" + id);
   };
   const std::vector<Row> rows = {
       // The reported attack: the outer request's body is the inner signed request.
