@@ -56,6 +56,9 @@ const char* outcome_name(const engine::AttemptReport& r) {
 }  // namespace
 
 int run_serve(const std::string& config_path) {
+  // A peer or a command that goes away while we write must be an error on that write (EPIPE),
+  // never the end of the gateway. Children get SIGPIPE back (see CommandSender).
+  std::signal(SIGPIPE, SIG_IGN);
   auto config = config::load_config(config_path);
   if (!config) return usage_error(config.error());
   store::StoreOptions store_options;

@@ -75,6 +75,12 @@ Result<SigningKey> supplied_key(const std::string& secret, bool ed25519) {
   return SigningKey{secret, "", 0};
 }
 
+// The half a receiver needs: an HMAC secret is shared by nature; of an Ed25519 pair only the
+// public key ever leaves Hookgate.
+std::string receiver_key_of(const SigningKey& key, bool ed25519) {
+  return ed25519 ? key.public_key : key.secret;
+}
+
 }  // namespace
 
 Registry::Registry(store::Store& store, RegistrySettings settings,
@@ -235,7 +241,7 @@ Result<CreatedEndpoint> Registry::create_endpoint(const std::string& app_id,
   if (!put) return store_error(put.error());
   if (!*put) return Error{"conflict: endpoint id collision, try again"};
   e.version = 1;
-  CreatedEndpoint out{e, e.keys.front().secret};
+  CreatedEndpoint out{e, receiver_key_of(e.keys.front(), e.ed25519)};
   return out;
 }
 
@@ -314,7 +320,7 @@ Result<std::string> Registry::reveal_secret(const std::string& app_id, const std
   auto e = endpoint(app_id, id);
   if (!e) return Error{e.error()};
   if (e->keys.empty()) return not_found("endpoint " + id + " has no key");
-  return e->keys.front().secret;
+  return receiver_key_of(e->keys.front(), e->ed25519);
 }
 
 Result<std::string> Registry::rotate_secret(const std::string& app_id, const std::string& id,
@@ -340,7 +346,7 @@ Result<std::string> Registry::rotate_secret(const std::string& app_id, const std
     return true;
   });
   if (!updated) return Error{updated.error()};
-  return key->secret;
+  return receiver_key_of(*key, e->ed25519);
 }
 
 Result<CreatedApiKey> Registry::create_api_key(const std::string& name, const std::string& scope) {

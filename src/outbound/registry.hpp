@@ -41,7 +41,10 @@ struct EndpointInput {
 
 struct CreatedEndpoint {
   Endpoint endpoint;
-  std::string secret;  // returned once, in the creating response
+  // What a receiver verifies with, returned in the creating response: the whsec_ secret (HMAC)
+  // or the whpk_ public key (Ed25519). Never a private key: that one stays in Hookgate, or a
+  // receiver could sign deliveries itself.
+  std::string receiver_key;
 };
 
 template <class T>
@@ -73,9 +76,11 @@ class Registry {
   Result<Endpoint> update_endpoint(const std::string& app_id, const std::string& id,
                                    const EndpointInput& input);
   Result<bool> delete_endpoint(const std::string& app_id, const std::string& id);
-  // The current secret (explicit reveal; never part of other answers).
+  // What the receiver verifies the current key with (explicit reveal; never part of other
+  // answers): the whsec_ secret, or for Ed25519 the whpk_ public key, never the private key.
   Result<std::string> reveal_secret(const std::string& app_id, const std::string& id);
-  // Makes secret (or a generated one) current; the previous keys stay valid for grace.
+  // Makes secret (or a generated one) current; the previous keys stay valid for grace. Returns
+  // the new key as reveal_secret does.
   Result<std::string> rotate_secret(const std::string& app_id, const std::string& id,
                                     const std::optional<std::string>& secret,
                                     std::optional<std::chrono::seconds> grace);

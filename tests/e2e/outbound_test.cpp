@@ -27,6 +27,7 @@
 #include "hookgate/crypto/sealed_box.hpp"
 #include "hookgate/schemes/catalogue.hpp"
 #include "hookgate/schemes/key.hpp"
+#include "hookgate/schemes/secret.hpp"
 #include "hookgate/schemes/verify.hpp"
 #include "loopback_receiver.hpp"
 #include "server_process.hpp"
@@ -790,13 +791,24 @@ TEST_F(Outbound, Ed25519EndpointsSignWithV1a) {
   const auto endpoint = create_endpoint(app, {{"url", url_of(receiver)}, {"signing", "ed25519"}});
   const auto ep_path = "/api/v1/app/" + app + "/endpoint/" + str(endpoint, "id");
   EXPECT_EQ(str(endpoint, "signing"), "ed25519");
-  EXPECT_TRUE(str(endpoint, "secret").starts_with("whsk_"));
+  // No answer ever holds private key material: the creation, the endpoint, the reveal call.
+  const auto no_private_key = [](const std::string& answer) {
+    return answer.find("whsk_") == std::string::npos;
+  };
+  EXPECT_TRUE(no_private_key(json::serialize(endpoint))) << json::serialize(endpoint);
+  EXPECT_EQ(endpoint.if_contains("secret"), nullptr);
   const auto keys = get(ep_path + "/public-key");
   const auto public_key = str(keys, "public_key");
   EXPECT_TRUE(public_key.starts_with("whpk_")) << public_key;
+  EXPECT_EQ(str(endpoint, "public_key"), public_key);
   EXPECT_EQ(strings(arr(keys, "public_keys")), std::vector<std::string>{public_key});
   EXPECT_EQ(str(get(ep_path), "public_key"), public_key);
   EXPECT_EQ(get(ep_path).if_contains("secret"), nullptr);
+  const auto revealed = call("GET", ep_path + "/secret");
+  EXPECT_EQ(revealed.status, 200);
+  EXPECT_TRUE(no_private_key(revealed.body)) << revealed.body;
+  EXPECT_EQ(str(object_of(revealed), "public_key"), public_key);
+  EXPECT_EQ(object_of(revealed).if_contains("secret"), nullptr);
 
   const auto hmac = create_endpoint(app, {{"url", url_of(receiver, "/other")}});
   EXPECT_EQ(
@@ -816,6 +828,38 @@ TEST_F(Outbound, Ed25519EndpointsSignWithV1a) {
   const auto verdict = verify(got, {key.value()});
   EXPECT_TRUE(verdict.ok()) << schemes::to_string(verdict.reason) << " " << verdict.detail;
   EXPECT_EQ(got.body, R"({"signed":"asymmetrically"})");
+
+  // Rotation to a private key the customer supplies: the answer is its public half, and that
+  // key (its base64 body) appears in no answer.
+  auto pair = schemes::generate_secret(standard_webhooks(), "ed25519");
+  ASSERT_TRUE(pair) << pair.error();
+  const auto rotated = call("POST", ep_path + "/secret/rotate",
+                            json::serialize(json::object{{"secret", pair->secret},
+                                                         {"grace_seconds", 0}}));
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string private_body = pair->secret.substr(5);
+  EXPECT_EQ(str(object_of(rotated), "public_key"), pair->public_key);
+  EXPECT_EQ(object_of(rotated).if_contains("secret"), nullptr);
+  for (const auto& answer : {rotated.body, call("GET", ep_path + "/secret").body,
+                             call("GET", ep_path).body, call("GET", ep_path + "/public-key").body,
+                             call("GET", "/api/v1/app/" + app + "/endpoint").body}) {
+    EXPECT_TRUE(no_private_key(answer)) << answer;
+    EXPECT_EQ(answer.find(private_body), std::string::npos) << answer;
+  }
+  const auto generated = call("POST", ep_path + "/secret/rotate", "{}");
+  ASSERT_EQ(generated.status, 200) << generated.body;
+  EXPECT_TRUE(no_private_key(generated.body)) << generated.body;
+  const auto new_public = str(object_of(generated), "public_key");
+  ASSERT_TRUE(new_public.starts_with("whpk_")) << generated.body;
+
+  // A delivery after the rotation verifies with the public key the rotation returned.
+  const auto after = app + "/" + str(publish(app, "a.b", R"({"after":"rotation"})"), "id");
+  ASSERT_TRUE(eventually([&] { return with_id(receiver, after).size() == 1; }))
+      << server_->stderr_text();
+  auto rotated_key = schemes::Key::parse_public_key(standard_webhooks(), new_public);
+  ASSERT_TRUE(rotated_key) << rotated_key.error();
+  const auto later = verify(with_id(receiver, after).front(), {rotated_key.value()});
+  EXPECT_TRUE(later.ok()) << schemes::to_string(later.reason) << " " << later.detail;
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }
 

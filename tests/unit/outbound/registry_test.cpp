@@ -57,12 +57,12 @@ TEST_F(RegistryTest, EndpointSecretsAreGeneratedOrSuppliedAndValidated) {
   EndpointInput in;
   in.url = "https://hooks.example.com/in";
   const auto created = endpoint(a, in);
-  EXPECT_TRUE(created.secret.starts_with("whsec_"));
+  EXPECT_TRUE(created.receiver_key.starts_with("whsec_"));
   EXPECT_TRUE(created.endpoint.verified);  // verification none
-  EXPECT_EQ(registry_->reveal_secret(a, created.endpoint.id).value(), created.secret);
+  EXPECT_EQ(registry_->reveal_secret(a, created.endpoint.id).value(), created.receiver_key);
 
   in.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-  EXPECT_EQ(endpoint(a, in).secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  EXPECT_EQ(endpoint(a, in).receiver_key, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   in.secret = "whsec_c2hvcnQ=";  // 5 bytes
   auto short_secret = registry_->create_endpoint(a, in);
   ASSERT_FALSE(short_secret);
@@ -71,8 +71,15 @@ TEST_F(RegistryTest, EndpointSecretsAreGeneratedOrSuppliedAndValidated) {
   in.secret.reset();
   in.signing = "ed25519";
   const auto ed = endpoint(a, in);
-  EXPECT_TRUE(ed.secret.starts_with("whsk_"));
-  EXPECT_TRUE(ed.endpoint.keys.front().public_key.starts_with("whpk_"));
+  // The receiver gets the public key; the private key stays in the endpoint's keys.
+  EXPECT_TRUE(ed.receiver_key.starts_with("whpk_")) << ed.receiver_key;
+  EXPECT_EQ(ed.receiver_key, ed.endpoint.keys.front().public_key);
+  EXPECT_TRUE(ed.endpoint.keys.front().secret.starts_with("whsk_"));
+  EXPECT_EQ(registry_->reveal_secret(a, ed.endpoint.id).value(), ed.receiver_key);
+  auto rotated = registry_->rotate_secret(a, ed.endpoint.id, std::nullopt, std::nullopt);
+  ASSERT_TRUE(rotated) << rotated.error();
+  EXPECT_TRUE(rotated->starts_with("whpk_")) << *rotated;
+  EXPECT_NE(*rotated, ed.receiver_key);
 }
 
 TEST_F(RegistryTest, RefusesUnsafeUrlsAndReservedHeaders) {
@@ -127,11 +134,11 @@ TEST_F(RegistryTest, RotationKeepsThePreviousSecretForTheGracePeriod) {
   const auto created = endpoint(a, in);
   auto next = registry_->rotate_secret(a, created.endpoint.id, std::nullopt, std::nullopt);
   ASSERT_TRUE(next) << next.error();
-  EXPECT_NE(*next, created.secret);
+  EXPECT_NE(*next, created.receiver_key);
   auto e = registry_->endpoint(a, created.endpoint.id).value();
   ASSERT_EQ(e.live_keys(now_).size(), 2U);
   EXPECT_EQ(e.live_keys(now_)[0].secret, *next);
-  EXPECT_EQ(e.live_keys(now_)[1].secret, created.secret);
+  EXPECT_EQ(e.live_keys(now_)[1].secret, created.receiver_key);
   EXPECT_EQ(e.live_keys(now_ + 3'600'001).size(), 1U);  // grace over
   EXPECT_EQ(registry_->reveal_secret(a, e.id).value(), *next);
   // Rotating with no grace drops the old key at once.
