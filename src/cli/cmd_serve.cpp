@@ -24,6 +24,7 @@
 #include "outbound/endpoint_targets.hpp"
 #include "outbound/publisher.hpp"
 #include "outbound/registry.hpp"
+#include "outbound/sealing_key.hpp"
 #include "outbound/verification.hpp"
 
 namespace hookgate::cli {
@@ -124,7 +125,33 @@ int run_serve(const std::string& config_path) {
   auto endpoint_client = net::HttpClient::create(client_options);
   if (!endpoint_client)
     return usage_error(config->origin + ": [outbound]: " + endpoint_client.error());
-  outbound::Registry registry(**store, {client_options.policy, out.rotation_grace}, now_ms);
+  // Endpoint secrets are sealed at rest; a wrong key stops the start here, before a delivery is
+  // signed with anything, and rows from before sealing are sealed now.
+  auto sealing = outbound::sealing_key(*config);
+  if (!sealing) return usage_error(config->origin + ": " + sealing.error());
+  if (!sealing->seal && config->api.enabled) {
+    return usage_error(config->origin +
+                       ": [outbound] secret_key is required with a PostgreSQL store and the API "
+                       "on: the nodes share the endpoints and must share the key sealing their "
+                       "secrets (base64 of 32 bytes: openssl rand -base64 32)");
+  }
+  outbound::Registry registry(**store, {client_options.policy, out.rotation_grace, sealing->seal},
+                              now_ms);
+  if (auto sealed = registry.seal_stored_secrets(); !sealed) {
+    std::cerr << "hookgate: stored endpoint secrets: " << sealed.error();
+    if (sealing->seal) {
+      std::cerr << "; the key in use (" << sealing->origin
+                << ") is not the one they were sealed under";
+    }
+    std::cerr << ". Start with [outbound] secret_key set to that key.\n";
+    return kExitInvalid;
+  } else if (*sealed > 0) {
+    std::cerr << "hookgate: sealed " << *sealed << " endpoint secrets that were stored in clear\n";
+  }
+  if (sealing->generated) {
+    std::cerr << "hookgate: generated the key sealing endpoint secrets: " << sealing->origin
+              << " (back it up apart from the database; without it the secrets are lost)\n";
+  }
   outbound::Publisher publisher(**store, registry, out.idempotency_ttl, now_ms);
   outbound::Verifier verifier(registry, *endpoint_client, now_ms);
   outbound::EndpointSettings endpoint_settings;

@@ -1,7 +1,8 @@
 // Registry: the management operations of the outbound side over the store's versioned records:
 // applications, endpoints (URL checked against the outbound policy, secret generated or supplied
 // and returned only at creation, rotation with a grace period, verification state) and API keys
-// (stored as SHA-256 hashes, shown once). Every update is compare-and-set, retried on a conflict,
+// (stored as SHA-256 hashes, shown once). Endpoint secrets are sealed in the store (SecretSeal);
+// rows written in clear by earlier versions are still read, and sealed by seal_stored_secrets. Every update is compare-and-set, retried on a conflict,
 // so nodes sharing a store never lose each other's changes.
 //
 // Errors are "code: message" with code one of not_found, invalid, conflict, store_error; the API
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,12 +20,16 @@
 #include "hookgate/net/outbound_policy.hpp"
 #include "hookgate/store/store.hpp"
 #include "outbound/model.hpp"
+#include "outbound/secret_seal.hpp"
 
 namespace hookgate::outbound {
 
 struct RegistrySettings {
   net::OutboundPolicy policy;
   std::chrono::seconds default_grace{24 * 3600};  // old secret kept valid after a rotation
+  // Seals endpoint secrets at rest. Without one, endpoints can be read (clear rows of earlier
+  // versions) but none is written: a secret is never stored in clear.
+  std::shared_ptr<const SecretSeal> seal;
 };
 
 struct EndpointInput {
@@ -35,7 +41,7 @@ struct EndpointInput {
   std::optional<std::map<std::string, std::string>> headers;
   std::optional<std::string> secret;          // creation only: whsec_ supplied by the user
   std::optional<std::string> signing;         // creation only: "hmac" (default) or "ed25519"
-  std::optional<std::string> verification;    // "none", "echo", "challenge"
+  std::optional<std::string> verification;    // "none", "echo", "challenge", "hmac_challenge"
   std::optional<std::string> encryption_key;  // base64 X25519 public key, "" to remove
 };
 
@@ -95,9 +101,17 @@ class Registry {
   Result<Page<ApiKey>> api_keys(const std::string& cursor, std::size_t limit);
   Result<bool> delete_api_key(const std::string& hash);
 
+  // Start-up migration and key check: every stored endpoint secret is opened (a sealed one that
+  // does not open under the configured key is an error naming the endpoint: the key is wrong),
+  // and rows still holding clear secrets are rewritten sealed. Returns how many were sealed.
+  Result<std::size_t> seal_stored_secrets();
+
   const RegistrySettings& settings() const { return settings_; }
 
  private:
+  // An endpoint from its stored row (secrets opened), and the row for an endpoint (sealed).
+  Result<Endpoint> decode(const store::Record& record) const;
+  Result<std::string> encode(const Endpoint& endpoint) const;
   Result<bool> check_url(const std::string& url) const;
   Result<bool> apply(Endpoint& e, const EndpointInput& input, bool creating) const;
 
