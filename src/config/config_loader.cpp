@@ -427,12 +427,11 @@ Result<bool> read_delivery(const Table& t, Config& c) {
 }
 
 Result<bool> read_outbound(const Table& t, Config& c) {
-  if (auto e =
-          t.unknown({"allow_cidrs", "require_https", "timeout_ms", "max_response_bytes", "ca_file",
-                     "client_certificate", "client_private_key", "concurrency",
-                     "disable_after_seconds", "rotation_grace_seconds", "idempotency_ttl_seconds",
-                     "breaker_failures", "breaker_cooldown_seconds", "operational_destinations",
-                     "secret_key"})) {
+  if (auto e = t.unknown({"allow_cidrs", "require_https", "timeout_ms", "max_response_bytes",
+                          "ca_file", "client_certificate", "client_private_key", "concurrency",
+                          "disable_after_seconds", "rotation_grace_seconds",
+                          "idempotency_ttl_seconds", "breaker_failures", "breaker_cooldown_seconds",
+                          "operational_destinations", "secret_key"})) {
     return *e;
   }
   auto& o = c.outbound;

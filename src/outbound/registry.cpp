@@ -93,7 +93,8 @@ Result<Endpoint> Registry::decode(const store::Record& record) const {
   for (auto& k : e->keys) {
     if (!SecretSeal::is_sealed(k.secret)) continue;  // a row from before sealing
     if (!settings_.seal) {
-      return Error{"endpoint " + e->id + ": its secret is sealed and no [outbound] secret_key is set"};
+      return Error{"endpoint " + e->id +
+                   ": its secret is sealed and no [outbound] secret_key is set"};
     }
     auto opened = settings_.seal->open(e->id, k.secret);
     if (!opened) return Error{"endpoint " + e->id + ": " + opened.error()};
@@ -122,10 +123,9 @@ Result<std::size_t> Registry::seal_stored_secrets() {
       auto e = decode(row);  // opens every sealed secret: a wrong key shows here
       if (!e) return Error{e.error()};
       const auto raw = endpoint_from_json(row.body, row.version);
-      const bool clear = raw && std::any_of(raw->keys.begin(), raw->keys.end(),
-                                            [](const SigningKey& k) {
-                                              return !SecretSeal::is_sealed(k.secret);
-                                            });
+      const bool clear =
+          raw && std::any_of(raw->keys.begin(), raw->keys.end(),
+                             [](const SigningKey& k) { return !SecretSeal::is_sealed(k.secret); });
       if (!clear) continue;
       auto rewritten = modify_endpoint(row.id, [](Endpoint&) { return true; });
       if (!rewritten) return Error{rewritten.error()};

@@ -2,8 +2,9 @@
 // applications, endpoints (URL checked against the outbound policy, secret generated or supplied
 // and returned only at creation, rotation with a grace period, verification state) and API keys
 // (stored as SHA-256 hashes, shown once). Endpoint secrets are sealed in the store (SecretSeal);
-// rows written in clear by earlier versions are still read, and sealed by seal_stored_secrets. Every update is compare-and-set, retried on a conflict,
-// so nodes sharing a store never lose each other's changes.
+// rows written in clear by earlier versions are still read, and sealed by seal_stored_secrets.
+// Every update is compare-and-set, retried on a conflict, so nodes sharing a store never lose each
+// other's changes.
 //
 // Errors are "code: message" with code one of not_found, invalid, conflict, store_error; the API
 // layer maps them to HTTP statuses. Messages never contain a secret.

@@ -100,8 +100,7 @@ VerificationResult Verifier::attempt(const Endpoint& e) {
   // Sent in clear even to an encrypting endpoint: the challenge must be readable to be answered.
   Endpoint plain = e;
   plain.encryption_key.clear();
-  const std::string webhook_id =
-      e.app_id + "/verify_" + crypto::random_string(12, kTokenAlphabet);
+  const std::string webhook_id = e.app_id + "/verify_" + crypto::random_string(12, kTokenAlphabet);
   auto signed_request =
       sign_for_endpoint(plain, webhook_id, boost::json::serialize(body), "application/json",
                         std::chrono::system_clock::now(), now_ms_());

@@ -444,9 +444,9 @@ TEST_F(Outbound, VerificationRefusesReflectedRequestsAndHmacProvesTheSecret) {
     for (const auto& [k, v] : r.headers)
       headers[k] = v;
     const auto body = object_of(r.body);
-    return json_answer(json::serialize(json::object{
-        {"challenge", body.if_contains("challenge") ? str(body, "challenge") : ""},
-        {"headers", headers}}));
+    return json_answer(json::serialize(
+        json::object{{"challenge", body.if_contains("challenge") ? str(body, "challenge") : ""},
+                     {"headers", headers}}));
   });
   LoopbackReceiver plain_challenge([&](const ReceivedRequest& r) {
     return ReceiverAnswer{200, {}, str(object_of(r.body), "challenge") + "\n"};
@@ -455,9 +455,9 @@ TEST_F(Outbound, VerificationRefusesReflectedRequestsAndHmacProvesTheSecret) {
   const auto hmac_answer = [&](const std::string& key) {
     return [&, key](const ReceivedRequest& r) {
       const auto raw = crypto::base64_decode(std::string_view(key).substr(6)).value();
-      const auto mac = crypto::hmac(crypto::DigestAlgorithm::sha256, raw,
-                                    "hookgate-endpoint-verification:" +
-                                        str(object_of(r.body), "challenge"));
+      const auto mac =
+          crypto::hmac(crypto::DigestAlgorithm::sha256, raw,
+                       "hookgate-endpoint-verification:" + str(object_of(r.body), "challenge"));
       return json_answer(
           json::serialize(json::object{{"challenge_hmac", crypto::base64_encode(mac)}}));
     };
@@ -997,9 +997,9 @@ TEST_F(Outbound, Ed25519EndpointsSignWithV1a) {
   // key (its base64 body) appears in no answer.
   auto pair = schemes::generate_secret(standard_webhooks(), "ed25519");
   ASSERT_TRUE(pair) << pair.error();
-  const auto rotated = call("POST", ep_path + "/secret/rotate",
-                            json::serialize(json::object{{"secret", pair->secret},
-                                                         {"grace_seconds", 0}}));
+  const auto rotated =
+      call("POST", ep_path + "/secret/rotate",
+           json::serialize(json::object{{"secret", pair->secret}, {"grace_seconds", 0}}));
   ASSERT_EQ(rotated.status, 200) << rotated.body;
   const std::string private_body = pair->secret.substr(5);
   EXPECT_EQ(str(object_of(rotated), "public_key"), pair->public_key);

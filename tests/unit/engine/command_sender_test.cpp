@@ -93,8 +93,9 @@ class CommandSenderTest : public ::testing::Test {
 
 TEST_F(CommandSenderTest, CommandThatExitsAtOnceIsAResultForEveryBodySize) {
   const std::size_t fds = open_fds();
-  for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65535},
-                                 std::size_t{65536}, std::size_t{256} << 10, std::size_t{1} << 20}) {
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{65535}, std::size_t{65536},
+        std::size_t{256} << 10, std::size_t{1} << 20}) {
     SCOPED_TRACE(size);
     const auto r = sender_.send(delivery_with(random_bytes(size)),
                                 command({"/bin/true"}, milliseconds(10'000)), 1);
@@ -126,9 +127,9 @@ TEST_F(CommandSenderTest, CommandThatNeverReadsIsKilledAtItsTimeout) {
 TEST_F(CommandSenderTest, CommandThatReadsEverythingGetsTheExactBytes) {
   const auto body = random_bytes(std::size_t{1} << 20);
   const auto file = (dir_ / "body.bin").string();
-  const auto r = sender_.send(delivery_with(body),
-                              command({"/bin/sh", "-c", "cat > \"$0\"", file}, milliseconds(10'000)),
-                              1);
+  const auto r =
+      sender_.send(delivery_with(body),
+                   command({"/bin/sh", "-c", "cat > \"$0\"", file}, milliseconds(10'000)), 1);
   ASSERT_EQ(r.outcome.error, "");
   EXPECT_EQ(r.outcome.status, 0);
   std::ifstream in(file, std::ios::binary);
@@ -139,23 +140,24 @@ TEST_F(CommandSenderTest, CommandThatReadsEverythingGetsTheExactBytes) {
 }
 
 TEST_F(CommandSenderTest, CommandOutputAndEnvironmentAreRecorded) {
-  const auto r = sender_.send(
-      delivery_with("hello"),
-      command({"/bin/sh", "-c", "printf '%s/%s/' \"$HOOKGATE_SOURCE\" \"$HOOKGATE_EVENT_SEQ\"; cat; "
-                                "exit 3"},
-              milliseconds(10'000)),
-      2);
+  const auto r =
+      sender_.send(delivery_with("hello"),
+                   command({"/bin/sh", "-c",
+                            "printf '%s/%s/' \"$HOOKGATE_SOURCE\" \"$HOOKGATE_EVENT_SEQ\"; cat; "
+                            "exit 3"},
+                           milliseconds(10'000)),
+                   2);
   EXPECT_EQ(r.outcome.status, 3);
   EXPECT_EQ(r.response, "github/42/hello");
 }
 
 TEST_F(CommandSenderTest, WhatACommandLeavesRunningEndsWithTheAttempt) {
   const auto pidfile = (dir_ / "pid").string();
-  const auto r = sender_.send(
-      delivery_with(random_bytes(std::size_t{256} << 10)),
-      command({"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; exit 0", pidfile},
-              milliseconds(10'000)),
-      1);
+  const auto r =
+      sender_.send(delivery_with(random_bytes(std::size_t{256} << 10)),
+                   command({"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; exit 0", pidfile},
+                           milliseconds(10'000)),
+                   1);
   EXPECT_EQ(r.outcome.error, "");
   EXPECT_EQ(r.outcome.status, 0);
   std::ifstream in(pidfile);

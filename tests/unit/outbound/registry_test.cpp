@@ -2,12 +2,10 @@
 #include "outbound/registry.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <sys/stat.h>
-
 #include <boost/json.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -394,18 +392,15 @@ TEST_F(RegistryTest, ASealedSecretCopiedToAnotherEndpointDoesNotOpen) {
 
 TEST_F(RegistryTest, KeyFilesOthersCanReadOrThatAreMalformedAreRefused) {
   const auto db = (dir_ / "other.db").string();
-  {
-    std::ofstream(db + ".key") << SecretSeal::generate_base64() << "\n";
-  }
-  std::filesystem::permissions(db + ".key", std::filesystem::perms::owner_read |
-                                                std::filesystem::perms::owner_write |
-                                                std::filesystem::perms::group_read |
-                                                std::filesystem::perms::others_read);
+  { std::ofstream(db + ".key") << SecretSeal::generate_base64() << "\n"; }
+  std::filesystem::permissions(
+      db + ".key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                       std::filesystem::perms::group_read | std::filesystem::perms::others_read);
   auto open = sealing_key_file(db);
   ASSERT_FALSE(open);
   EXPECT_NE(open.error().find("chmod 600"), std::string::npos) << open.error();
-  std::filesystem::permissions(db + ".key", std::filesystem::perms::owner_read |
-                                                std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      db + ".key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   EXPECT_TRUE(sealing_key_file(db));
   {
     std::ofstream(db + ".key") << "c2hvcnQ=\n";  // 5 bytes
