@@ -2,14 +2,12 @@
 // authenticate them, and the checks that an answer shows intent rather than reflection.
 #include "outbound/verification.hpp"
 
-#include <array>
 #include <boost/json.hpp>
 
 #include "hookgate/crypto/compare.hpp"
-#include "hookgate/crypto/encoding.hpp"
-#include "hookgate/crypto/hmac.hpp"
 #include "hookgate/crypto/random.hpp"
 #include "outbound/endpoint_targets.hpp"
+#include "outbound/verification_answer.hpp"
 
 namespace hookgate::outbound {
 
@@ -18,68 +16,13 @@ constexpr std::string_view kTokenAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 constexpr std::size_t kTokenLength = 40;
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
-    s.pop_back();
-  return s;
+// Any live key: a receiver mid-rotation may still hold the previous secret, still signed with.
+std::vector<std::string> secrets_of(const Endpoint& e, std::int64_t now_ms) {
+  std::vector<std::string> out;
+  for (const auto& k : e.live_keys(now_ms))
+    out.push_back(k.secret);
+  return out;
 }
-
-bool contains(std::string_view haystack, std::string_view needle) {
-  return !needle.empty() && haystack.find(needle) != std::string_view::npos;
-}
-
-// Whether the answer carries what only the request carried: the delivery id, a signature or the
-// whole request body. A receiver that mirrors requests (a logger, a test server, an HTTP echo
-// service) shows nothing about intent, whatever token it happens to return.
-bool reflects(const net::HttpClientResponse& response, const std::string& request_body,
-              const std::string& webhook_id, const std::string& signature) {
-  if (contains(response.body, request_body) || contains(response.body, webhook_id) ||
-      contains(response.body, signature)) {
-    return true;
-  }
-  for (const auto& [name, value] : response.headers.items()) {
-    if (contains(value, webhook_id) || contains(value, signature)) return true;
-  }
-  return false;
-}
-
-// The one member of a JSON object answer, when the answer is exactly {"<name>": "<string>"}.
-std::optional<std::string> sole_member(const std::string& answer, std::string_view name) {
-  boost::system::error_code ec;
-  const auto v = boost::json::parse(answer, ec);
-  if (ec || !v.is_object() || v.as_object().size() != 1) return std::nullopt;
-  const auto* m = v.as_object().if_contains(name);
-  if (m == nullptr || !m->is_string()) return std::nullopt;
-  return std::string(m->as_string());
-}
-
-bool challenge_answered(const std::string& body, const std::string& token) {
-  const std::string answer = trim(body);
-  if (crypto::constant_time_equal(answer, token)) return true;
-  const auto value = sole_member(answer, "challenge");
-  return value && crypto::constant_time_equal(*value, token);
-}
-
-// Any live key of the endpoint: a receiver mid-rotation may still hold the previous secret,
-// which is still signed with.
-bool hmac_answered(const Endpoint& e, std::int64_t now_ms, const std::string& body,
-                   const std::string& token) {
-  const auto value = sole_member(trim(body), "challenge_hmac");
-  if (!value) return false;
-  const auto mac = crypto::base64_decode(*value);
-  if (!mac || mac->size() != 32) return false;
-  const std::array<std::string_view, 2> message{kVerificationMacPrefix, token};
-  bool ok = false;
-  for (const auto& k : e.live_keys(now_ms)) {
-    if (!k.secret.starts_with("whsec_")) continue;
-    const auto secret = crypto::base64_decode(std::string_view(k.secret).substr(6));
-    if (!secret) continue;
-    const crypto::HmacKey key(crypto::DigestAlgorithm::sha256, *secret);
-    ok = key.verify(message, *mac) || ok;  // every key checked: no early exit on a match
-  }
-  return ok;
-}
-
 }  // namespace
 
 Verifier::Verifier(Registry& registry, const net::HttpClient& client,
@@ -116,7 +59,7 @@ VerificationResult Verifier::attempt(const Endpoint& e) {
   if (response->status < 200 || response->status > 299) {
     return {false, "the endpoint answered " + std::to_string(response->status)};
   }
-  if (reflects(*response, request.body, webhook_id, signature)) {
+  if (reflects_request(response->body, response->headers, {request.body, webhook_id, signature})) {
     return {false, "the endpoint reflected the request instead of answering it"};
   }
   switch (e.verification) {
@@ -128,12 +71,12 @@ VerificationResult Verifier::attempt(const Endpoint& e) {
       return {true, ""};
     }
     case Verification::challenge:
-      if (!challenge_answered(response->body, token)) {
+      if (!is_challenge_answer(response->body, token)) {
         return {false, "the endpoint did not return the challenge"};
       }
       return {true, ""};
     case Verification::hmac_challenge:
-      if (!hmac_answered(e, now_ms_(), response->body, token)) {
+      if (!is_hmac_answer(response->body, token, secrets_of(e, now_ms_()))) {
         return {false, "the endpoint did not return the challenge's HMAC under its secret"};
       }
       return {true, ""};

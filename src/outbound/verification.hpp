@@ -25,11 +25,6 @@
 
 namespace hookgate::outbound {
 
-// What the hmac_challenge answer is a MAC of: the prefix, then the challenge value. The value is
-// 40 letters and digits, so the message never has the "id.timestamp.body" form of a signed
-// delivery: a receiver answering it cannot be made to sign an event.
-inline constexpr std::string_view kVerificationMacPrefix = "hookgate-endpoint-verification:";
-
 struct VerificationResult {
   bool verified = false;
   std::string reason;  // why not: "status 404", "secret not echoed", "connect: ..."
