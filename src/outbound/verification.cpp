@@ -52,7 +52,7 @@ VerificationResult Verifier::attempt(const Endpoint& e) {
   request.url = e.url;
   request.headers = std::move(signed_request->headers);
   request.body = std::move(signed_request->body);
-  const std::string signature = request.headers.get("webhook-signature").value_or("");
+  const std::string signature(request.headers.get("webhook-signature").value_or(""));
   if (echo) request.headers.add("X-Hook-Secret", token);
   auto response = client_.post(request);
   if (!response) return {false, response.error()};

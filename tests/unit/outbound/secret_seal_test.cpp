@@ -43,7 +43,7 @@ TEST(SecretSeal, RefusesAnotherKeyAnotherEndpointAndTampering) {
 
 TEST(SecretSeal, KeysAreBase64Of32Bytes) {
   EXPECT_TRUE(SecretSeal::from_base64(crypto::base64_encode(std::string(32, 'k'))));
-  for (const std::string bad :
+  for (const std::string& bad :
        {crypto::base64_encode(std::string(31, 'k')), crypto::base64_encode(std::string(33, 'k')),
         std::string("not base64!"), std::string()}) {
     const auto r = SecretSeal::from_base64(bad);
