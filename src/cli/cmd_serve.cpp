@@ -60,6 +60,14 @@ int run_serve(const std::string& config_path) {
   // A peer or a command that goes away while we write must be an error on that write (EPIPE),
   // never the end of the gateway. Children get SIGPIPE back (see CommandSender).
   std::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
+  // Blocked before anything starts a thread (the store's writer does, at open): a SIGTERM taken
+  // by a thread that does not block it would end the process without the orderly stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto config = config::load_config(config_path);
   if (!config) return usage_error(config.error());
   store::StoreOptions store_options;
@@ -86,13 +94,6 @@ int run_serve(const std::string& config_path) {
   auto ingest = engine::Ingest::create(
       *config, **store, [] { return std::chrono::system_clock::now(); }, visit);
   if (!ingest) return usage_error(ingest.error());
-
-  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Series are labelled with configured names only; a request can never add a label value.
   api::MetricNames metric_names;
