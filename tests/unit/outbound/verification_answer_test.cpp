@@ -13,7 +13,7 @@ namespace hookgate::outbound {
 namespace {
 
 constexpr std::string_view kToken = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd";
-const std::string kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+constexpr std::string_view kSecretText = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 std::string mac_answer(const std::string& secret, std::string_view token) {
   const auto key = crypto::base64_decode(std::string_view(secret).substr(6)).value();
@@ -45,15 +45,16 @@ TEST(VerificationAnswer, ChallengeAcceptsOnlyTheValueOrTheOneMemberObject) {
 }
 
 TEST(VerificationAnswer, HmacAcceptsOnlyTheMacUnderAHeldSecret) {
+  const std::string secret(kSecretText);
   const std::string other = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=";
-  EXPECT_TRUE(is_hmac_answer(mac_answer(kSecret, kToken), kToken, {kSecret}));
-  EXPECT_TRUE(is_hmac_answer(mac_answer(kSecret, kToken), kToken, {other, kSecret}));
-  EXPECT_FALSE(is_hmac_answer(mac_answer(other, kToken), kToken, {kSecret}));
-  EXPECT_FALSE(is_hmac_answer(mac_answer(kSecret, "another"), kToken, {kSecret}));
-  EXPECT_FALSE(is_hmac_answer(mac_answer(kSecret, kToken), kToken, {}));
-  EXPECT_FALSE(is_hmac_answer(std::string(kToken), kToken, {kSecret}));  // the bare challenge
+  EXPECT_TRUE(is_hmac_answer(mac_answer(secret, kToken), kToken, {secret}));
+  EXPECT_TRUE(is_hmac_answer(mac_answer(secret, kToken), kToken, {other, secret}));
+  EXPECT_FALSE(is_hmac_answer(mac_answer(other, kToken), kToken, {secret}));
+  EXPECT_FALSE(is_hmac_answer(mac_answer(secret, "another"), kToken, {secret}));
+  EXPECT_FALSE(is_hmac_answer(mac_answer(secret, kToken), kToken, {}));
+  EXPECT_FALSE(is_hmac_answer(std::string(kToken), kToken, {secret}));  // the bare challenge
   // Only whsec_ secrets take part (an Ed25519 private key is no HMAC key).
-  EXPECT_FALSE(is_hmac_answer(mac_answer(kSecret, kToken), kToken, {"whsk_" + kSecret.substr(6)}));
+  EXPECT_FALSE(is_hmac_answer(mac_answer(secret, kToken), kToken, {"whsk_" + secret.substr(6)}));
 }
 
 TEST(VerificationAnswer, ReflectionsAreRecognisedInBodyAndHeaders) {
