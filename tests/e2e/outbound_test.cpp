@@ -513,7 +513,15 @@ TEST_F(Outbound, VerificationRefusesReflectedRequestsAndHmacProvesTheSecret) {
 // signing with a wrong secret.
 TEST_F(Outbound, EndpointSecretsAreSealedAtRestAndAWrongKeyStopsTheStart) {
   const auto database = dir_ / store_.url().substr(std::string_view("sqlite://").size());
-  if (!store_.postgres()) {
+  if (store_.postgres()) {
+    // Nodes share a PostgreSQL store: without a shared key configured the start is refused.
+    start_sender("# no secret_key\n");
+    EXPECT_FALSE(server_->started());
+    EXPECT_NE(server_->stop(SIGTERM), 0);
+    EXPECT_NE(server_->stderr_text().find("secret_key is required with a PostgreSQL store"),
+              std::string::npos)
+        << server_->stderr_text();
+  } else {
     start_sender();
     ASSERT_TRUE(server_->started()) << server_->stderr_text();
     EXPECT_EQ(server_->stop(SIGTERM), 0);
