@@ -198,6 +198,13 @@ std::optional<std::string> wrong_type(const json::object& o,
   return std::nullopt;
 }
 
+// The secret/rotate answers: an HMAC endpoint's shared secret, or an Ed25519 endpoint's public
+// key under its own name, so no client mistakes it for (or expects) a private key.
+json::object receiver_key_answer(const std::string& key) {
+  if (key.starts_with("whpk_")) return json::object{{"public_key", key}, {"signing", "ed25519"}};
+  return json::object{{"secret", key}, {"signing", "hmac"}};
+}
+
 }  // namespace
 
 ManagementApi::ManagementApi(const config::Config& config, store::Store& store,
@@ -357,8 +364,9 @@ net::HttpResponse ManagementApi::endpoints(Call& call, const std::string& app_id
     }
   }
   auto view = endpoint_view(endpoint, now_ms_());
-  // The trusted channel: the creator gets the secret once, here.
-  view["secret"] = created->secret;
+  // The trusted channel: the creator gets the HMAC secret once, here. An Ed25519 endpoint's
+  // view already carries its public key; the private key never leaves Hookgate.
+  if (!endpoint.ed25519) view["secret"] = created->receiver_key;
   view["verification_result"] = verification;
   auto r = json_response(201, view);
   r.headers.add("Location", std::string(kApiPrefix) + "app/" + app_id + "/endpoint/" + endpoint.id);
@@ -405,7 +413,7 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     if (call.method() != "GET") return not_allowed("GET");
     auto secret = registry_.reveal_secret(app_id, id);
     if (!secret) return from_error(secret.error());
-    return json_response(200, json::object{{"secret", *secret}});
+    return json_response(200, receiver_key_answer(*secret));
   }
   if (s.size() == 6 && action == "secret" && s[5] == "rotate") {
     if (call.method() != "POST") return not_allowed("POST");
@@ -421,7 +429,7 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     }
     auto secret = registry_.rotate_secret(app_id, id, string_field(*body, "secret"), grace);
     if (!secret) return from_error(secret.error());
-    return json_response(200, json::object{{"secret", *secret}});
+    return json_response(200, receiver_key_answer(*secret));
   }
   if (s.size() == 5 && action == "public-key") {
     if (call.method() != "GET") return not_allowed("GET");

@@ -24,6 +24,7 @@
 #include "outbound/endpoint_targets.hpp"
 #include "outbound/publisher.hpp"
 #include "outbound/registry.hpp"
+#include "outbound/sealing_key.hpp"
 #include "outbound/verification.hpp"
 
 namespace hookgate::cli {
@@ -56,6 +57,17 @@ const char* outcome_name(const engine::AttemptReport& r) {
 }  // namespace
 
 int run_serve(const std::string& config_path) {
+  // A peer or a command that goes away while we write must be an error on that write (EPIPE),
+  // never the end of the gateway. Children get SIGPIPE back (see CommandSender).
+  std::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
+  // Blocked before anything starts a thread (the store's writer does, at open): a SIGTERM taken
+  // by a thread that does not block it would end the process without the orderly stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto config = config::load_config(config_path);
   if (!config) return usage_error(config.error());
   store::StoreOptions store_options;
@@ -82,13 +94,6 @@ int run_serve(const std::string& config_path) {
   auto ingest = engine::Ingest::create(
       *config, **store, [] { return std::chrono::system_clock::now(); }, visit);
   if (!ingest) return usage_error(ingest.error());
-
-  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Series are labelled with configured names only; a request can never add a label value.
   api::MetricNames metric_names;
@@ -121,7 +126,33 @@ int run_serve(const std::string& config_path) {
   auto endpoint_client = net::HttpClient::create(client_options);
   if (!endpoint_client)
     return usage_error(config->origin + ": [outbound]: " + endpoint_client.error());
-  outbound::Registry registry(**store, {client_options.policy, out.rotation_grace}, now_ms);
+  // Endpoint secrets are sealed at rest; a wrong key stops the start here, before a delivery is
+  // signed with anything, and rows from before sealing are sealed now.
+  auto sealing = outbound::sealing_key(*config);
+  if (!sealing) return usage_error(config->origin + ": " + sealing.error());
+  if (!sealing->seal && config->api.enabled) {
+    return usage_error(config->origin +
+                       ": [outbound] secret_key is required with a PostgreSQL store and the API "
+                       "on: the nodes share the endpoints and must share the key sealing their "
+                       "secrets (base64 of 32 bytes: openssl rand -base64 32)");
+  }
+  outbound::Registry registry(**store, {client_options.policy, out.rotation_grace, sealing->seal},
+                              now_ms);
+  if (auto sealed = registry.seal_stored_secrets(); !sealed) {
+    std::cerr << "hookgate: stored endpoint secrets: " << sealed.error();
+    if (sealing->seal) {
+      std::cerr << "; the key in use (" << sealing->origin
+                << ") is not the one they were sealed under";
+    }
+    std::cerr << ". Start with [outbound] secret_key set to that key.\n";
+    return kExitInvalid;
+  } else if (*sealed > 0) {
+    std::cerr << "hookgate: sealed " << *sealed << " endpoint secrets that were stored in clear\n";
+  }
+  if (sealing->generated) {
+    std::cerr << "hookgate: generated the key sealing endpoint secrets: " << sealing->origin
+              << " (back it up apart from the database; without it the secrets are lost)\n";
+  }
   outbound::Publisher publisher(**store, registry, out.idempotency_ttl, now_ms);
   outbound::Verifier verifier(registry, *endpoint_client, now_ms);
   outbound::EndpointSettings endpoint_settings;

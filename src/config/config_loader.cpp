@@ -430,11 +430,11 @@ Result<bool> read_delivery(const Table& t, Config& c) {
 }
 
 Result<bool> read_outbound(const Table& t, Config& c) {
-  if (auto e =
-          t.unknown({"allow_cidrs", "require_https", "timeout_ms", "max_response_bytes", "ca_file",
-                     "client_certificate", "client_private_key", "concurrency",
-                     "disable_after_seconds", "rotation_grace_seconds", "idempotency_ttl_seconds",
-                     "breaker_failures", "breaker_cooldown_seconds", "operational_destinations"})) {
+  if (auto e = t.unknown({"allow_cidrs", "require_https", "timeout_ms", "max_response_bytes",
+                          "ca_file", "client_certificate", "client_private_key", "concurrency",
+                          "disable_after_seconds", "rotation_grace_seconds",
+                          "idempotency_ttl_seconds", "breaker_failures", "breaker_cooldown_seconds",
+                          "operational_destinations", "secret_key"})) {
     return *e;
   }
   auto& o = c.outbound;
@@ -474,6 +474,8 @@ Result<bool> read_outbound(const Table& t, Config& c) {
   if (cooldown) o.breaker_cooldown = std::chrono::seconds(*cooldown);
   HG_GET(ops, t.strings("operational_destinations"));
   o.operational_destinations = std::move(ops);
+  HG_GET(seal_key, optional_secret(t, "secret_key"));
+  o.secret_key = std::move(seal_key);
   return true;
 }
 

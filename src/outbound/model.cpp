@@ -50,6 +50,8 @@ std::string_view to_string(Verification v) {
       return "echo";
     case Verification::challenge:
       return "challenge";
+    case Verification::hmac_challenge:
+      return "hmac_challenge";
   }
   return "none";
 }
@@ -58,6 +60,7 @@ std::optional<Verification> parse_verification(std::string_view text) {
   if (text == "none") return Verification::none;
   if (text == "echo") return Verification::echo;
   if (text == "challenge") return Verification::challenge;
+  if (text == "hmac_challenge") return Verification::hmac_challenge;
   return std::nullopt;
 }
 

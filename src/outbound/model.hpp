@@ -33,7 +33,8 @@ struct SigningKey {
   std::int64_t expires_ms = 0;  // 0: current, no expiry
 };
 
-enum class Verification { none, echo, challenge };
+// How an endpoint shows it wants events before any is sent (see outbound/verification.hpp).
+enum class Verification { none, echo, challenge, hmac_challenge };
 std::string_view to_string(Verification v);
 std::optional<Verification> parse_verification(std::string_view text);
 

@@ -75,11 +75,66 @@ Result<SigningKey> supplied_key(const std::string& secret, bool ed25519) {
   return SigningKey{secret, "", 0};
 }
 
+// The half a receiver needs: an HMAC secret is shared by nature; of an Ed25519 pair only the
+// public key ever leaves Hookgate.
+std::string receiver_key_of(const SigningKey& key, bool ed25519) {
+  return ed25519 ? key.public_key : key.secret;
+}
+
 }  // namespace
 
 Registry::Registry(store::Store& store, RegistrySettings settings,
                    std::function<std::int64_t()> now_ms)
     : store_(store), settings_(std::move(settings)), now_ms_(std::move(now_ms)) {}
+
+Result<Endpoint> Registry::decode(const store::Record& record) const {
+  auto e = endpoint_from_json(record.body, record.version);
+  if (!e) return e;
+  for (auto& k : e->keys) {
+    if (!SecretSeal::is_sealed(k.secret)) continue;  // a row from before sealing
+    if (!settings_.seal) {
+      return Error{"endpoint " + e->id +
+                   ": its secret is sealed and no [outbound] secret_key is set"};
+    }
+    auto opened = settings_.seal->open(e->id, k.secret);
+    if (!opened) return Error{"endpoint " + e->id + ": " + opened.error()};
+    k.secret = std::move(opened.value());
+  }
+  return e;
+}
+
+Result<std::string> Registry::encode(const Endpoint& endpoint) const {
+  if (!settings_.seal) {
+    return Error{"no [outbound] secret_key to seal endpoint secrets with; none is stored in clear"};
+  }
+  Endpoint sealed = endpoint;
+  for (auto& k : sealed.keys)
+    k.secret = settings_.seal->seal(sealed.id, k.secret);
+  return to_json(sealed);
+}
+
+Result<std::size_t> Registry::seal_stored_secrets() {
+  std::size_t sealed = 0;
+  std::string cursor;
+  do {
+    auto rows = store_.records(kEndpointKind, "", cursor, kMaxPage);  // every application's
+    if (!rows) return store_error(rows.error());
+    for (const auto& row : *rows) {
+      auto e = decode(row);  // opens every sealed secret: a wrong key shows here
+      if (!e) return Error{e.error()};
+      const auto raw = endpoint_from_json(row.body, row.version);
+      const bool clear =
+          raw && std::any_of(raw->keys.begin(), raw->keys.end(),
+                             [](const SigningKey& k) { return !SecretSeal::is_sealed(k.secret); });
+      if (!clear) continue;
+      auto rewritten = modify_endpoint(row.id, [](Endpoint&) { return true; });
+      if (!rewritten) return Error{rewritten.error()};
+      ++sealed;
+    }
+    cursor = rows->size() == kMaxPage ? rows->back().id : "";
+  } while (!cursor.empty());
+  return sealed;
+}
 
 Result<bool> Registry::check_url(const std::string& url) const {
   auto parsed = net::parse_http_url(url);
@@ -140,7 +195,11 @@ Result<bool> Registry::apply(Endpoint& e, const EndpointInput& in, bool creating
   }
   if (in.verification) {
     const auto v = parse_verification(*in.verification);
-    if (!v) return invalid("verification: none, echo or challenge");
+    if (!v) return invalid("verification: none, echo, challenge or hmac_challenge");
+    // The answer is a MAC under the endpoint's shared secret: an Ed25519 receiver holds none.
+    if (*v == Verification::hmac_challenge && e.ed25519) {
+      return invalid("verification: hmac_challenge needs an HMAC endpoint (signing hmac)");
+    }
     if (*v != e.verification || creating) {
       e.verification = *v;
       e.verified = *v == Verification::none;
@@ -231,11 +290,13 @@ Result<CreatedEndpoint> Registry::create_endpoint(const std::string& app_id,
   auto key = input.secret ? supplied_key(*input.secret, e.ed25519) : generate_key(e.ed25519);
   if (!key) return Error{key.error()};
   e.keys.push_back(std::move(key.value()));
-  auto put = store_.put_record({std::string(kEndpointKind), e.id, app_id, to_json(e), 0}, 0);
+  auto row = encode(e);
+  if (!row) return store_error(row.error());
+  auto put = store_.put_record({std::string(kEndpointKind), e.id, app_id, *row, 0}, 0);
   if (!put) return store_error(put.error());
   if (!*put) return Error{"conflict: endpoint id collision, try again"};
   e.version = 1;
-  CreatedEndpoint out{e, e.keys.front().secret};
+  CreatedEndpoint out{e, receiver_key_of(e.keys.front(), e.ed25519)};
   return out;
 }
 
@@ -243,7 +304,9 @@ Result<Endpoint> Registry::endpoint_by_id(const std::string& id) {
   auto r = store_.record(kEndpointKind, id);
   if (!r) return store_error(r.error());
   if (!r->has_value()) return not_found("no endpoint " + id);
-  return endpoint_from_json((*r)->body, (*r)->version);
+  auto e = decode(**r);
+  if (!e) return store_error(e.error());
+  return e;
 }
 
 Result<Endpoint> Registry::endpoint(const std::string& app_id, const std::string& id) {
@@ -262,8 +325,9 @@ Result<Page<Endpoint>> Registry::endpoints(const std::string& app_id, const std:
   if (!rows) return store_error(rows.error());
   Page<Endpoint> page;
   for (std::size_t i = 0; i < rows->size() && i < limit; ++i) {
-    auto e = endpoint_from_json((*rows)[i].body, (*rows)[i].version);
-    if (e) page.items.push_back(std::move(e.value()));
+    auto e = decode((*rows)[i]);
+    if (!e) return store_error(e.error());
+    page.items.push_back(std::move(e.value()));
   }
   if (rows->size() > limit) page.next = (*rows)[limit - 1].id;
   return page;
@@ -277,8 +341,9 @@ Result<Endpoint> Registry::modify_endpoint(const std::string& id,
     Endpoint e = *current;
     if (!change(e)) return current;  // nothing to change
     e.updated_ms = now_ms_();
-    auto put =
-        store_.put_record({std::string(kEndpointKind), e.id, e.app_id, to_json(e), 0}, e.version);
+    auto row = encode(e);
+    if (!row) return store_error(row.error());
+    auto put = store_.put_record({std::string(kEndpointKind), e.id, e.app_id, *row, 0}, e.version);
     if (!put) return store_error(put.error());
     if (*put) {
       e.version += 1;
@@ -314,7 +379,7 @@ Result<std::string> Registry::reveal_secret(const std::string& app_id, const std
   auto e = endpoint(app_id, id);
   if (!e) return Error{e.error()};
   if (e->keys.empty()) return not_found("endpoint " + id + " has no key");
-  return e->keys.front().secret;
+  return receiver_key_of(e->keys.front(), e->ed25519);
 }
 
 Result<std::string> Registry::rotate_secret(const std::string& app_id, const std::string& id,
@@ -340,7 +405,7 @@ Result<std::string> Registry::rotate_secret(const std::string& app_id, const std
     return true;
   });
   if (!updated) return Error{updated.error()};
-  return key->secret;
+  return receiver_key_of(*key, e->ed25519);
 }
 
 Result<CreatedApiKey> Registry::create_api_key(const std::string& name, const std::string& scope) {

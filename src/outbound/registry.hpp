@@ -1,8 +1,10 @@
 // Registry: the management operations of the outbound side over the store's versioned records:
 // applications, endpoints (URL checked against the outbound policy, secret generated or supplied
 // and returned only at creation, rotation with a grace period, verification state) and API keys
-// (stored as SHA-256 hashes, shown once). Every update is compare-and-set, retried on a conflict,
-// so nodes sharing a store never lose each other's changes.
+// (stored as SHA-256 hashes, shown once). Endpoint secrets are sealed in the store (SecretSeal);
+// rows written in clear by earlier versions are still read, and sealed by seal_stored_secrets.
+// Every update is compare-and-set, retried on a conflict, so nodes sharing a store never lose each
+// other's changes.
 //
 // Errors are "code: message" with code one of not_found, invalid, conflict, store_error; the API
 // layer maps them to HTTP statuses. Messages never contain a secret.
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,12 +21,16 @@
 #include "hookgate/net/outbound_policy.hpp"
 #include "hookgate/store/store.hpp"
 #include "outbound/model.hpp"
+#include "outbound/secret_seal.hpp"
 
 namespace hookgate::outbound {
 
 struct RegistrySettings {
   net::OutboundPolicy policy;
   std::chrono::seconds default_grace{24 * 3600};  // old secret kept valid after a rotation
+  // Seals endpoint secrets at rest. Without one, endpoints can be read (clear rows of earlier
+  // versions) but none is written: a secret is never stored in clear.
+  std::shared_ptr<const SecretSeal> seal;
 };
 
 struct EndpointInput {
@@ -35,13 +42,16 @@ struct EndpointInput {
   std::optional<std::map<std::string, std::string>> headers;
   std::optional<std::string> secret;          // creation only: whsec_ supplied by the user
   std::optional<std::string> signing;         // creation only: "hmac" (default) or "ed25519"
-  std::optional<std::string> verification;    // "none", "echo", "challenge"
+  std::optional<std::string> verification;    // "none", "echo", "challenge", "hmac_challenge"
   std::optional<std::string> encryption_key;  // base64 X25519 public key, "" to remove
 };
 
 struct CreatedEndpoint {
   Endpoint endpoint;
-  std::string secret;  // returned once, in the creating response
+  // What a receiver verifies with, returned in the creating response: the whsec_ secret (HMAC)
+  // or the whpk_ public key (Ed25519). Never a private key: that one stays in Hookgate, or a
+  // receiver could sign deliveries itself.
+  std::string receiver_key;
 };
 
 template <class T>
@@ -73,9 +83,11 @@ class Registry {
   Result<Endpoint> update_endpoint(const std::string& app_id, const std::string& id,
                                    const EndpointInput& input);
   Result<bool> delete_endpoint(const std::string& app_id, const std::string& id);
-  // The current secret (explicit reveal; never part of other answers).
+  // What the receiver verifies the current key with (explicit reveal; never part of other
+  // answers): the whsec_ secret, or for Ed25519 the whpk_ public key, never the private key.
   Result<std::string> reveal_secret(const std::string& app_id, const std::string& id);
-  // Makes secret (or a generated one) current; the previous keys stay valid for grace.
+  // Makes secret (or a generated one) current; the previous keys stay valid for grace. Returns
+  // the new key as reveal_secret does.
   Result<std::string> rotate_secret(const std::string& app_id, const std::string& id,
                                     const std::optional<std::string>& secret,
                                     std::optional<std::chrono::seconds> grace);
@@ -90,9 +102,17 @@ class Registry {
   Result<Page<ApiKey>> api_keys(const std::string& cursor, std::size_t limit);
   Result<bool> delete_api_key(const std::string& hash);
 
+  // Start-up migration and key check: every stored endpoint secret is opened (a sealed one that
+  // does not open under the configured key is an error naming the endpoint: the key is wrong),
+  // and rows still holding clear secrets are rewritten sealed. Returns how many were sealed.
+  Result<std::size_t> seal_stored_secrets();
+
   const RegistrySettings& settings() const { return settings_; }
 
  private:
+  // An endpoint from its stored row (secrets opened), and the row for an endpoint (sealed).
+  Result<Endpoint> decode(const store::Record& record) const;
+  Result<std::string> encode(const Endpoint& endpoint) const;
   Result<bool> check_url(const std::string& url) const;
   Result<bool> apply(Endpoint& e, const EndpointInput& input, bool creating) const;
 

@@ -4,6 +4,7 @@
 // (the handshake happens during the create call; the secret comes back in the response).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -164,6 +165,93 @@ event_types = ["push"]
                 "hookgate_delivery_attempts_total{destination=\"svc\",outcome=\"delivered\"} 1"),
             std::string::npos);
   EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+// The attempts counted by /metrics for one destination and outcome (label order free).
+double attempts(int port, const std::string& destination, const std::string& outcome) {
+  const auto r = http_request(port, "GET", "/metrics", {}, "");
+  std::istringstream lines(r.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with("hookgate_delivery_attempts_total{") ||
+        line.find("destination=\"" + destination + "\"") == std::string::npos ||
+        line.find("outcome=\"" + outcome + "\"") == std::string::npos) {
+      continue;
+    }
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return 0;
+}
+
+// Command destinations fed bodies up to the source's limit: one that exits at once without
+// reading, one that never reads (killed at its 500 ms timeout), one that reads everything. The
+// gateway stays up and answers /healthz after each event, and the reader gets the exact bytes.
+TEST_F(Forward, CommandsThatExitAtOnceOrNeverReadCannotStopTheGateway) {
+  const auto out = (dir_ / "read").string();
+  std::filesystem::create_directories(out);
+  constexpr std::size_t kLimit = 1 << 20;
+  std::ofstream(config_) << R"([server]
+listen = "127.0.0.1:0"
+max_body_bytes = )" << kLimit
+                         << R"(
+[store]
+url = ")" << store_.url() << R"("
+[delivery]
+schedule = [1]
+jitter = 0
+lease_seconds = 10
+[[source]]
+name = "github"
+scheme = "github"
+secrets = [")" << kGithubSecret
+                         << R"("]
+[[destination]]
+name = "quits"
+command = ["/bin/true"]
+timeout_ms = 5000
+[[destination]]
+name = "stalls"
+command = ["/bin/sleep", "30"]
+timeout_ms = 500
+[[destination]]
+name = "reads"
+command = ["/bin/sh", "-c", "cat > )"
+                         << out << R"(/$HOOKGATE_EVENT_SEQ.body"]
+timeout_ms = 5000
+[[route]]
+from = "github"
+to = ["quits", "stalls", "reads"]
+)";
+  ServerProcess server(config_);
+  ASSERT_TRUE(server.started()) << server.stderr_text();
+  std::vector<std::pair<std::int64_t, std::string>> sent;
+  int n = 0;
+  for (const std::size_t size : {std::size_t{256} << 10, kLimit}) {
+    // Valid JSON of exactly size bytes.
+    std::string body = R"({"pad":")" + std::string(size - 10, 'a') + R"("})";
+    ASSERT_EQ(body.size(), size);
+    body[100] = static_cast<char>('b' + n);
+    const auto r = http_request(server.port(), "POST", "/in/github",
+                                github_headers(body, "cmd-" + std::to_string(++n)), body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    sent.emplace_back(boost::json::parse(r.body).at("seq").as_int64(), body);
+    EXPECT_EQ(http_request(server.port(), "GET", "/healthz", {}, "").status, 200);
+  }
+  // Both events reach every command: delivered (exit 0) for the quick one and the reader; the
+  // stalled one fails at its timeout and is given up after its one retry.
+  ASSERT_TRUE(eventually([&] {
+    return attempts(server.port(), "quits", "delivered") == 2 &&
+           attempts(server.port(), "reads", "delivered") == 2 &&
+           attempts(server.port(), "stalls", "failed") == 2;
+  })) << server.stderr_text();
+  EXPECT_EQ(attempts(server.port(), "stalls", "delivered"), 0);
+  EXPECT_EQ(attempts(server.port(), "stalls", "retry"), 2);
+  for (const auto& [seq, body] : sent) {
+    const auto got = read_file(std::filesystem::path(out) / (std::to_string(seq) + ".body"));
+    EXPECT_TRUE(got == body) << "event " << seq << ": " << got.size() << " of " << body.size();
+  }
+  EXPECT_EQ(http_request(server.port(), "GET", "/healthz", {}, "").status, 200);
+  EXPECT_EQ(server.stop(SIGTERM), 0) << server.stderr_text();
 }
 
 TEST_F(Forward, AsanaEstablishmentAgainstAStandInForAsanasApi) {

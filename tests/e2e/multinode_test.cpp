@@ -84,6 +84,7 @@ admin_keys = [")" << kAdminKey
 allow_cidrs = ["127.0.0.1/32"]
 require_https = false
 timeout_ms = 1500
+secret_key = "c2VhbGluZy1rZXktZm9yLW11bHRpbm9kZS1lMmUtdHM="
 [[source]]
 name = "github"
 scheme = "github"

@@ -27,6 +27,7 @@
 #include "hookgate/crypto/sealed_box.hpp"
 #include "hookgate/schemes/catalogue.hpp"
 #include "hookgate/schemes/key.hpp"
+#include "hookgate/schemes/secret.hpp"
 #include "hookgate/schemes/verify.hpp"
 #include "loopback_receiver.hpp"
 #include "server_process.hpp"
@@ -41,6 +42,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 constexpr const char* kAdminKey = "e2e-admin-key-0123456789abcdef";
 constexpr const char* kPullToken = "e2e-receiver-pull-token";
+constexpr const char* kSealKey = "c2VhbGluZy1rZXktZm9yLW91dGJvdW5kLWUyZS10c3Q=";
 
 // Lenient accessors: a missing or mistyped member fails the comparison that uses it instead of
 // throwing out of the test.
@@ -150,7 +152,12 @@ class Outbound : public ::testing::Test {
   }
 
   // The sender: API on, loopback allowed for endpoints, quick retries (4 attempts a second apart).
-  void start_sender() {
+  // outbound_extra: more [outbound] keys. PostgreSQL needs a secret_key (nodes share it);
+  // SQLite uses the key file generated next to the database unless the test sets one.
+  void start_sender(std::string outbound_extra = "") {
+    if (outbound_extra.empty() && store_.postgres()) {
+      outbound_extra = "secret_key = \"" + std::string(kSealKey) + "\"\n";
+    }
     const auto path = (dir_ / "sender.toml").string();
     std::ofstream(path) << R"([server]
 listen = "127.0.0.1:0"
@@ -165,7 +172,7 @@ lease_seconds = 5
 allow_cidrs = ["127.0.0.1/32"]
 require_https = false
 timeout_ms = 2000
-[api]
+)" << outbound_extra << R"([api]
 enabled = true
 admin_keys = [")" << kAdminKey
                         << R"("]
@@ -411,6 +418,172 @@ TEST_F(Outbound, VerificationModesDecideWhoReceivesMessages) {
   ASSERT_TRUE(eventually([&] { return with_id(mute, second_id).size() == 1; }))
       << server_->stderr_text();
   EXPECT_TRUE(with_id(mute, first_id).empty());
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+// Verification must show intent: a receiver that mirrors its requests (body or headers, as
+// loggers and echo services do) is never verified, in any mode; the right answers are; and
+// hmac_challenge tells a receiver holding the secret from one that does not.
+TEST_F(Outbound, VerificationRefusesReflectedRequestsAndHmacProvesTheSecret) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  const auto json_answer = [](std::string body) {
+    return ReceiverAnswer{200, {{"Content-Type", "application/json"}}, std::move(body)};
+  };
+  LoopbackReceiver body_mirror([&](const ReceivedRequest& r) { return json_answer(r.body); });
+  LoopbackReceiver header_mirror([](const ReceivedRequest& r) {
+    ReceiverAnswer a{200, {}, "ok"};
+    for (const auto& [k, v] : r.headers) {
+      if (k != "content-length" && k != "connection" && k != "host") a.headers.emplace_back(k, v);
+    }
+    return a;
+  });
+  // An echo service in the httpbin style: the challenge at the top, the request beside it.
+  LoopbackReceiver inspector([&](const ReceivedRequest& r) {
+    json::object headers;
+    for (const auto& [k, v] : r.headers)
+      headers[k] = v;
+    const auto body = object_of(r.body);
+    return json_answer(json::serialize(
+        json::object{{"challenge", body.if_contains("challenge") ? str(body, "challenge") : ""},
+                     {"headers", headers}}));
+  });
+  LoopbackReceiver plain_challenge([&](const ReceivedRequest& r) {
+    return ReceiverAnswer{200, {}, str(object_of(r.body), "challenge") + "\n"};
+  });
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const auto hmac_answer = [&](const std::string& key) {
+    return [&, key](const ReceivedRequest& r) {
+      const auto raw = crypto::base64_decode(std::string_view(key).substr(6)).value();
+      const auto mac =
+          crypto::hmac(crypto::DigestAlgorithm::sha256, raw,
+                       "hookgate-endpoint-verification:" + str(object_of(r.body), "challenge"));
+      return json_answer(
+          json::serialize(json::object{{"challenge_hmac", crypto::base64_encode(mac)}}));
+    };
+  };
+  LoopbackReceiver holds_secret(hmac_answer(secret));
+  LoopbackReceiver wrong_secret(hmac_answer("whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="));
+  const auto app = create_app("intent");
+  const auto state = [&](const LoopbackReceiver& r, const std::string& mode,
+                         const std::string& with_secret = "") {
+    json::object input{{"url", url_of(r)}, {"verification", mode}};
+    if (!with_secret.empty()) input["secret"] = with_secret;
+    const auto e = create_endpoint(app, input);
+    EXPECT_EQ(flag(e, "verified"), str(obj(e, "verification_result"), "state") == "verified");
+    return str(obj(e, "verification_result"), "state") + " " +
+           str(obj(e, "verification_result"), "reason");
+  };
+  EXPECT_EQ(state(body_mirror, "challenge"),
+            "failed the endpoint reflected the request instead of answering it");
+  EXPECT_EQ(state(body_mirror, "echo").substr(0, 6), "failed");
+  EXPECT_EQ(state(body_mirror, "hmac_challenge").substr(0, 6), "failed");
+  EXPECT_EQ(state(header_mirror, "echo"),
+            "failed the endpoint reflected the request instead of answering it");
+  EXPECT_EQ(state(header_mirror, "challenge").substr(0, 6), "failed");
+  EXPECT_EQ(state(inspector, "challenge").substr(0, 6), "failed");
+  EXPECT_EQ(state(plain_challenge, "challenge"), "verified ");
+  // The bare value proves intent, not the secret.
+  EXPECT_EQ(state(plain_challenge, "hmac_challenge", secret).substr(0, 6), "failed");
+  EXPECT_EQ(state(holds_secret, "hmac_challenge", secret), "verified ");
+  EXPECT_EQ(state(wrong_secret, "hmac_challenge", secret),
+            "failed the endpoint did not return the challenge's HMAC under its secret");
+  // A receiver that holds the secret answers the plain challenge wrongly: modes are not mixed.
+  EXPECT_EQ(state(holds_secret, "challenge", secret).substr(0, 6), "failed");
+  {
+    // The handshake tells the receiver what to answer, and is signed with the secret.
+    const auto handshake = holds_secret.received().front();
+    const auto body = object_of(handshake.body);
+    EXPECT_EQ(str(body, "answer"), "challenge_hmac");
+    EXPECT_EQ(str(body, "challenge").size(), 40U);
+    EXPECT_TRUE(verify(handshake, {hmac_key(secret)}).ok());
+  }
+  // An Ed25519 receiver holds no shared secret: the mode is refused, not silently weakened.
+  const auto ed = call("POST", "/api/v1/app/" + app + "/endpoint",
+                       json::serialize(json::object{{"url", url_of(holds_secret)},
+                                                    {"signing", "ed25519"},
+                                                    {"verification", "hmac_challenge"}}));
+  EXPECT_EQ(ed.status, 422) << ed.body;
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+// Endpoint secrets at rest: a SQLite node without configuration generates a private key file;
+// with [outbound] secret_key (here file:) nothing on disk holds the secret, deliveries are signed
+// with it, and a start with another key stops with an error naming the problem instead of
+// signing with a wrong secret.
+TEST_F(Outbound, EndpointSecretsAreSealedAtRestAndAWrongKeyStopsTheStart) {
+  const auto database = dir_ / store_.url().substr(std::string_view("sqlite://").size());
+  if (store_.postgres()) {
+    // Nodes share a PostgreSQL store: without a shared key configured the start is refused.
+    start_sender("# no secret_key\n");
+    EXPECT_FALSE(server_->started());
+    EXPECT_NE(server_->stop(SIGTERM), 0);
+    EXPECT_NE(server_->stderr_text().find("secret_key is required with a PostgreSQL store"),
+              std::string::npos)
+        << server_->stderr_text();
+  } else {
+    start_sender();
+    ASSERT_TRUE(server_->started()) << server_->stderr_text();
+    EXPECT_EQ(server_->stop(SIGTERM), 0);
+    EXPECT_NE(server_->stderr_text().find("generated the key sealing endpoint secrets"),
+              std::string::npos)
+        << server_->stderr_text();
+    const auto mode = std::filesystem::status(database.string() + ".key").permissions();
+    EXPECT_EQ(mode, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+  const auto write_key = [&](const std::string& text) {
+    std::ofstream(dir_ / "seal.key") << text << "\n";
+  };
+  write_key(kSealKey);
+  const std::string by_file = "secret_key = \"file:seal.key\"\n";
+  start_sender(by_file);
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("sealed");
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const auto endpoint = create_endpoint(app, {{"url", url_of(receiver)}, {"secret", secret}});
+  const auto ep_path = "/api/v1/app/" + app + "/endpoint/" + str(endpoint, "id");
+  const auto msg = app + "/" + str(publish(app, "a.b", R"({"n":1})"), "id");
+  ASSERT_TRUE(eventually([&] { return with_id(receiver, msg).size() == 1; }))
+      << server_->stderr_text();
+  EXPECT_TRUE(verify(with_id(receiver, msg).front(), {hmac_key(secret)}).ok());
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+
+  if (!store_.postgres()) {
+    // The database and its log, read as bytes: the secret is not there.
+    std::string disk;
+    for (const auto& file : {database.string(), database.string() + "-wal"}) {
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      disk += bytes.str();
+    }
+    ASSERT_NE(disk.find(str(endpoint, "id")), std::string::npos);  // the row is there
+    EXPECT_EQ(disk.find("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), std::string::npos);
+    EXPECT_NE(disk.find("sealed:v1:"), std::string::npos);
+  }
+
+  // Another key (valid, just not this one): no start, and the error says what is wrong.
+  write_key("YW5vdGhlci1rZXktdGhhdC1pcy1ub3QtcmlnaHQtMzI=");
+  start_sender(by_file);
+  EXPECT_FALSE(server_->started());
+  EXPECT_NE(server_->stop(SIGTERM), 0);
+  EXPECT_NE(server_->stderr_text().find("does not open"), std::string::npos)
+      << server_->stderr_text();
+  EXPECT_NE(server_->stderr_text().find("secret_key"), std::string::npos);
+  EXPECT_EQ(server_->stderr_text().find("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), std::string::npos);
+  // A key that is not 32 bytes is a configuration error, before the store is touched.
+  write_key("c2hvcnQ=");
+  start_sender(by_file);
+  EXPECT_FALSE(server_->started());
+  EXPECT_NE(server_->stop(SIGTERM), 0);
+  EXPECT_NE(server_->stderr_text().find("32"), std::string::npos) << server_->stderr_text();
+
+  // The right key again: the secret is back, unchanged.
+  write_key(kSealKey);
+  start_sender(by_file);
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  EXPECT_EQ(str(get(ep_path + "/secret"), "secret"), secret);
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }
 
@@ -790,13 +963,24 @@ TEST_F(Outbound, Ed25519EndpointsSignWithV1a) {
   const auto endpoint = create_endpoint(app, {{"url", url_of(receiver)}, {"signing", "ed25519"}});
   const auto ep_path = "/api/v1/app/" + app + "/endpoint/" + str(endpoint, "id");
   EXPECT_EQ(str(endpoint, "signing"), "ed25519");
-  EXPECT_TRUE(str(endpoint, "secret").starts_with("whsk_"));
+  // No answer ever holds private key material: the creation, the endpoint, the reveal call.
+  const auto no_private_key = [](const std::string& answer) {
+    return answer.find("whsk_") == std::string::npos;
+  };
+  EXPECT_TRUE(no_private_key(json::serialize(endpoint))) << json::serialize(endpoint);
+  EXPECT_EQ(endpoint.if_contains("secret"), nullptr);
   const auto keys = get(ep_path + "/public-key");
   const auto public_key = str(keys, "public_key");
   EXPECT_TRUE(public_key.starts_with("whpk_")) << public_key;
+  EXPECT_EQ(str(endpoint, "public_key"), public_key);
   EXPECT_EQ(strings(arr(keys, "public_keys")), std::vector<std::string>{public_key});
   EXPECT_EQ(str(get(ep_path), "public_key"), public_key);
   EXPECT_EQ(get(ep_path).if_contains("secret"), nullptr);
+  const auto revealed = call("GET", ep_path + "/secret");
+  EXPECT_EQ(revealed.status, 200);
+  EXPECT_TRUE(no_private_key(revealed.body)) << revealed.body;
+  EXPECT_EQ(str(object_of(revealed), "public_key"), public_key);
+  EXPECT_EQ(object_of(revealed).if_contains("secret"), nullptr);
 
   const auto hmac = create_endpoint(app, {{"url", url_of(receiver, "/other")}});
   EXPECT_EQ(
@@ -816,6 +1000,38 @@ TEST_F(Outbound, Ed25519EndpointsSignWithV1a) {
   const auto verdict = verify(got, {key.value()});
   EXPECT_TRUE(verdict.ok()) << schemes::to_string(verdict.reason) << " " << verdict.detail;
   EXPECT_EQ(got.body, R"({"signed":"asymmetrically"})");
+
+  // Rotation to a private key the customer supplies: the answer is its public half, and that
+  // key (its base64 body) appears in no answer.
+  auto pair = schemes::generate_secret(standard_webhooks(), "ed25519");
+  ASSERT_TRUE(pair) << pair.error();
+  const auto rotated =
+      call("POST", ep_path + "/secret/rotate",
+           json::serialize(json::object{{"secret", pair->secret}, {"grace_seconds", 0}}));
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string private_body = pair->secret.substr(5);
+  EXPECT_EQ(str(object_of(rotated), "public_key"), pair->public_key);
+  EXPECT_EQ(object_of(rotated).if_contains("secret"), nullptr);
+  for (const auto& answer : {rotated.body, call("GET", ep_path + "/secret").body,
+                             call("GET", ep_path).body, call("GET", ep_path + "/public-key").body,
+                             call("GET", "/api/v1/app/" + app + "/endpoint").body}) {
+    EXPECT_TRUE(no_private_key(answer)) << answer;
+    EXPECT_EQ(answer.find(private_body), std::string::npos) << answer;
+  }
+  const auto generated = call("POST", ep_path + "/secret/rotate", "{}");
+  ASSERT_EQ(generated.status, 200) << generated.body;
+  EXPECT_TRUE(no_private_key(generated.body)) << generated.body;
+  const auto new_public = str(object_of(generated), "public_key");
+  ASSERT_TRUE(new_public.starts_with("whpk_")) << generated.body;
+
+  // A delivery after the rotation verifies with the public key the rotation returned.
+  const auto after = app + "/" + str(publish(app, "a.b", R"({"after":"rotation"})"), "id");
+  ASSERT_TRUE(eventually([&] { return with_id(receiver, after).size() == 1; }))
+      << server_->stderr_text();
+  auto rotated_key = schemes::Key::parse_public_key(standard_webhooks(), new_public);
+  ASSERT_TRUE(rotated_key) << rotated_key.error();
+  const auto later = verify(with_id(receiver, after).front(), {rotated_key.value()});
+  EXPECT_TRUE(later.ok()) << schemes::to_string(later.reason) << " " << later.detail;
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }
 

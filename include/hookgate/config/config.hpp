@@ -121,6 +121,9 @@ struct Outbound {
   int breaker_failures = 5;  // consecutive failures that open an endpoint's circuit
   std::chrono::seconds breaker_cooldown{30};
   std::vector<std::string> operational_destinations;  // where endpoint.disabled events go
+  // Seals endpoint secrets in the store: base64 of 32 bytes (env:/file:/inline). Unset: a key
+  // generated into a 0600 file next to a SQLite database; required with PostgreSQL.
+  std::optional<SecretRef> secret_key;
 };
 
 struct Api {

@@ -2,12 +2,17 @@
 #include "outbound/registry.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "outbound/publisher.hpp"
+#include "outbound/sealing_key.hpp"
 
 namespace hookgate::outbound {
 namespace {
@@ -25,8 +30,13 @@ class RegistryTest : public ::testing::Test {
     store_ = std::move(s.value());
     auto policy = net::OutboundPolicy::make({"127.0.0.1/32"}, false);
     ASSERT_TRUE(policy) << policy.error();
-    registry_ = std::make_unique<Registry>(
-        *store_, RegistrySettings{*policy, std::chrono::hours(1)}, [this] { return now_; });
+    policy_ = *policy;
+    // The key a single SQLite node uses without configuration: generated next to the database.
+    auto key = sealing_key_file((dir_ / "h.db").string());
+    ASSERT_TRUE(key) << key.error();
+    ASSERT_TRUE(key->generated);
+    seal_ = key->seal;
+    registry_ = with_seal(seal_);
   }
   void TearDown() override {
     registry_.reset();
@@ -46,8 +56,33 @@ class RegistryTest : public ::testing::Test {
     return e ? *e : CreatedEndpoint{};
   }
 
+  std::unique_ptr<Registry> with_seal(std::shared_ptr<const SecretSeal> seal) {
+    return std::make_unique<Registry>(
+        *store_, RegistrySettings{policy_, std::chrono::hours(1), std::move(seal)},
+        [this] { return now_; });
+  }
+
+  // Everything SQLite has on disk for the store: the database and its write-ahead log.
+  std::string disk_bytes() const {
+    std::string all;
+    for (const char* name : {"h.db", "h.db-wal"}) {
+      std::ifstream in(dir_ / name, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      all += text.str();
+    }
+    return all;
+  }
+
+  std::string raw_row(const std::string& id) const {
+    auto r = store_->record(kEndpointKind, id);
+    return r && r->has_value() ? (*r)->body : "";
+  }
+
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
+  net::OutboundPolicy policy_ = net::OutboundPolicy::make({}, false).value();
+  std::shared_ptr<const SecretSeal> seal_;
   std::unique_ptr<Registry> registry_;
   std::int64_t now_ = 1'700'000'000'000;
 };
@@ -57,12 +92,12 @@ TEST_F(RegistryTest, EndpointSecretsAreGeneratedOrSuppliedAndValidated) {
   EndpointInput in;
   in.url = "https://hooks.example.com/in";
   const auto created = endpoint(a, in);
-  EXPECT_TRUE(created.secret.starts_with("whsec_"));
+  EXPECT_TRUE(created.receiver_key.starts_with("whsec_"));
   EXPECT_TRUE(created.endpoint.verified);  // verification none
-  EXPECT_EQ(registry_->reveal_secret(a, created.endpoint.id).value(), created.secret);
+  EXPECT_EQ(registry_->reveal_secret(a, created.endpoint.id).value(), created.receiver_key);
 
   in.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-  EXPECT_EQ(endpoint(a, in).secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  EXPECT_EQ(endpoint(a, in).receiver_key, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   in.secret = "whsec_c2hvcnQ=";  // 5 bytes
   auto short_secret = registry_->create_endpoint(a, in);
   ASSERT_FALSE(short_secret);
@@ -71,8 +106,15 @@ TEST_F(RegistryTest, EndpointSecretsAreGeneratedOrSuppliedAndValidated) {
   in.secret.reset();
   in.signing = "ed25519";
   const auto ed = endpoint(a, in);
-  EXPECT_TRUE(ed.secret.starts_with("whsk_"));
-  EXPECT_TRUE(ed.endpoint.keys.front().public_key.starts_with("whpk_"));
+  // The receiver gets the public key; the private key stays in the endpoint's keys.
+  EXPECT_TRUE(ed.receiver_key.starts_with("whpk_")) << ed.receiver_key;
+  EXPECT_EQ(ed.receiver_key, ed.endpoint.keys.front().public_key);
+  EXPECT_TRUE(ed.endpoint.keys.front().secret.starts_with("whsk_"));
+  EXPECT_EQ(registry_->reveal_secret(a, ed.endpoint.id).value(), ed.receiver_key);
+  auto rotated = registry_->rotate_secret(a, ed.endpoint.id, std::nullopt, std::nullopt);
+  ASSERT_TRUE(rotated) << rotated.error();
+  EXPECT_TRUE(rotated->starts_with("whpk_")) << *rotated;
+  EXPECT_NE(*rotated, ed.receiver_key);
 }
 
 TEST_F(RegistryTest, RefusesUnsafeUrlsAndReservedHeaders) {
@@ -127,11 +169,11 @@ TEST_F(RegistryTest, RotationKeepsThePreviousSecretForTheGracePeriod) {
   const auto created = endpoint(a, in);
   auto next = registry_->rotate_secret(a, created.endpoint.id, std::nullopt, std::nullopt);
   ASSERT_TRUE(next) << next.error();
-  EXPECT_NE(*next, created.secret);
+  EXPECT_NE(*next, created.receiver_key);
   auto e = registry_->endpoint(a, created.endpoint.id).value();
   ASSERT_EQ(e.live_keys(now_).size(), 2U);
   EXPECT_EQ(e.live_keys(now_)[0].secret, *next);
-  EXPECT_EQ(e.live_keys(now_)[1].secret, created.secret);
+  EXPECT_EQ(e.live_keys(now_)[1].secret, created.receiver_key);
   EXPECT_EQ(e.live_keys(now_ + 3'600'001).size(), 1U);  // grace over
   EXPECT_EQ(registry_->reveal_secret(a, e.id).value(), *next);
   // Rotating with no grace drops the old key at once.
@@ -225,6 +267,147 @@ TEST_F(RegistryTest, PublishingFansOutToEnabledVerifiedSubscribedEndpointsOnce) 
   EXPECT_EQ(other->endpoints, std::vector<std::string>{e_all});
   m.app_id = "app_nope";
   EXPECT_TRUE(publisher.publish(m).error().starts_with("not_found"));
+}
+
+constexpr const char* kKnownSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+constexpr const char* kKnownSecretBody = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+TEST_F(RegistryTest, EndpointSecretsAreSealedAtRestAndOpenOnRead) {
+  const auto a = app();
+  EndpointInput in;
+  in.url = "https://hooks.example.com/in";
+  in.secret = kKnownSecret;
+  const auto hmac = endpoint(a, in);
+  in.secret.reset();
+  in.signing = "ed25519";
+  const auto ed = endpoint(a, in);
+  ASSERT_FALSE(hmac.endpoint.id.empty());
+  ASSERT_FALSE(ed.endpoint.id.empty());
+  // Rotation writes sealed too.
+  auto rotated = registry_->rotate_secret(a, hmac.endpoint.id, std::nullopt, std::nullopt);
+  ASSERT_TRUE(rotated) << rotated.error();
+
+  // Nothing on disk holds a secret: neither the supplied one, nor a private key.
+  const auto disk = disk_bytes();
+  ASSERT_FALSE(disk.empty());
+  EXPECT_EQ(disk.find(kKnownSecretBody), std::string::npos);
+  EXPECT_EQ(disk.find(rotated->substr(6)), std::string::npos);
+  EXPECT_EQ(disk.find("whsk_"), std::string::npos);
+  EXPECT_EQ(disk.find("whsec_"), std::string::npos);
+  EXPECT_NE(raw_row(hmac.endpoint.id).find("sealed:v1:"), std::string::npos);
+
+  // And every read opens them: the same keys as written, with the public key beside.
+  const auto back = registry_->endpoint(a, hmac.endpoint.id);
+  ASSERT_TRUE(back) << back.error();
+  ASSERT_EQ(back->keys.size(), 2U);
+  EXPECT_EQ(back->keys[0].secret, *rotated);
+  EXPECT_EQ(back->keys[1].secret, kKnownSecret);
+  const auto ed_back = registry_->endpoint(a, ed.endpoint.id);
+  ASSERT_TRUE(ed_back) << ed_back.error();
+  EXPECT_TRUE(ed_back->keys[0].secret.starts_with("whsk_"));
+  EXPECT_EQ(ed_back->keys[0].public_key, ed.receiver_key);
+
+  // The generated key file is private to the owner, and a second start reads the same key.
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "h.db.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+  auto again = sealing_key_file((dir_ / "h.db").string());
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_FALSE(again->generated);
+  EXPECT_TRUE(with_seal(again->seal)->endpoint(a, hmac.endpoint.id));
+}
+
+TEST_F(RegistryTest, ClearRowsOfEarlierVersionsAreReadAndSealedAtStart) {
+  const auto a = app();
+  Endpoint old;
+  old.id = "ep_fromanearlierversion";
+  old.app_id = a;
+  old.url = "https://hooks.example.com/old";
+  old.verified = true;
+  old.keys.push_back(SigningKey{kKnownSecret, "", 0});
+  auto put = store_->put_record({std::string(kEndpointKind), old.id, a, to_json(old), 0}, 0);
+  ASSERT_TRUE(put && *put);
+  ASSERT_NE(raw_row(old.id).find(kKnownSecretBody), std::string::npos);
+
+  auto read = registry_->endpoint(a, old.id);
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->keys.front().secret, kKnownSecret);
+
+  auto sealed = registry_->seal_stored_secrets();
+  ASSERT_TRUE(sealed) << sealed.error();
+  EXPECT_EQ(*sealed, 1U);
+  EXPECT_EQ(raw_row(old.id).find(kKnownSecretBody), std::string::npos);
+  EXPECT_NE(raw_row(old.id).find("sealed:v1:"), std::string::npos);
+  EXPECT_EQ(registry_->endpoint(a, old.id)->keys.front().secret, kKnownSecret);
+  EXPECT_EQ(registry_->seal_stored_secrets().value(), 0U);  // nothing left in clear
+}
+
+TEST_F(RegistryTest, AWrongSealingKeyIsDetectedNotUsed) {
+  const auto a = app();
+  EndpointInput in;
+  in.url = "https://hooks.example.com/in";
+  in.secret = kKnownSecret;
+  const auto created = endpoint(a, in);
+
+  auto other = SecretSeal::from_base64(SecretSeal::generate_base64());
+  ASSERT_TRUE(other) << other.error();
+  const auto wrong = with_seal(std::make_shared<const SecretSeal>(std::move(other.value())));
+  const auto check = wrong->seal_stored_secrets();
+  ASSERT_FALSE(check);
+  EXPECT_NE(check.error().find(created.endpoint.id), std::string::npos) << check.error();
+  EXPECT_NE(check.error().find("does not open"), std::string::npos) << check.error();
+  EXPECT_EQ(check.error().find(kKnownSecretBody), std::string::npos);
+  // Reads fail instead of handing a wrong key to the signer.
+  const auto read = wrong->endpoint(a, created.endpoint.id);
+  ASSERT_FALSE(read);
+  EXPECT_TRUE(read.error().starts_with("store_error:")) << read.error();
+
+  // No key at all: sealed rows do not open, and nothing new is written in clear.
+  const auto keyless = with_seal(nullptr);
+  EXPECT_FALSE(keyless->seal_stored_secrets());
+  in.secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=";
+  EXPECT_FALSE(keyless->create_endpoint(a, in));
+  EXPECT_EQ(disk_bytes().find("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo"), std::string::npos);
+}
+
+TEST_F(RegistryTest, ASealedSecretCopiedToAnotherEndpointDoesNotOpen) {
+  const auto a = app();
+  EndpointInput in;
+  in.url = "https://hooks.example.com/victim";
+  const auto victim = endpoint(a, in);
+  in.url = "https://hooks.example.com/attacker";
+  const auto attacker = endpoint(a, in);
+  // Someone with write access to the rows moves the victim's sealed key to their endpoint.
+  const auto victim_row = boost::json::parse(raw_row(victim.endpoint.id)).as_object();
+  auto attacker_row = boost::json::parse(raw_row(attacker.endpoint.id)).as_object();
+  attacker_row["keys"] = victim_row.at("keys");
+  auto put = store_->put_record({std::string(kEndpointKind), attacker.endpoint.id, a,
+                                 boost::json::serialize(attacker_row), 0},
+                                1);
+  ASSERT_TRUE(put && *put);
+  const auto read = registry_->endpoint(a, attacker.endpoint.id);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("another endpoint"), std::string::npos) << read.error();
+}
+
+TEST_F(RegistryTest, KeyFilesOthersCanReadOrThatAreMalformedAreRefused) {
+  const auto db = (dir_ / "other.db").string();
+  { std::ofstream(db + ".key") << SecretSeal::generate_base64() << "\n"; }
+  std::filesystem::permissions(
+      db + ".key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                       std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  auto open = sealing_key_file(db);
+  ASSERT_FALSE(open);
+  EXPECT_NE(open.error().find("chmod 600"), std::string::npos) << open.error();
+  std::filesystem::permissions(
+      db + ".key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_TRUE(sealing_key_file(db));
+  {
+    std::ofstream(db + ".key") << "c2hvcnQ=\n";  // 5 bytes
+  }
+  auto short_key = sealing_key_file(db);
+  ASSERT_FALSE(short_key);
+  EXPECT_NE(short_key.error().find("32"), std::string::npos) << short_key.error();
 }
 
 }  // namespace
