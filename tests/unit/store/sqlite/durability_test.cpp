@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -173,6 +174,8 @@ TEST_F(SqliteDurability, ReadersDoNotSeeACommittedEventUntilTheSyncCoveringItCom
   store->on_durable([&](std::int64_t seq) { heard = seq; });
 
   syncs_.hold();
+  // Released however the test ends: the store's destructor waits for the held sync.
+  const std::shared_ptr<void> release(nullptr, [this](void*) { syncs_.release(); });
   const int entered = syncs_.entered();
   std::mutex m;
   std::condition_variable cv;
