@@ -92,6 +92,7 @@ TEST_F(HousekeeperTest, TheBackgroundThreadRunsRoundsAndReportsUntilStopped) {
 }
 
 TEST_F(HousekeeperTest, ARoundDeletesFinishedEventsPastTheRetentionAgeInBatches) {
+  constexpr std::int64_t kDayMs = 86'400'000;
   const auto append = [&](std::int64_t received_ms, std::vector<std::string> destinations) {
     store::NewEvent e;
     e.source = "github";
@@ -105,12 +106,12 @@ TEST_F(HousekeeperTest, ARoundDeletesFinishedEventsPastTheRetentionAgeInBatches)
   const auto pending = append(1000, {"d"});  // oldest, and never delivered
   for (int i = 0; i < 11; ++i)
     append(1001 + i, {});
-  const auto young = append(2 * 86'400'000, {});
+  const auto young = append(2 * kDayMs, {});
   HousekeeperOptions options{60s, 100};
   options.retention = 24h;
   options.retention_batch = 4;  // the round walks 12 old events in 4 calls
   Housekeeper keeper(
-      *store_, [] { return std::int64_t{2 * 86'400'000 + 1000}; }, options);
+      *store_, [] { return std::int64_t{2 * kDayMs + 1000}; }, options);
   auto round = keeper.run_once();
   ASSERT_TRUE(round) << round.error();
   EXPECT_EQ(*round, 11);
@@ -120,7 +121,7 @@ TEST_F(HousekeeperTest, ARoundDeletesFinishedEventsPastTheRetentionAgeInBatches)
   EXPECT_EQ((*left)[0].seq, pending);
   EXPECT_EQ((*left)[1].seq, young);
   // Without a retention age nothing is deleted.
-  Housekeeper keep_all(*store_, [] { return std::int64_t{9 * 86'400'000}; }, {60s, 100});
+  Housekeeper keep_all(*store_, [] { return std::int64_t{9 * kDayMs}; }, {60s, 100});
   auto none = keep_all.run_once();
   ASSERT_TRUE(none);
   EXPECT_EQ(*none, 0);

@@ -123,6 +123,7 @@ TEST_P(StoreContract, RetentionDeletesOldFinishedEventsAndKeepsPendingOnesAndOpe
 TEST_P(StoreContract, RetentionLooksAtNoMoreThanItsLimitPerCall) {
   Retention r(*store_);
   std::vector<std::int64_t> old;
+  old.reserve(7);
   for (int i = 0; i < 7; ++i)
     old.push_back(append_ok(event("s", 1000 + i, "old", {"d"})));
   r.finish_all(2000, Next::delivered);

@@ -70,7 +70,7 @@ TEST(SqliteDiskCost, DISABLED_HundredThousandTypicalEvents) {
         std::unique_lock lock(m);
         cv.wait(lock, [&] { return i - answered < 2000; });
       }
-      store.append_async(std::move(e), [&](Result<Appended> r) {
+      store.append_async(std::move(e), [&](const Result<Appended>& r) {
         const std::lock_guard lock(m);
         ++answered;
         if (!r) ++failed;

@@ -113,6 +113,7 @@ TEST_F(SqliteDurability, EveryAcknowledgedAppendWasCoveredByASyncThatCompletedAf
   // Concurrent appends share syncs (group commit) but none is answered before one covered it.
   std::atomic<int> unsynced_answers = 0;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {

@@ -56,6 +56,7 @@ TEST(SqlitePowerCut, EveryAcknowledgedEventSurvivesAndAnUnsyncedCommitDoesNot) {
       // runs, so what makes them durable is the store's WAL sync alone.
       std::mutex acked_mutex;
       std::vector<std::thread> threads;
+      threads.reserve(4);
       for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
           for (int i = 0; i < 25; ++i) {
@@ -86,7 +87,7 @@ TEST(SqlitePowerCut, EveryAcknowledgedEventSurvivesAndAnUnsyncedCommitDoesNot) {
       });
       std::atomic<bool> answered_ok = false;
       std::atomic<bool> answered = false;
-      store->append_async(event("github", 9000, "never synced"), [&](Result<Appended> r) {
+      store->append_async(event("github", 9000, "never synced"), [&](const Result<Appended>& r) {
         answered_ok = r.ok();
         answered = true;
       });
