@@ -185,11 +185,14 @@ int run_serve(const std::string& config_path) {
         log.write(line);
       });
 
-  // Expired de-duplication windows are forgotten in the background.
+  // Expired de-duplication windows, and finished events past [retention], go in the background.
+  engine::HousekeeperOptions housekeeping;
+  housekeeping.retention = config->retention.events;
+  housekeeping.retention_batch = config->retention.batch;
   engine::Housekeeper housekeeper(
-      **store, now_ms, {}, [&log](std::int64_t pruned, const std::string& error) {
+      **store, now_ms, housekeeping, [&log](std::int64_t pruned, const std::string& error) {
         boost::json::object line{
-            {"ts_ms", now_ms()}, {"housekeeping", "dedupe"}, {"pruned", pruned}};
+            {"ts_ms", now_ms()}, {"housekeeping", "prune"}, {"pruned", pruned}};
         if (!error.empty()) line["error"] = error;
         log.write(line);
       });

@@ -523,7 +523,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   const Ctx ctx(origin, std::filesystem::path(origin).parent_path());
   const Table top(ctx, root, "");
   if (auto e = top.unknown({"server", "listener", "store", "delivery", "scheme", "source",
-                            "destination", "route", "outbound", "api"})) {
+                            "destination", "route", "outbound", "api", "retention"})) {
     return *e;
   }
   auto catalogue = schemes::Catalogue::with_builtins();
@@ -579,6 +579,15 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
         }
       }
     }
+  }
+  HG_GET(retention, sub("retention"));
+  if (retention) {
+    const Table t(ctx, *retention, "retention");
+    if (auto e = t.unknown({"events_days", "batch"})) return *e;
+    HG_GET(days, t.integer("events_days", 0, 3650));
+    if (days) c.retention.events = std::chrono::seconds(*days * 86400);
+    HG_GET(batch, t.integer("batch", 1, 100'000));
+    if (batch) c.retention.batch = static_cast<std::size_t>(*batch);
   }
   HG_GET(delivery, sub("delivery"));
   if (delivery) {

@@ -131,6 +131,12 @@ struct Api {
   std::vector<SecretRef> admin_keys;  // bootstrap keys with admin scope (never stored)
 };
 
+// [retention]: how long finished events are kept. Zero keeps them forever.
+struct Retention {
+  std::chrono::seconds events{0};  // age (by received time) past which a finished event goes
+  std::size_t batch = 1000;        // events looked at per store transaction
+};
+
 struct Config {
   std::string origin;  // the file it came from
   std::vector<Listener> listeners;
@@ -144,6 +150,7 @@ struct Config {
   std::vector<Route> routes;
   Outbound outbound;
   Api api;
+  Retention retention;
 };
 
 // env is consulted for env: references through getenv; file: paths relative to the config file.

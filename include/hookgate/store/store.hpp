@@ -11,6 +11,9 @@
 //   returns the first event's seq with duplicate = true and creates no deliveries.
 // - claim_due() hands each due delivery to one claimer at a time, under a lease; a claimer that
 //   dies loses its lease when it expires and the delivery becomes claimable again.
+// - Readers never see an event before it is durable: events_after() and event() stop at
+//   durable_seq(), so a seq a power cut could take back (and hand to another event) is never
+//   passed by a pull cursor.
 // - All methods are thread-safe. Times are unix milliseconds chosen by the caller (injected
 //   clock), never read by the store.
 #pragma once
@@ -27,7 +30,8 @@
 
 namespace hookgate::store {
 
-// Error messages of busy appends start with this, so callers can map them to 503.
+// Error messages of appends that may succeed if tried again later (the write queue is full, the
+// disk is full) start with this, so callers can map them to 503 with Retry-After.
 inline constexpr std::string_view kBusy = "busy:";
 
 struct NewEvent {
@@ -124,6 +128,17 @@ struct Counts {
 // it must be quick (hand the answer to another thread); what it throws is swallowed.
 using AppendDone = std::function<void(Result<Appended>)>;
 
+// Told the new durable seq each time it advances, on the store's writer (or sync) thread, before
+// the appends it covers are answered: it must be quick and must not call the store.
+using DurableListener = std::function<void(std::int64_t durable_seq)>;
+
+// The outcome of one prune_events() call.
+struct Pruned {
+  std::int64_t removed = 0;     // events deleted, with their deliveries and attempts
+  std::int64_t next_after = 0;  // the after_seq of the next call
+  bool more = false;            // false: nothing older than before_ms is left past next_after
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -133,7 +148,7 @@ class Store {
   // append_async, waiting for the outcome.
   Result<Appended> append(NewEvent event);
 
-  // Events of source with seq > after, oldest first, at most limit.
+  // Events of source with after < seq <= durable_seq(), oldest first, at most limit.
   virtual Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
                                                   std::size_t limit) = 0;
 
@@ -159,7 +174,7 @@ class Store {
                                        const std::optional<std::string>& expected,
                                        std::string_view value) = 0;
 
-  // One event by seq (nullopt when there is none).
+  // One event by seq (nullopt when there is none, or it is not durable yet).
   virtual Result<std::optional<Event>> event(std::int64_t seq) = 0;
   // The deliveries of one event, by id.
   virtual Result<std::vector<DeliveryState>> deliveries(std::int64_t event_seq) = 0;
@@ -177,6 +192,20 @@ class Store {
   // Forgets de-duplication windows that ended at or before now_ms, oldest first, at most limit
   // per call; returns how many. Called periodically, so the table holds the live windows only.
   virtual Result<std::int64_t> prune_dedupe(std::int64_t now_ms, std::size_t limit) = 0;
+
+  // Retention: looks at up to limit events with seq > after_seq, in seq order, and deletes those
+  // received before before_ms that nothing needs any more, with their deliveries and attempts.
+  // An event is kept while one of its deliveries is pending or its de-duplication window is open
+  // at now_ms (deleting it would let a replay in). One bounded transaction per call.
+  virtual Result<Pruned> prune_events(std::int64_t before_ms, std::int64_t now_ms,
+                                      std::int64_t after_seq, std::size_t limit) = 0;
+
+  // The highest seq readers are shown. SQLite: advanced when the WAL sync covering the commit
+  // completes. PostgreSQL: a commit is durable, and seqs become visible in order; this node's
+  // appends advance it (other nodes' do not, so there it is a wake-up hint, not the cap).
+  virtual std::int64_t durable_seq() = 0;
+  // Replaces the listener told when durable_seq() advances (empty: none).
+  virtual void on_durable(DurableListener listener) = 0;
 
   virtual Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
                                             std::int64_t now_ms) = 0;

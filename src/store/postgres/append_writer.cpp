@@ -8,15 +8,6 @@
 #include "store/postgres/writes.hpp"
 
 namespace hookgate::store::postgres {
-namespace {
-
-// Taken by every append transaction of every node (advisory locks are per database): seqs then
-// become visible in the order they were assigned, so a reader paging by seq can never pass a seq
-// that another node's transaction has taken but not yet committed.
-constexpr std::int64_t kAppendLock = 0x686f6f6b67617466;
-
-}  // namespace
-
 AppendWriter::AppendWriter(Conn conn, std::size_t capacity)
     : conn_(std::move(conn)), capacity_(capacity), writer_([this] { writer_loop(); }) {}
 

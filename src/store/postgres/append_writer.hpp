@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,12 @@
 #include "store/postgres/pg_conn.hpp"
 
 namespace hookgate::store::postgres {
+
+// Taken by every append transaction of every node (advisory locks are per database), before it
+// draws a seq and until it has committed: seqs then become visible in the order they were drawn,
+// so a reader paging by seq can never pass a seq that another node's transaction has taken but
+// not yet committed (and skip that event for ever once it commits).
+inline constexpr std::int64_t kAppendLock = 0x686f6f6b67617466;
 
 class AppendWriter {
  public:

@@ -86,6 +86,11 @@ CREATE TABLE rate_slots (
 -- Expired de-duplication windows are pruned oldest first without scanning the live ones.
 CREATE INDEX dedupe_expiry ON dedupe (until_ms);
 )sql"},
+    {3, R"sql(
+-- Retention deletes an event with its de-duplication row, and the foreign key's check on
+-- deleting an event looks for rows naming it: both find them by seq without a scan.
+CREATE INDEX dedupe_by_seq ON dedupe (seq);
+)sql"},
 };
 
 // Any constant works as long as every node uses the same one; advisory locks are per database.

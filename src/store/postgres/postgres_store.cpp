@@ -29,11 +29,18 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
   if (auto migrated = migrate(*pooled); !migrated) {
     return Error{redact_url(url) + ": " + scrub_password(migrated.error(), url)};
   }
+  // Every seq up to the last visible one is committed, hence durable, and no lower one can appear
+  // later (the append lock makes seqs visible in order).
+  auto last = pooled->exec("SELECT coalesce(max(seq), 0)::int8 FROM events");
+  if (!last) return Error{redact_url(url) + ": " + scrub_password(last.error(), url)};
+  const std::int64_t durable_seq = last->int64(0, 0);
   auto writer = Conn::open(url);
   if (!writer) return Error{writer.error()};
   try {
-    return std::unique_ptr<Store>(new PostgresStore(
+    auto store = std::unique_ptr<PostgresStore>(new PostgresStore(
         url, std::move(pooled).value(), std::move(writer).value(), options.max_pending_writes));
+    store->durable_.advance(durable_seq);
+    return std::unique_ptr<Store>(std::move(store));
   } catch (const std::exception& e) {
     return Error{redact_url(url) + ": cannot start the store: " + e.what()};
   }
@@ -44,7 +51,35 @@ PostgresStore::PostgresStore(const std::string& url, Conn pooled, Conn writer,
     : pool_(url, std::move(pooled), kPoolSize), appends_(std::move(writer), max_pending_writes) {}
 
 void PostgresStore::append_async(NewEvent event, AppendDone done) {
-  appends_.append_async(std::move(event), std::move(done));
+  AppendDone noted;
+  try {
+    noted = [this, done](Result<Appended> appended) {
+      if (appended) durable_.advance(appended->seq);
+      if (done) done(std::move(appended));
+    };
+  } catch (const std::exception& e) {
+    try {
+      if (done) done(Error{std::string("store write failed: ") + e.what()});
+    } catch (...) {
+      // The callback's own failure is its own; the append was refused either way.
+    }
+    return;
+  }
+  appends_.append_async(std::move(event), std::move(noted));
+}
+
+std::int64_t PostgresStore::durable_seq() {
+  return durable_.get();
+}
+
+void PostgresStore::on_durable(DurableListener listener) {
+  durable_.listen(std::move(listener));
+}
+
+Result<Pruned> PostgresStore::prune_events(std::int64_t before_ms, std::int64_t now_ms,
+                                           std::int64_t after_seq, std::size_t limit) {
+  return pool_.transaction<Pruned>(
+      [&](Conn& conn) { return prune_finished_events(conn, before_ms, now_ms, after_seq, limit); });
 }
 
 Result<std::vector<Delivery>> PostgresStore::claim_due(std::int64_t now_ms, std::size_t limit,

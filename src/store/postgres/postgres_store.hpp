@@ -13,6 +13,7 @@
 #include <string>
 
 #include "hookgate/store/store.hpp"
+#include "store/durable_seq.hpp"
 #include "store/postgres/append_writer.hpp"
 #include "store/postgres/pool.hpp"
 
@@ -42,6 +43,10 @@ class PostgresStore final : public Store {
   Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
                         std::int64_t due_ms) override;
   Result<std::int64_t> prune_dedupe(std::int64_t now_ms, std::size_t limit) override;
+  Result<Pruned> prune_events(std::int64_t before_ms, std::int64_t now_ms, std::int64_t after_seq,
+                              std::size_t limit) override;
+  std::int64_t durable_seq() override;
+  void on_durable(DurableListener listener) override;
   Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
                                     std::int64_t now_ms) override;
   Result<std::optional<Record>> record(std::string_view kind, std::string_view id) override;
@@ -54,6 +59,9 @@ class PostgresStore final : public Store {
   PostgresStore(const std::string& url, Conn pooled, Conn writer, std::size_t max_pending_writes);
 
   Pool pool_;
+  // This node's appends only: readers are not capped by it (a commit is durable, and the append
+  // lock makes seqs visible in order on every node).
+  DurableSeq durable_;
   // Last: destroyed first, so queued appends are committed while the rest still exists.
   AppendWriter appends_;
 };

@@ -86,6 +86,10 @@ CREATE INDEX deliveries_by_event ON deliveries (event_seq);
 -- Expired de-duplication windows are pruned oldest first without scanning the live ones.
 CREATE INDEX dedupe_expiry ON dedupe (until_ms);
 )sql"},
+    {4, R"sql(
+-- Retention deletes an event with its de-duplication row: found by seq without a scan.
+CREATE INDEX dedupe_by_seq ON dedupe (seq);
+)sql"},
 };
 
 Result<int> user_version(Db& db) {

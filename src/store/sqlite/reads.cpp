@@ -22,15 +22,16 @@ Event event_at(const Statement& row) {
 }  // namespace
 
 Result<std::vector<Event>> read_events_after(Db& db, std::string_view source, std::int64_t after,
-                                             std::size_t limit) {
+                                             std::int64_t up_to, std::size_t limit) {
   std::vector<Event> events;
   if (limit == 0) return events;
   auto select = db.prepare(
       "SELECT seq, source, event_type, received_ms, headers, body FROM events "
-      "WHERE source = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+      "WHERE source = ?1 AND seq > ?2 AND seq <= ?4 ORDER BY seq LIMIT ?3");
   if (!select) return Error{select.error()};
   select->bind_text(1, source).bind_int64(2, after).bind_int64(
       3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  select->bind_int64(4, up_to);
   for (;;) {
     auto row = select->step();
     if (!row) return Error{row.error()};

@@ -15,8 +15,9 @@
 
 namespace hookgate::store::sqlite {
 
+// Events of source with after < seq <= up_to (the durable seq), oldest first.
 Result<std::vector<Event>> read_events_after(Db& db, std::string_view source, std::int64_t after,
-                                             std::size_t limit);
+                                             std::int64_t up_to, std::size_t limit);
 Result<std::vector<Attempt>> read_attempts(Db& db, std::int64_t delivery_id);
 Result<Counts> read_counts(Db& db);
 Result<std::optional<std::string>> read_setting(Db& db, std::string_view key);

@@ -45,41 +45,100 @@ Result<Db> open_reader(const std::string& path) {
   return db;
 }
 
-GroupCommit::Durable wal_sync_of(const Db& writer) {
+std::shared_ptr<WalSync> wal_sync_of(const Db& writer, WalSync::SyncFile sync_file) {
   // SQLite's own name for the file: absolute, whatever path the configuration gave.
   const char* name = sqlite3_db_filename(writer.handle(), "main");
-  auto wal = std::make_shared<WalSync>(name != nullptr ? name : "");
-  return [wal] { return wal->sync(); };
+  return std::make_shared<WalSync>(name != nullptr ? name : "", std::move(sync_file));
+}
+
+Result<std::int64_t> last_seq(Db& db) {
+  auto select = db.prepare("SELECT coalesce(max(seq), 0) FROM events");
+  if (!select) return Error{select.error()};
+  auto row = select->step();
+  if (!row) return Error{row.error()};
+  return *row ? select->column_int64(0) : 0;
+}
+
+// SQLite says "database or disk is full" (SQLITE_FULL) when a write meets ENOSPC or the size
+// limit. It rolled the write back and nothing is stuck: the same append succeeds once space
+// returns, so the caller is told to come back later (503) rather than that the store failed.
+// Only a failed fdatasync is sticky (see WalSync); a write() refused for space loses nothing
+// already acknowledged.
+Error retry_later_if_full(Error error) {
+  if (error.message.find(sqlite3_errstr(SQLITE_FULL)) == std::string::npos) return error;
+  if (error.message.starts_with(kBusy)) return error;
+  return Error{std::string(kBusy) + " the store's disk is full (" + error.message + ")"};
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path,
                                                  const StoreOptions& options) {
+  auto opened = open(path, options, WalSync::fdatasync_file);
+  if (!opened) return Error{opened.error()};
+  return std::unique_ptr<Store>(std::move(opened).value());
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const StoreOptions& options,
+                                                       WalSync::SyncFile sync_file) {
   if (options.max_pending_writes == 0) return Error{"max_pending_writes must be at least 1"};
   auto writer = open_writer(path);
   if (!writer) return Error{writer.error()};
   auto reader = open_reader(path);
   if (!reader) return Error{reader.error()};
   try {
-    auto durable = wal_sync_of(*writer);
-    return std::unique_ptr<Store>(new SqliteStore(std::move(writer).value(),
-                                                  std::move(reader).value(),
-                                                  options.max_pending_writes, std::move(durable)));
+    auto wal = wal_sync_of(*writer, std::move(sync_file));
+    // What an earlier process committed may still sit unsynced in the page cache (it was killed
+    // between its commit and its sync): sync it before readers are shown any of it.
+    if (auto synced = wal->sync(); !synced) return Error{path + ": " + synced.error()};
+    auto seq = last_seq(*writer);
+    if (!seq) return Error{path + ": " + seq.error()};
+    return std::unique_ptr<SqliteStore>(new SqliteStore(
+        std::move(writer).value(), std::move(reader).value(), options.max_pending_writes,
+        [wal] { return wal->sync(); }, *seq));
   } catch (const std::exception& e) {
     return Error{path + ": cannot start the store: " + e.what()};
   }
 }
 
 SqliteStore::SqliteStore(Db writer, Db reader, std::size_t max_pending_writes,
-                         GroupCommit::Durable durable)
+                         GroupCommit::Durable durable, std::int64_t durable_seq)
     : reader_(std::move(reader)),
-      writes_(std::move(writer), max_pending_writes, std::move(durable)) {}
+      writes_(std::move(writer), max_pending_writes, std::move(durable)) {
+  durable_.advance(durable_seq);
+}
 
 void SqliteStore::append_async(NewEvent event, AppendDone done) {
+  // The answer comes on the sync thread once the WAL sync covering the commit succeeded: only
+  // then may readers see the seq. Seqs are assigned in commit order by the one writer, and each
+  // sync covers every commit before it, so every seq below a durable one is durable too.
   writes_.submit_async<Appended>(
-      [event = std::move(event)](Db& db) { return append_event(db, event); }, std::move(done),
+      [event = std::move(event)](Db& db) { return append_event(db, event); },
+      [this, done = std::move(done)](Result<Appended> appended) {
+        if (appended) {
+          durable_.advance(appended->seq);
+        } else {
+          appended = retry_later_if_full(Error{appended.error()});
+        }
+        if (done) done(std::move(appended));
+      },
       GroupCommit::WhenFull::fail_busy);
+}
+
+std::int64_t SqliteStore::durable_seq() {
+  return durable_.get();
+}
+
+void SqliteStore::on_durable(DurableListener listener) {
+  durable_.listen(std::move(listener));
+}
+
+Result<Pruned> SqliteStore::prune_events(std::int64_t before_ms, std::int64_t now_ms,
+                                         std::int64_t after_seq, std::size_t limit) {
+  return writes_.submit<Pruned>(
+      [&](Db& db) { return prune_finished_events(db, before_ms, now_ms, after_seq, limit); },
+      GroupCommit::WhenFull::wait);
 }
 
 Result<std::vector<Delivery>> SqliteStore::claim_due(std::int64_t now_ms, std::size_t limit,
@@ -144,8 +203,9 @@ Result<bool> SqliteStore::delete_record(std::string_view kind, std::string_view 
 
 Result<std::vector<Event>> SqliteStore::events_after(std::string_view source, std::int64_t after,
                                                      std::size_t limit) {
+  const std::int64_t durable = durable_.get();
   std::lock_guard lock(read_mutex_);
-  return read_events_after(reader_, source, after, limit);
+  return read_events_after(reader_, source, after, durable, limit);
 }
 
 Result<std::vector<Attempt>> SqliteStore::attempts(std::int64_t delivery_id) {
@@ -164,11 +224,13 @@ Result<std::optional<std::string>> SqliteStore::setting(std::string_view key) {
 }
 
 Result<std::optional<Event>> SqliteStore::event(std::int64_t seq) {
+  if (seq > durable_.get()) return std::optional<Event>();
   std::lock_guard lock(read_mutex_);
   return read_event(reader_, seq);
 }
 
 Result<std::vector<DeliveryState>> SqliteStore::deliveries(std::int64_t event_seq) {
+  if (event_seq > durable_.get()) return std::vector<DeliveryState>();
   std::lock_guard lock(read_mutex_);
   return read_deliveries(reader_, event_seq);
 }

@@ -2,9 +2,10 @@
 //
 // Every write goes through a GroupCommit: one writer thread, one transaction and one fsync per
 // batch of concurrent writes, which also makes each compare-and-set (settings, records, rate
-// slots) atomic. Only append() fails fast with kBusy when the write queue is full; the other
-// writes wait for room instead, since their callers are few and bounded. Reads use a second
-// connection under a mutex and see every write whose call has returned.
+// slots) atomic. Readers are capped at the durable seq: the WAL sync that covers an append
+// advances it before the append is answered. Only append() fails fast with kBusy when the write
+// queue is full; the other writes wait for room instead, since their callers are few and bounded.
+// Reads use a second connection under a mutex and see every write whose call has returned.
 #pragma once
 
 #include <memory>
@@ -12,8 +13,10 @@
 #include <string>
 
 #include "hookgate/store/store.hpp"
+#include "store/durable_seq.hpp"
 #include "store/sqlite/group_commit.hpp"
 #include "store/sqlite/sqlite_db.hpp"
+#include "store/sqlite/wal_sync.hpp"
 
 namespace hookgate::store::sqlite {
 
@@ -21,6 +24,11 @@ class SqliteStore final : public Store {
  public:
   // Creates the file if needed and migrates its schema.
   static Result<std::unique_ptr<Store>> open(const std::string& path, const StoreOptions& options);
+  // The same, making the WAL durable through sync_file instead of fdatasync (tests count syncs,
+  // fail them, or route them through a VFS that simulates a power cut).
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const StoreOptions& options,
+                                                   WalSync::SyncFile sync_file);
 
   void append_async(NewEvent event, AppendDone done) override;
   Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
@@ -40,6 +48,10 @@ class SqliteStore final : public Store {
   Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
                         std::int64_t due_ms) override;
   Result<std::int64_t> prune_dedupe(std::int64_t now_ms, std::size_t limit) override;
+  Result<Pruned> prune_events(std::int64_t before_ms, std::int64_t now_ms, std::int64_t after_seq,
+                              std::size_t limit) override;
+  std::int64_t durable_seq() override;
+  void on_durable(DurableListener listener) override;
   Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
                                     std::int64_t now_ms) override;
   Result<std::optional<Record>> record(std::string_view kind, std::string_view id) override;
@@ -49,8 +61,10 @@ class SqliteStore final : public Store {
   Result<bool> delete_record(std::string_view kind, std::string_view id) override;
 
  private:
-  SqliteStore(Db writer, Db reader, std::size_t max_pending_writes, GroupCommit::Durable durable);
+  SqliteStore(Db writer, Db reader, std::size_t max_pending_writes, GroupCommit::Durable durable,
+              std::int64_t durable_seq);
 
+  DurableSeq durable_;
   std::mutex read_mutex_;
   Db reader_;  // guarded by read_mutex_
   // Last: destroyed first, so queued writes are committed while the rest still exists.

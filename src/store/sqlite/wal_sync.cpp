@@ -10,7 +10,15 @@
 
 namespace hookgate::store::sqlite {
 
-WalSync::WalSync(std::string database_path) : wal_path_(std::move(database_path) + "-wal") {}
+int WalSync::fdatasync_file(int fd, const std::string& /*path*/) {
+  while (::fdatasync(fd) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
+WalSync::WalSync(std::string database_path, SyncFile sync_file)
+    : wal_path_(std::move(database_path) + "-wal"), sync_file_(std::move(sync_file)) {}
 
 WalSync::~WalSync() {
   if (fd_ >= 0) ::close(fd_);
@@ -48,11 +56,10 @@ Result<bool> WalSync::sync() {
   auto present = reopen_if_replaced();
   if (!present) return present;
   if (!*present) return true;
-  while (::fdatasync(fd_) != 0) {
-    if (errno == EINTR) continue;
+  if (const int failed = sync_file_(fd_, wal_path_); failed != 0) {
     // After a failed fsync Linux may mark the lost pages clean, so a later fsync would succeed
     // without the data being on disk: never trust this file again in this process.
-    failed_ = "fdatasync " + wal_path_ + ": " + std::strerror(errno) +
+    failed_ = "fdatasync " + wal_path_ + ": " + std::strerror(failed) +
               " (the store stops acknowledging writes until hookgate restarts)";
     return Error{*failed_};
   }

@@ -8,6 +8,7 @@
 // of the next instead of stalling the writer.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,7 +18,13 @@ namespace hookgate::store::sqlite {
 
 class WalSync {
  public:
-  explicit WalSync(std::string database_path);
+  // Makes the file behind fd durable; returns 0, or the errno of the failure. The default is
+  // fdatasync. Tests route it through a VFS shim that simulates a power cut, so a missing sync
+  // loses acknowledged writes there as it would on a real disk.
+  using SyncFile = std::function<int(int fd, const std::string& path)>;
+  static int fdatasync_file(int fd, const std::string& path);
+
+  explicit WalSync(std::string database_path, SyncFile sync_file = fdatasync_file);
   WalSync(const WalSync&) = delete;
   WalSync& operator=(const WalSync&) = delete;
   ~WalSync();
@@ -31,6 +38,7 @@ class WalSync {
   Result<bool> reopen_if_replaced();
 
   std::string wal_path_;
+  SyncFile sync_file_;
   int fd_ = -1;
   unsigned long long device_ = 0;
   unsigned long long inode_ = 0;

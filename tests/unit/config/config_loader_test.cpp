@@ -47,6 +47,8 @@ TEST_F(ConfigLoader, TheAnnotatedExampleLoads) {
   EXPECT_EQ(c->api.admin_keys[0].value, "admin-key-for-the-example-config");
   EXPECT_TRUE(c->outbound.require_https);
   EXPECT_EQ(c->outbound.operational_destinations, std::vector<std::string>{"audit"});
+  EXPECT_EQ(c->retention.events, std::chrono::seconds(30 * 86400));
+  EXPECT_EQ(c->retention.batch, 1000u);
 }
 
 struct Bad {
@@ -59,6 +61,8 @@ TEST_F(ConfigLoader, MistakesNameFileLineAndKey) {
       {"[server]\nlisten = \"127.0.0.1\"\n", "bad.toml:2: key 'server.listen': expected HOST:PORT"},
       {"[server]\nlisten = \"127.0.0.1:99999\"\n", "bad.toml:2: key 'server.listen': port"},
       {"[server]\nlisen = \"127.0.0.1:8080\"\n", "bad.toml:2: key 'server.lisen': unknown key"},
+      {"[retention]\nevents_days = -1\n", "bad.toml:2: key 'retention.events_days'"},
+      {"[retention]\nbatch = 0\n", "bad.toml:2: key 'retention.batch'"},
       {"[[source]]\nname = \"a\"\nscheme = \"nope\"\nsecrets = [\"x\"]\n",
        "bad.toml:3: key 'source[0].scheme': unknown scheme 'nope'"},
       {"[[source]]\nname = \"a\"\nscheme = \"github\"\n",

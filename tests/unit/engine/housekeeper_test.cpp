@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "../store/sqlite/sqlite_backend.hpp"
 
@@ -88,6 +89,42 @@ TEST_F(HousekeeperTest, TheBackgroundThreadRunsRoundsAndReportsUntilStopped) {
   keeper.stop();
   const std::lock_guard lock(m);
   EXPECT_EQ(reported, 1);
+}
+
+TEST_F(HousekeeperTest, ARoundDeletesFinishedEventsPastTheRetentionAgeInBatches) {
+  constexpr std::int64_t kDayMs = 86'400'000;
+  const auto append = [&](std::int64_t received_ms, std::vector<std::string> destinations) {
+    store::NewEvent e;
+    e.source = "github";
+    e.received_ms = received_ms;
+    e.body = "{}";
+    e.destinations = std::move(destinations);
+    auto appended = store_->append(std::move(e));
+    EXPECT_TRUE(appended) << appended.error();
+    return appended ? appended->seq : 0;
+  };
+  const auto pending = append(1000, {"d"});  // oldest, and never delivered
+  for (int i = 0; i < 11; ++i)
+    append(1001 + i, {});
+  const auto young = append(2 * kDayMs, {});
+  HousekeeperOptions options{60s, 100};
+  options.retention = 24h;
+  options.retention_batch = 4;  // the round walks 12 old events in 4 calls
+  Housekeeper keeper(
+      *store_, [] { return std::int64_t{2 * kDayMs + 1000}; }, options);
+  auto round = keeper.run_once();
+  ASSERT_TRUE(round) << round.error();
+  EXPECT_EQ(*round, 11);
+  auto left = store_->events_after("github", 0, 100);
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 2U);
+  EXPECT_EQ((*left)[0].seq, pending);
+  EXPECT_EQ((*left)[1].seq, young);
+  // Without a retention age nothing is deleted.
+  Housekeeper keep_all(*store_, [] { return std::int64_t{9 * kDayMs}; }, {60s, 100});
+  auto none = keep_all.run_once();
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0);
 }
 
 }  // namespace

@@ -57,6 +57,12 @@ TEST_F(SqliteStoreFile, OpensInWalModeWithTheLatestSchema) {
       plan(db, "SELECT source, key FROM dedupe WHERE until_ms <= 5 ORDER BY until_ms LIMIT 10");
   EXPECT_NE(prune.find("INDEX dedupe_expiry"), std::string::npos) << prune;
   EXPECT_EQ(prune.find("TEMP B-TREE"), std::string::npos) << prune;
+  // Retention finds an event's de-duplication row and deliveries by seq, without a scan.
+  const auto by_seq = plan(db, "SELECT 1 FROM dedupe WHERE seq = 5 AND until_ms > 9");
+  EXPECT_NE(by_seq.find("INDEX dedupe_by_seq"), std::string::npos) << by_seq;
+  const auto by_event =
+      plan(db, "SELECT 1 FROM deliveries WHERE event_seq = 5 AND state = 'pending'");
+  EXPECT_NE(by_event.find("INDEX deliveries_by_event"), std::string::npos) << by_event;
 }
 
 TEST_F(SqliteStoreFile, ADatabaseFromANewerBuildIsRefused) {
