@@ -303,8 +303,8 @@ scheme = "asana"
   ASSERT_TRUE(server.started()) << server.stderr_text();
 
   // A handshake before any establishment (an attacker's, or a stray one) is refused.
-  const auto early =
-      http_request(gateway_port, "POST", "/in/asana", {{"X-Hook-Secret", "evil0123456789abcdef0123456789abcdef"}}, "");
+  const auto early = http_request(gateway_port, "POST", "/in/asana",
+                                  {{"X-Hook-Secret", "evil0123456789abcdef0123456789abcdef"}}, "");
   EXPECT_EQ(early.status, 403);
   EXPECT_EQ(early.headers.count("x-hook-secret"), 0U);
 

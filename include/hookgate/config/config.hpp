@@ -39,8 +39,8 @@ struct Limits {
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 4096;
   std::size_t max_connections_per_ip = 256;  // one peer address cannot hold all the connections
-  std::size_t max_pending_writes = 4096;  // accepted-but-not-yet-durable events before 503
-  std::size_t max_parked_polls = 2048;    // long polls waiting at once (about 1 KiB each); then 503
+  std::size_t max_pending_writes = 4096;     // accepted-but-not-yet-durable events before 503
+  std::size_t max_parked_polls = 2048;  // long polls waiting at once (about 1 KiB each); then 503
 };
 
 struct Source {
@@ -108,7 +108,7 @@ struct Delivery {
 // users, so every connection goes through the address policy (SSRF defence).
 struct Outbound {
   std::vector<std::string> allow_cidrs;  // refused ranges let through (e.g. "127.0.0.1/32")
-  bool require_https = true;  // http:// endpoints only when set false on purpose
+  bool require_https = true;             // http:// endpoints only when set false on purpose
   std::chrono::milliseconds timeout{15'000};
   std::size_t max_response_bytes = 64 << 10;
   std::string ca_file;             // extra trusted CAs (PEM)

@@ -153,9 +153,9 @@ TEST_F(SnsConfirmation, VisitsOnlyAnSnsAddress) {
   EXPECT_TRUE(visited_.empty());
   // Not a ConfirmSubscription URL for this message at all: refused as malformed.
   EXPECT_EQ(ingest_->handle(confirmation("http://sns.us-east-2.amazonaws.com/?x=1")).status, 400);
-  EXPECT_EQ(ingest_->handle(confirmation("https://sns.us-east-2.amazonaws.com/?Action=Publish"))
-                .status,
-            400);
+  EXPECT_EQ(
+      ingest_->handle(confirmation("https://sns.us-east-2.amazonaws.com/?Action=Publish")).status,
+      400);
   EXPECT_TRUE(visited_.empty());
 }
 

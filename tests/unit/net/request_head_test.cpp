@@ -45,8 +45,9 @@ TEST(RequestHeadCheck, FramesTheBodyOfWellFormedHeads) {
   EXPECT_TRUE(old.http10());
 
   // obs-text in a value is allowed (RFC 9110 5.5); so are empty values.
-  EXPECT_EQ(scan_bytewise("GET / HTTP/1.1\r\nHost: t\r\nX-N: caf\xc3\xa9\r\nX-E:\r\n\r\n").framing(),
-            BodyFraming::none);
+  EXPECT_EQ(
+      scan_bytewise("GET / HTTP/1.1\r\nHost: t\r\nX-N: caf\xc3\xa9\r\nX-E:\r\n\r\n").framing(),
+      BodyFraming::none);
 }
 
 TEST(RequestHeadCheck, RefusesWithTheRightStatus) {
@@ -90,7 +91,8 @@ TEST(RequestHeadCheck, HeadsOverTheLimitAre431) {
   EXPECT_EQ(check.status(), 431);
   // Many short lines count too.
   std::string lines = "GET / HTTP/1.1\r\nHost: t\r\n";
-  while (lines.size() < 2000) lines += "X: y\r\n";
+  while (lines.size() < 2000)
+    lines += "X: y\r\n";
   RequestHeadCheck many(1024);
   EXPECT_EQ(many.scan(lines), State::refused);
   EXPECT_EQ(many.status(), 431);
