@@ -156,14 +156,19 @@ event_types = ["push"]
   EXPECT_EQ(*crypto::base64_decode(line.at("body_base64").as_string()), body);
   EXPECT_EQ(line.at("event_type").as_string(), "push");
 
-  const auto metrics = http_request(server.port(), "GET", "/metrics", {}, "");
-  EXPECT_NE(metrics.body.find(
-                "hookgate_delivery_attempts_total{destination=\"svc\",outcome=\"retry\"} 2"),
-            std::string::npos)
-      << metrics.body;
-  EXPECT_NE(metrics.body.find(
-                "hookgate_delivery_attempts_total{destination=\"svc\",outcome=\"delivered\"} 1"),
-            std::string::npos);
+  // The dispatcher counts an attempt once it has recorded it, a moment after the receiver
+  // answered: wait for the count rather than read it once.
+  std::string metrics;
+  ASSERT_TRUE(eventually([&] {
+    metrics = http_request(server.port(), "GET", "/metrics", {}, "").body;
+    return metrics.find(
+               "hookgate_delivery_attempts_total{destination=\"svc\",outcome="
+               "\"delivered\"} 1") != std::string::npos;
+  })) << metrics;
+  EXPECT_NE(
+      metrics.find("hookgate_delivery_attempts_total{destination=\"svc\",outcome=\"retry\"} 2"),
+      std::string::npos)
+      << metrics;
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
