@@ -24,6 +24,7 @@
 #include "loopback_receiver.hpp"
 #include "run_process.hpp"
 #include "server_process.hpp"
+#include "test_dir.hpp"
 #include "test_store.hpp"
 #include "wait.hpp"
 
@@ -44,11 +45,7 @@ class Forward : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hookgate-forward-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("hookgate-forward");
     config_ = (dir_ / "hookgate.toml").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -16,6 +16,7 @@
 #include "hookgate/schemes/secret.hpp"
 #include "hookgate/schemes/sign.hpp"
 #include "server_process.hpp"
+#include "test_dir.hpp"
 #include "test_store.hpp"
 
 namespace hookgate::e2e {
@@ -48,11 +49,7 @@ class Handshakes : public ::testing::Test {
     auto discord = schemes::generate_secret(*catalogue_.find("discord"));
     ASSERT_TRUE(discord) << discord.error();
     discord_ = discord.value();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hookgate-handshakes-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("hookgate-handshakes");
     config_ = (dir_ / "hookgate.toml").string();
     std::ofstream(config_) << R"([server]
 listen = "127.0.0.1:0"

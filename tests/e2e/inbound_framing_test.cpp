@@ -12,6 +12,7 @@
 #include "hookgate/crypto/encoding.hpp"
 #include "hookgate/crypto/hmac.hpp"
 #include "server_process.hpp"
+#include "test_dir.hpp"
 #include "test_store.hpp"
 
 namespace hookgate::e2e {
@@ -26,11 +27,7 @@ class InboundFraming : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hookgate-framing-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("hookgate-framing");
     config_ = (dir_ / "hookgate.toml").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

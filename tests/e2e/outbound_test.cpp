@@ -31,6 +31,7 @@
 #include "hookgate/schemes/verify.hpp"
 #include "loopback_receiver.hpp"
 #include "server_process.hpp"
+#include "test_dir.hpp"
 #include "test_store.hpp"
 #include "wait.hpp"
 
@@ -140,11 +141,7 @@ class Outbound : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hookgate-outbound-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("hookgate-outbound");
   }
   void TearDown() override {
     server_.reset();

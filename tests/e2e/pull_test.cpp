@@ -20,6 +20,7 @@
 #include "hookgate/crypto/encoding.hpp"
 #include "hookgate/crypto/hmac.hpp"
 #include "server_process.hpp"
+#include "test_dir.hpp"
 #include "test_store.hpp"
 #include "wait.hpp"
 
@@ -99,11 +100,7 @@ class Pull : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hookgate-pull-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("hookgate-pull");
     config_ = (dir_ / "hookgate.toml").string();
     write_config("");
   }

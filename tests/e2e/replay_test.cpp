@@ -14,6 +14,7 @@
 #include "hookgate/crypto/encoding.hpp"
 #include "hookgate/crypto/hmac.hpp"
 #include "server_process.hpp"
+#include "test_dir.hpp"
 #include "test_store.hpp"
 
 namespace hookgate::e2e {
@@ -35,11 +36,7 @@ class Replay : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hookgate-replay-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("hookgate-replay");
     config_ = (dir_ / "hookgate.toml").string();
     std::ofstream(config_) << R"([server]
 listen = "127.0.0.1:0"

@@ -18,6 +18,7 @@
 #include "hookgate/crypto/hmac.hpp"
 #include "run_process.hpp"
 #include "server_process.hpp"
+#include "test_dir.hpp"
 #include "test_store.hpp"
 
 namespace hookgate::e2e {
@@ -29,11 +30,7 @@ class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("hookgate-serve-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("hookgate-serve");
     config_ = (dir_ / "hookgate.toml").string();
     std::ofstream(config_) << R"([server]
 listen = "127.0.0.1:0"
