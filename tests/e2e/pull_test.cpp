@@ -113,6 +113,9 @@ class Pull : public ::testing::Test {
 enabled = true
 admin_keys = [")" << kAdminKey
                            << R"("]
+[outbound]
+# Nodes sharing PostgreSQL must share the key sealing endpoint secrets.
+secret_key = "cHVsbC1lMmUtc2VhbGluZy1rZXktMzItYnl0ZXMhISE="
 [[source]]
 name = "github"
 scheme = "github"
