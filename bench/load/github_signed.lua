@@ -8,7 +8,6 @@
 --   BENCH_FIRST, BENCH_COUNT    the block of bodies this run uses; wrk's threads split it, and a
 --                               thread that runs out starts its share again (then duplicates)
 --   BENCH_THREADS               wrk's -t (to split the block)
---   BENCH_RUN                   a prefix that keeps X-GitHub-Delivery unique across runs
 
 local prefix = os.getenv("BENCH_PREFIX")
 local suffix = os.getenv("BENCH_SUFFIX")
@@ -22,7 +21,6 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["User-Agent"] = "GitHub-Hookshot/bench"
 wrk.headers["X-GitHub-Event"] = "push"
 
-local run = os.getenv("BENCH_RUN") or "run"
 local threads = 0
 
 -- Runs in the main Lua state: hands each thread its number so blocks and ids never collide.
@@ -34,6 +32,7 @@ end
 local sigs, share, start, sent
 
 function init()
+  math.randomseed(os.time() * 1000 + tid)
   share = math.floor(count / nthreads)
   start = first + (tid - 1) * share
   sigs = assert(io.open(os.getenv("BENCH_SIGNATURES"), "rb"))
@@ -47,6 +46,9 @@ function request()
   local sig = sigs:read(line_len):sub(1, line_len - 1)
   sent = sent + 1
   wrk.headers["X-Hub-Signature-256"] = sig
-  wrk.headers["X-GitHub-Delivery"] = run .. "-" .. tostring(tid) .. "-" .. sent
+  -- A random GUID, as GitHub sends: a store that keyed de-duplication on it saw random keys too.
+  wrk.headers["X-GitHub-Delivery"] = string.format("%08x-%04x-%04x-%04x-%08x%04x",
+    math.random(0, 0x7fffffff), math.random(0, 0xffff), math.random(0, 0xffff),
+    math.random(0, 0xffff), math.random(0, 0x7fffffff), math.random(0, 0xffff))
   return wrk.format(nil, nil, nil, prefix .. string.format("%012d", n) .. suffix)
 end
