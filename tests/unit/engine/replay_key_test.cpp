@@ -314,7 +314,7 @@ TEST_F(ReplayWindow, ASignedIdIsKeptForTheTtlAndAtLeastTheTolerance) {
 TEST_F(ReplayWindow, AnUnsignedIdIsNeverTheKey) {
   const auto k =
       replay_key(scheme("github"), verdict("delivery-1", std::nullopt), source_, kReceivedMs);
-  EXPECT_EQ(k.key, "sha256:" + std::string(32, 'a'));  // 128 bits of the content digest
+  EXPECT_EQ(k.key, "sha256:" + std::string(32, 'a'));       // 128 bits of the content digest
   EXPECT_EQ(k.until_ms, kReceivedMs + 7LL * 86400 * 1000);  // dedupe_ttl by default
   source_.dedupe_window = seconds(3600);
   EXPECT_EQ(replay_key(scheme("github"), verdict("", std::nullopt), source_, kReceivedMs).until_ms,
