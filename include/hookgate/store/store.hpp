@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,6 +133,43 @@ using AppendDone = std::function<void(Result<Appended>)>;
 // the appends it covers are answered: it must be quick and must not call the store.
 using DurableListener = std::function<void(std::int64_t durable_seq)>;
 
+// One claim of due work (Store::claim).
+struct ClaimRequest {
+  std::int64_t now_ms = 0;
+  std::size_t limit = 0;  // deliveries at most
+  std::string owner;      // lease owner
+  std::int64_t lease_ms = 0;
+  // Deliveries of one destination this claim may take at most: room[destination] when listed,
+  // default_room otherwise (0: none). A destination with no room is skipped inside the store's
+  // query, so the due backlog of a destination at its concurrency (a hanging endpoint) is never
+  // claimed only to be handed back, and cannot crowd other destinations out of a claim.
+  std::map<std::string, std::size_t, std::less<>> room;
+  std::size_t default_room = SIZE_MAX;
+};
+
+struct Claimed {
+  std::vector<Delivery> deliveries;  // oldest due first
+  // The earliest time at which a pending delivery not claimed now becomes claimable (its due
+  // time, or the end of another claimer's lease); nullopt when nothing is pending. Deliveries
+  // skipped for lack of room do not count (they are claimable as soon as room frees).
+  std::optional<std::int64_t> next_due_ms;
+};
+
+// A claimed delivery given back without an attempt (Store::postpone_many).
+struct Postponement {
+  std::int64_t delivery_id = 0;
+  std::int64_t due_ms = 0;
+};
+
+// Another node sharing the store appended an event (PostgreSQL LISTEN/NOTIFY).
+struct RemoteAppend {
+  std::int64_t seq = 0;
+  std::string source;
+  bool routed = false;  // the event queued deliveries
+};
+// Called on a store thread: must be quick and must not call the store.
+using RemoteListener = std::function<void(const RemoteAppend&)>;
+
 // The outcome of one prune_events() call.
 struct Pruned {
   std::int64_t removed = 0;     // events deleted, with their deliveries and attempts
@@ -209,6 +247,20 @@ class Store {
 
   virtual Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
                                             std::int64_t now_ms) = 0;
+
+  // Batched forms of the delivery engine's writes: one transaction (SQLite: one group-commit
+  // job; PostgreSQL: set-based statements) for many deliveries, so one delivery costs a fraction
+  // of a sync. Same rules as claim_due / finish / postpone one by one; result[i] answers
+  // items[i] (false: owner no longer holds that lease; the others are still applied).
+  virtual Result<Claimed> claim(const ClaimRequest& request);
+  virtual Result<std::vector<bool>> finish_many(const std::vector<Finished>& results,
+                                                std::string_view owner);
+  virtual Result<std::vector<bool>> postpone_many(const std::vector<Postponement>& items,
+                                                  std::string_view owner);
+
+  // Replaces the listener told of other nodes' appends (empty: none). SQLite has one node and
+  // never calls it.
+  virtual void on_remote_append(RemoteListener listener);
 
   // Management records (see Record).
   virtual Result<std::optional<Record>> record(std::string_view kind, std::string_view id) = 0;
