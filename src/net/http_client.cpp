@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "net/http_client_rules.hpp"
+
 namespace hookgate::net {
 
 namespace asio = boost::asio;
@@ -53,64 +55,12 @@ struct Lingering {
   std::thread thread;
 };
 
-std::string lower_first(std::string text) {
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
-    text[0] = static_cast<char>(text[0] - 'A' + 'a');
-  }
-  return text;
-}
-
-IpAddress to_ip(const asio::ip::address& a) {
-  if (a.is_v4()) return IpAddress::v4(a.to_v4().to_uint());
-  return IpAddress::v6(a.to_v6().to_bytes());
-}
-
-std::string describe(const tcp::endpoint& ep) {
-  const auto a = ep.address();
-  const auto text = to_ip(a).to_string();
-  return (a.is_v6() ? "[" + text + "]" : text) + ":" + std::to_string(ep.port());
-}
-
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), is_token_char);
-}
-
-// Field values may hold visible bytes, spaces and tabs; a CR or LF would start a new header.
-bool is_field_value(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-  });
-}
-
-std::optional<std::string> check_request(const OutboundRequest& request) {
-  if (!is_token(request.method)) return "request: malformed method";
-  for (const auto& [name, value] : request.headers.items()) {
-    if (!is_token(name)) return "request: malformed header name";
-    if (!is_field_value(value)) return "request: header " + name + " holds a control byte";
-    for (const char* own : {"Host", "Content-Length", "Transfer-Encoding", "Connection"}) {
-      if (schemes::iequals(name, own)) return "request: header " + name + " is set by the client";
-    }
-  }
-  return std::nullopt;
-}
-
-std::string timeout_error(std::chrono::milliseconds timeout, std::string_view step) {
-  return "timeout after " + std::to_string(timeout.count()) + " ms (" + std::string(step) + ")";
-}
-
-// A TLS alert after the handshake (a server refusing the client certificate under TLS 1.3) is a
-// TLS problem, whatever step noticed it.
-std::string failure(std::string_view step, const beast::error_code& ec) {
-  const bool tls = ec.category() == asio::error::get_ssl_category() ||
-                   ec.category() == ssl::error::get_stream_category();
-  return (tls ? std::string("tls") : std::string(step)) + ": " + lower_first(ec.message());
-}
+using detail::check_request;
+using detail::describe;
+using detail::failure;
+using detail::lower_first;
+using detail::timeout_error;
+using detail::to_ip;
 
 // Starts one asynchronous operation and runs the request's io_context until it completes. The
 // stream's expiry (set by the caller) bounds it: on expiry Beast closes the socket and the
@@ -302,28 +252,14 @@ Result<HttpClientResponse> HttpClient::Impl::exchange(const OutboundRequest& req
 
   beast::ssl_stream<beast::tcp_stream> stream(std::move(*connected), *tls);
   SSL* ssl_handle = stream.native_handle();
-  std::string name = url.host;
-  if (!name.empty() && name.back() == '.') name.pop_back();
-  if (url.ip) {
-    // RFC 6066: no SNI for addresses; the certificate must name the address (IP SAN).
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), name.c_str());
-  } else {
-    SSL_set_tlsext_host_name(ssl_handle, name.c_str());
-    SSL_set_hostflags(ssl_handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    SSL_set1_host(ssl_handle, name.c_str());
-  }
+  detail::set_tls_peer_checks(ssl_handle, url);
   beast::get_lowest_layer(stream).expires_at(deadline);
   const auto ec = run(ioc, [&](auto handler) {
     stream.async_handshake(ssl::stream_base::client, std::move(handler));
   });
   if (ec) {
     if (ec == beast::error::timeout) return Error{timeout_error(timeout, "TLS handshake")};
-    const long verify = SSL_get_verify_result(ssl_handle);
-    if (verify != X509_V_OK) {
-      return Error{std::string("tls: certificate verify failed: ") +
-                   X509_verify_cert_error_string(verify)};
-    }
-    return Error{"tls: " + lower_first(ec.message())};
+    return Error{detail::handshake_failure(ssl_handle, ec)};
   }
   return talk(ioc, stream, request, url, start, timeout);
 }
@@ -438,44 +374,10 @@ const HttpClientOptions& HttpClient::options() const {
 
 Result<HttpClient> HttpClient::create(HttpClientOptions options) {
   auto impl = std::make_unique<Impl>();
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-  beast::error_code ec;
-  ctx->set_verify_mode(ssl::verify_peer, ec);
-  if (options.system_trust) {
-    ctx->set_default_verify_paths(ec);
-    if (ec) return Error{"cannot load the system trust store: " + ec.message()};
-  }
-  if (!options.ca_file.empty()) {
-    ctx->load_verify_file(options.ca_file, ec);
-    if (ec) return Error{"cannot load CA file " + options.ca_file + ": " + ec.message()};
-  }
-  if (options.client_certificate.empty() != options.client_private_key.empty()) {
-    return Error{"a client certificate needs both the certificate and its private key"};
-  }
-  if (!options.client_certificate.empty()) {
-    ctx->use_certificate_chain_file(options.client_certificate, ec);
-    if (ec) {
-      return Error{"cannot load client certificate " + options.client_certificate + ": " +
-                   ec.message()};
-    }
-    ctx->use_private_key_file(options.client_private_key, ssl::context::pem, ec);
-    if (ec) {
-      return Error{"cannot load client private key " + options.client_private_key + ": " +
-                   ec.message()};
-    }
-    if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-      return Error{"client private key " + options.client_private_key +
-                   " does not match the certificate"};
-    }
-  }
-  if (options.timeout <= std::chrono::milliseconds::zero() ||
-      options.connect_timeout <= std::chrono::milliseconds::zero()) {
-    return Error{"timeouts must be positive"};
-  }
+  auto ctx = detail::make_client_tls_context(options);
+  if (!ctx) return Error{ctx.error()};
   impl->options = std::move(options);
-  impl->tls = std::move(ctx);
+  impl->tls = std::move(*ctx);
   return HttpClient(std::move(impl));
 }
 
