@@ -316,7 +316,8 @@ struct HttpPool::Impl {
     Lease& operator=(const Lease&) = delete;
     ~Lease() { release(false); }
     void release(bool reusable) {
-      if (auto* pool = std::exchange(pool_, nullptr)) pool->release(key_, std::move(conn), reusable);
+      if (auto* pool = std::exchange(pool_, nullptr))
+        pool->release(key_, std::move(conn), reusable);
     }
     std::shared_ptr<Conn> conn;
 
@@ -349,8 +350,8 @@ struct HttpPool::Impl {
   asio::awaitable<Result<HttpClientResponse>> exchange(Request& r, Lease& lease, bool reused,
                                                        bool& retry);
   template <class Stream>
-  asio::awaitable<Result<HttpClientResponse>> talk(Request& r, Stream& stream, Conn& c,
-                                                   bool reused, bool& reusable, bool& retry);
+  asio::awaitable<Result<HttpClientResponse>> talk(Request& r, Stream& stream, Conn& c, bool reused,
+                                                   bool& reusable, bool& retry);
 
   const HttpClientOptions options;
   const PoolOptions pool;
@@ -460,8 +461,8 @@ void HttpPool::Impl::shutdown() {
       for (auto& t : lookup_threads)
         t.join();
     } else {
-      const bool all = lookups->cv.wait_for(lock, kResolverJoinWait,
-                                            [&] { return lookups->running == 0; });
+      const bool all =
+          lookups->cv.wait_for(lock, kResolverJoinWait, [&] { return lookups->running == 0; });
       lock.unlock();
       for (auto& t : lookup_threads) {
         if (all) {
@@ -486,8 +487,8 @@ void HttpPool::Impl::shutdown() {
 void HttpPool::Impl::arm_sweeper() {
   // Often enough that an idle connection outlives its limit by a fraction of it at most; the
   // check at checkout is what keeps an expired one from being used.
-  const auto period = std::clamp<Clock::duration>(pool.idle_timeout / 4,
-                                                  std::chrono::milliseconds(25), std::chrono::seconds(1));
+  const auto period = std::clamp<Clock::duration>(
+      pool.idle_timeout / 4, std::chrono::milliseconds(25), std::chrono::seconds(1));
   sweeper.expires_after(period);
   sweeper.async_wait([this](const beast::error_code& ec) {
     if (ec) return;
@@ -603,9 +604,12 @@ void HttpPool::Impl::remember_session(const std::string& key, Conn& c) {
     return;
   }
   c.stored_session = session;
-  SSL_SESSION_up_ref(session);
+  // A copy: OpenSSL marks a connection's own session unresumable when the connection ends
+  // without close_notify, which is how the pool ends them.
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy == nullptr) return;
   const std::lock_guard lock(m);
-  sessions.put(key, session);
+  sessions.put(key, copy);
 }
 
 void HttpPool::Impl::finish(const std::shared_ptr<Request>& r, Result<HttpClientResponse> result) {
@@ -891,13 +895,12 @@ asio::awaitable<Result<bool>> HttpPool::Impl::connect(Request& r, Lease& lease) 
       break;
     }
     std::string what =
-        r.step_expired
-            ? "timeout after " +
-                  std::to_string(
-                      std::chrono::duration_cast<std::chrono::milliseconds>(attempt_timeout)
-                          .count()) +
-                  " ms"
-            : lower_first(ec.message());
+        r.step_expired ? "timeout after " +
+                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                attempt_timeout)
+                                                .count()) +
+                             " ms"
+                       : lower_first(ec.message());
     failures += (failures.empty() ? "" : "; ") + what + " (" + describe(ep) + ")";
   }
   if (r.cancelled) co_return Error{std::string(kCancelled)};
@@ -1065,9 +1068,9 @@ asio::awaitable<Result<HttpClientResponse>> HttpPool::Impl::talk(Request& r, Str
 
   // Kept alive only when the exchange ended exactly at the response's end on an HTTP/1.1
   // connection the server keeps open.
-  reusable = clean && parser->is_done() && !r.timed_out && !r.cancelled &&
-             header.version() == 11 && header.keep_alive() && !parser->need_eof() &&
-             c.buffer.size() == 0 && out.status != 101;
+  reusable = clean && parser->is_done() && !r.timed_out && !r.cancelled && header.version() == 11 &&
+             header.keep_alive() && !parser->need_eof() && c.buffer.size() == 0 &&
+             out.status != 101;
   if (reusable) {
     c.idle_limit = std::chrono::duration_cast<Clock::duration>(pool.idle_timeout);
     const auto keep_alive = header[http::field::keep_alive];
