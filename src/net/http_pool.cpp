@@ -316,8 +316,8 @@ struct HttpPool::Impl {
     Lease& operator=(const Lease&) = delete;
     ~Lease() { release(false); }
     void release(bool reusable) {
-      if (auto* pool = std::exchange(pool_, nullptr))
-        pool->release(key_, std::move(conn), reusable);
+      if (auto* owner = std::exchange(pool_, nullptr))
+        owner->release(key_, std::move(conn), reusable);
     }
     std::shared_ptr<Conn> conn;
 

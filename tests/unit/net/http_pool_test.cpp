@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -575,6 +577,64 @@ TEST(HttpPoolTest, FiveHundredRequestsInFlightOnOneLoopThread) {
               before, during, server.max_busy.load());
 }
 
+// Prints what a request in flight costs the pool in resident memory (asserts nothing about it:
+// the figure is for docs and the engine's sizing). The server runs in a child process, so the
+// parent's RSS growth is the pool's alone.
+long pool_bytes_per_request(const testing::Pem* tls, const std::string& ca_file, int n) {
+  int ready[2];
+  int control[2];
+  if (::pipe(ready) != 0 || ::pipe(control) != 0) return -1;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(control[1]);
+    TestServer server("127.0.0.1", 0, tls);
+    const std::uint16_t port = server.port();
+    if (::write(ready[1], &port, sizeof port) != sizeof port) ::_exit(1);
+    char byte = 0;
+    while (::read(control[0], &byte, 1) > 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(control[0]);
+  std::uint16_t port = 0;
+  const bool got = ::read(ready[0], &port, sizeof port) == sizeof port;
+  ::close(ready[0]);
+  long per_request = -1;
+  if (got) {
+    HttpClientOptions client = loopback_options();
+    PoolOptions o;
+    o.threads = 1;
+    if (tls != nullptr) {
+      client.system_trust = false;
+      client.ca_file = ca_file;
+    }
+    Collector c;
+    auto pool = make_pool(client, o);
+    const auto target = std::string(tls != nullptr ? "https" : "http") +
+                        "://127.0.0.1:" + std::to_string(port) + "/delay/2500";
+    const long before = rss_kib();
+    for (int i = 0; i < n; ++i)
+      pool->send(post_to(target), c.done());
+    eventually([&] { return pool->stats().open >= static_cast<std::uint64_t>(n); },
+               milliseconds(30'000));
+    std::this_thread::sleep_for(milliseconds(700));  // writes and handshakes settle
+    per_request = (rss_kib() - before) * 1024 / n;
+    c.wait(static_cast<std::size_t>(n));
+  }
+  ::close(control[1]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return per_request;
+}
+
+TEST(HttpPoolMemoryTest, ResidentMemoryPerRequestInFlight) {
+  const long plain = pool_bytes_per_request(nullptr, "", 1000);
+  EXPECT_GT(plain, -1);
+  std::printf("plain HTTP: %ld bytes RSS per request in flight\n", plain);
+}
+
 TEST(HttpPoolTest, DestructionCancelsOutstandingRequestsOnce) {
   TestServer server;
   auto pool = make_pool();
@@ -661,6 +721,12 @@ TEST_F(HttpPoolTlsTest, ServerIsVerifiedByCaAndName) {
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error().starts_with("tls: certificate verify failed")) << r.error();
   EXPECT_EQ(server.requests.load() + right.requests.load(), 0);
+}
+
+TEST_F(HttpPoolTlsTest, ResidentMemoryPerRequestInFlight) {
+  const long tls = pool_bytes_per_request(&cert_, ca_file_, 300);
+  EXPECT_GT(tls, -1);
+  std::printf("HTTPS: %ld bytes RSS per request in flight\n", tls);
 }
 
 }  // namespace
