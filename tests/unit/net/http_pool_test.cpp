@@ -226,11 +226,10 @@ OutboundRequest post_to(const std::string& url) {
 }
 
 // One request, waited for.
-Result<HttpClientResponse> call(HttpPool& pool, OutboundRequest request) {
+Result<HttpClientResponse> call(HttpPool& pool, const OutboundRequest& request) {
   std::promise<Result<HttpClientResponse>> promise;
   auto future = promise.get_future();
-  pool.send(std::move(request),
-            [&promise](Result<HttpClientResponse> r) { promise.set_value(std::move(r)); });
+  pool.send(request, [&promise](Result<HttpClientResponse> r) { promise.set_value(std::move(r)); });
   return future.get();
 }
 
