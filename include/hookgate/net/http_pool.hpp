@@ -10,7 +10,7 @@
 // Redirects are never followed.
 //
 // Memory per request in flight (measured RSS, each on its own connection; see
-// HttpPool*ResidentMemoryPerRequestInFlight): about 9 KiB over plain HTTP and about 85 KiB over
+// HttpPool*ResidentMemoryPerRequestInFlight): 7 to 9 KiB over plain HTTP and 65 to 85 KiB over
 // HTTPS (Asio's and OpenSSL's TLS record buffers), plus the response excerpt kept (at most
 // max_response_body_bytes) and the request body. A request waiting for a free connection (only
 // under max_per_origin) holds no connection: its state and coroutine frames alone.
