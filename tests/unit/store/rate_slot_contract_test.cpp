@@ -12,8 +12,8 @@ namespace hookgate::store::testing {
 namespace {
 
 std::int64_t reserve(Store& store, std::string_view key, std::int64_t interval_ms,
-                     std::int64_t now_ms) {
-  auto slot = store.reserve_slot(key, interval_ms, now_ms);
+                     std::int64_t now_ms, std::int64_t burst = 1) {
+  auto slot = store.reserve_slot(key, interval_ms, burst, now_ms);
   EXPECT_TRUE(slot) << slot.error();
   return slot ? *slot : -1;
 }
