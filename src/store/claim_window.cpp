@@ -2,6 +2,7 @@
 #include "store/claim_window.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -27,8 +28,10 @@ DestinationFilter destinations_with_room(const ClaimRequest& request) {
 }
 
 std::size_t candidate_window(std::size_t limit) {
-  if (limit == 0) return 0;
-  return std::clamp(limit > kMaxWindow / 4 ? kMaxWindow : limit * 4, limit, kMaxWindow);
+  // A limit beyond the window's bound reads as many as it may take (a claim_due of everything).
+  const std::size_t window = limit > kMaxWindow / 4 ? std::max(limit, kMaxWindow) : limit * 4;
+  // The statements bind it as a signed 64-bit LIMIT.
+  return std::min<std::size_t>(window, INT64_MAX);
 }
 
 Picked pick_candidates(const ClaimRequest& request, const std::vector<Candidate>& candidates) {

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <map>
 #include <span>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/postgres/writes.hpp"

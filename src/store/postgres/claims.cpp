@@ -137,10 +137,11 @@ Result<Claimed> claim_deliveries(Conn& conn, const ClaimRequest& request) {
   std::vector<Candidate> candidates;
   if (request.limit > 0 && !(filter.only && filter.list.empty())) {
     const auto listed = views(filter.list);
-    auto rows = conn.exec(
-        filter.only ? kCandidatesOnly : kCandidatesExcept,
-        Params().int64(request.now_ms).bytes_array(listed).int64(
-            static_cast<std::int64_t>(candidate_window(request.limit))));
+    auto rows = conn.exec(filter.only ? kCandidatesOnly : kCandidatesExcept,
+                          Params()
+                              .int64(request.now_ms)
+                              .bytes_array(listed)
+                              .int64(static_cast<std::int64_t>(candidate_window(request.limit))));
     if (!rows) return Error{rows.error()};
     candidates.reserve(static_cast<std::size_t>(rows->size()));
     for (int r = 0; r < rows->size(); ++r)
@@ -199,7 +200,8 @@ Result<std::vector<bool>> finish_deliveries(Conn& conn, const std::vector<Finish
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (sent[i]) order.push_back(i);
   }
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
   if (order.empty()) return std::vector<bool>(results.size(), false);
   std::vector<std::int64_t> id, next, retry_at, started, duration, status;
   std::vector<std::string_view> error, response;
@@ -248,8 +250,7 @@ Result<std::vector<bool>> postpone_deliveries(Conn& conn, const std::vector<Post
     id.push_back(i);
     due.push_back(d);
   }
-  auto changed =
-      conn.exec(kPostpone, Params().int64_array(id).int64_array(due).bytes(owner));
+  auto changed = conn.exec(kPostpone, Params().int64_array(id).int64_array(due).bytes(owner));
   if (!changed) return Error{changed.error()};
   return answers(ids, sent, *changed);
 }

@@ -45,9 +45,9 @@ class NotificationListener {
 
   std::mutex mutex_;
   std::condition_variable stop_ready_;
-  bool stopping_ = false;       // guarded by mutex_
-  RemoteListener listener_;     // guarded by mutex_
-  std::thread thread_;          // last: starts once everything above exists
+  bool stopping_ = false;    // guarded by mutex_
+  RemoteListener listener_;  // guarded by mutex_
+  std::thread thread_;       // last: starts once everything above exists
 };
 
 }  // namespace hookgate::store::postgres

@@ -45,10 +45,9 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
   auto listening = Conn::open(url);
   if (!listening) return Error{listening.error()};
   try {
-    auto store = std::unique_ptr<PostgresStore>(
-        new PostgresStore(url, std::move(pooled).value(), std::move(writer).value(),
-                          std::move(listening).value(), std::move(channel).value(),
-                          options.max_pending_writes));
+    auto store = std::unique_ptr<PostgresStore>(new PostgresStore(
+        url, std::move(pooled).value(), std::move(writer).value(), std::move(listening).value(),
+        std::move(channel).value(), options.max_pending_writes));
     store->durable_.advance(durable_seq);
     return std::unique_ptr<Store>(std::move(store));
   } catch (const std::exception& e) {
@@ -149,8 +148,7 @@ Result<std::int64_t> PostgresStore::requeue(const Requeue& which, std::int64_t n
   return pool_.transaction<std::int64_t>([&](Conn& conn) -> Result<std::int64_t> {
     auto moved = requeue_deliveries(conn, which, now_ms);
     if (!moved || *moved == 0) return moved;
-    auto sent = conn.exec("SELECT pg_notify($1, $2)",
-                          Params().text(channel_.channel).text(notice));
+    auto sent = conn.exec("SELECT pg_notify($1, $2)", Params().text(channel_.channel).text(notice));
     if (!sent) return Error{sent.error()};
     return moved;
   });

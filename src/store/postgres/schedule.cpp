@@ -63,8 +63,11 @@ Result<std::int64_t> reserve_rate_slot(Conn& conn, std::string_view key, std::in
       "INSERT INTO rate_slots AS r (key, next_ms) VALUES ($1, $3 + $2) "
       "ON CONFLICT (key) DO UPDATE SET next_ms = greatest(r.next_ms, $3) + $2 "
       "RETURNING greatest($3, r.next_ms - $2 - $4)",
-      Params().bytes(key).int64(interval_ms).int64(now_ms).int64(
-          rate_tolerance(interval_ms, burst)));
+      Params()
+          .bytes(key)
+          .int64(interval_ms)
+          .int64(now_ms)
+          .int64(rate_tolerance(interval_ms, burst)));
   if (!slot) return Error{slot.error()};
   if (slot->size() != 1) return Error{"rate slot upsert returned no row"};
   return slot->int64(0, 0);

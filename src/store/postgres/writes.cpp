@@ -1,5 +1,6 @@
 // SQL of the store's writes on PostgreSQL: append with de-duplication, claiming due deliveries
-// under a lease (claims.cpp), recording an attempt's outcome, and settings (plain and compare-and-set).
+// under a lease (claims.cpp), recording an attempt's outcome, and settings (plain and
+// compare-and-set).
 #include "store/postgres/writes.hpp"
 
 #include <algorithm>

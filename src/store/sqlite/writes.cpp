@@ -1,5 +1,6 @@
 // SQL of the store's writes: append with de-duplication, claiming due deliveries under a lease,
-// recording an attempt's outcome (claims are in claims.cpp), and settings (plain and compare-and-set).
+// recording an attempt's outcome (claims are in claims.cpp), and settings (plain and
+// compare-and-set).
 #include "store/sqlite/writes.hpp"
 
 #include <algorithm>

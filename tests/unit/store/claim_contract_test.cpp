@@ -192,8 +192,8 @@ TEST_P(StoreContract, PostponeManyGivesClaimsBackAndRefusesLeasesNotHeld) {
   ASSERT_TRUE(postponed) << postponed.error();
   EXPECT_EQ(*postponed, (std::vector<bool>{false, false, false})) << "not w2's leases";
 
-  postponed = store_->postpone_many(
-      {{mine->deliveries[0].id, 7000}, {mine->deliveries[2].id, 9000}}, "w1");
+  postponed =
+      store_->postpone_many({{mine->deliveries[0].id, 7000}, {mine->deliveries[2].id, 9000}}, "w1");
   ASSERT_TRUE(postponed) << postponed.error();
   EXPECT_EQ(*postponed, (std::vector<bool>{true, true}));
   auto states = store_->deliveries(mine->deliveries[2].event.seq);

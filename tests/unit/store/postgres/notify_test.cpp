@@ -1,6 +1,8 @@
 // Nodes on one PostgreSQL store wake each other: an append or a requeue on one node reaches the
 // RemoteListener of the others (LISTEN/NOTIFY) within a bounded wait, never the node's own, and
 // a node whose listening connection was cut hears the others again once it is back.
+#include "store/postgres/notify.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "postgres_backend.hpp"
-#include "store/postgres/notify.hpp"
 
 namespace hookgate::store::testing {
 namespace {
