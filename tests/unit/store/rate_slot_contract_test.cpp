@@ -47,6 +47,7 @@ TEST_P(StoreContract, ASlotInThePastIsNotReused) {
 TEST_P(StoreContract, ABurstStartsAtOnceThenSlotsAreSpaced) {
   // Burst 3 at 5 per second: three slots now, then one per 200 ms.
   std::vector<std::int64_t> slots;
+  slots.reserve(6);
   for (int i = 0; i < 6; ++i)
     slots.push_back(reserve(*store_, "ep", 200, 1000, 3));
   EXPECT_EQ(slots, (std::vector<std::int64_t>{1000, 1000, 1000, 1200, 1400, 1600}));
