@@ -100,7 +100,7 @@ class EndpointTarget : public engine::Target {
     if (endpoint_.rate_limit > 0 && !owner_.take_reserved(d.id, now_ms)) {
       const auto interval = static_cast<std::int64_t>(1000.0 / endpoint_.rate_limit);
       auto slot = owner_.store_.reserve_slot(endpoint_destination(endpoint_.id),
-                                             std::max<std::int64_t>(1, interval), now_ms);
+                                             std::max<std::int64_t>(1, interval), 1, now_ms);
       if (slot && *slot > now_ms + kSlotSlackMs) {
         owner_.keep_reserved(d.id, *slot);
         return Gate{Gate::Action::postpone, *slot, ""};

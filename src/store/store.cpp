@@ -21,35 +21,4 @@ Result<Appended> Store::append(NewEvent event) {
   }
 }
 
-// Interim one-by-one forms, replaced by each backend's batched statements.
-Result<Claimed> Store::claim(const ClaimRequest& request) {
-  auto due = claim_due(request.now_ms, request.limit, request.owner, request.lease_ms);
-  if (!due) return Error{due.error()};
-  Claimed out;
-  out.deliveries = std::move(due.value());
-  return out;
-}
-
-Result<std::vector<bool>> Store::finish_many(const std::vector<Finished>& results,
-                                             std::string_view owner) {
-  std::vector<bool> out;
-  for (const auto& r : results) {
-    auto done = finish(r, owner);
-    out.push_back(done && *done);
-  }
-  return out;
-}
-
-Result<std::vector<bool>> Store::postpone_many(const std::vector<Postponement>& items,
-                                               std::string_view owner) {
-  std::vector<bool> out;
-  for (const auto& p : items) {
-    auto done = postpone(p.delivery_id, owner, p.due_ms);
-    out.push_back(done && *done);
-  }
-  return out;
-}
-
-void Store::on_remote_append(RemoteListener /*listener*/) {}
-
 }  // namespace hookgate::store

@@ -224,9 +224,6 @@ class Store {
   virtual Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
                                 std::int64_t due_ms) = 0;
 
-  // A shared rate limiter (GCRA): reserves the next send slot of key, at least interval_ms after
-  // the previous reservation, and returns when it starts (now_ms when free now). Shared by every
-  // node of one store, so a per-endpoint rate holds across nodes.
   // Forgets de-duplication windows that ended at or before now_ms, oldest first, at most limit
   // per call; returns how many. Called periodically, so the table holds the live windows only.
   virtual Result<std::int64_t> prune_dedupe(std::int64_t now_ms, std::size_t limit) = 0;
@@ -245,22 +242,30 @@ class Store {
   // Replaces the listener told when durable_seq() advances (empty: none).
   virtual void on_durable(DurableListener listener) = 0;
 
+  // A shared rate limiter (GCRA with tolerance (burst - 1) * interval_ms): reserves the next send
+  // slot of key and returns when it starts (now_ms when free now). burst slots may start at once;
+  // after them slots are interval_ms apart, so no window of interval_ms holds more than burst.
+  // A slot is never in the past, so idle time builds no burst beyond burst. burst 1 (or less):
+  // each slot at least interval_ms after the previous one. Shared by every node of one store, so
+  // a per-endpoint rate holds across nodes.
   virtual Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
-                                            std::int64_t now_ms) = 0;
+                                            std::int64_t burst, std::int64_t now_ms) = 0;
 
   // Batched forms of the delivery engine's writes: one transaction (SQLite: one group-commit
   // job; PostgreSQL: set-based statements) for many deliveries, so one delivery costs a fraction
   // of a sync. Same rules as claim_due / finish / postpone one by one; result[i] answers
   // items[i] (false: owner no longer holds that lease; the others are still applied).
-  virtual Result<Claimed> claim(const ClaimRequest& request);
+  virtual Result<Claimed> claim(const ClaimRequest& request) = 0;
   virtual Result<std::vector<bool>> finish_many(const std::vector<Finished>& results,
-                                                std::string_view owner);
+                                                std::string_view owner) = 0;
   virtual Result<std::vector<bool>> postpone_many(const std::vector<Postponement>& items,
-                                                  std::string_view owner);
+                                                  std::string_view owner) = 0;
 
   // Replaces the listener told of other nodes' appends (empty: none). SQLite has one node and
-  // never calls it.
-  virtual void on_remote_append(RemoteListener listener);
+  // never calls it. PostgreSQL also tells it of another node's requeue (resend, recover) with
+  // seq 0, an empty source and routed = true, and once with the same after its listening
+  // connection came back from a break (notifications sent meanwhile are lost).
+  virtual void on_remote_append(RemoteListener listener) = 0;
 
   // Management records (see Record).
   virtual Result<std::optional<Record>> record(std::string_view kind, std::string_view id) = 0;

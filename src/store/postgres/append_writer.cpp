@@ -1,15 +1,21 @@
 // The append writer thread: drains the queue into one transaction per batch.
 #include "store/postgres/append_writer.hpp"
 
+#include <algorithm>
+#include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/postgres/writes.hpp"
 
 namespace hookgate::store::postgres {
-AppendWriter::AppendWriter(Conn conn, std::size_t capacity)
-    : conn_(std::move(conn)), capacity_(capacity), writer_([this] { writer_loop(); }) {}
+AppendWriter::AppendWriter(Conn conn, std::size_t capacity, NotifyChannel channel)
+    : conn_(std::move(conn)),
+      capacity_(capacity),
+      channel_(std::move(channel)),
+      writer_([this] { writer_loop(); }) {}
 
 AppendWriter::~AppendWriter() {
   {
@@ -145,7 +151,9 @@ AppendWriter::Ended AppendWriter::write_once(Jobs jobs) {
     (void)conn_.run("ROLLBACK");
     return Ended::job_failed;
   }
-  if (auto committed = conn_.run("COMMIT"); !committed) {
+  // The notices go with COMMIT, in its round trip: the append lock is held no longer for them.
+  // PostgreSQL delivers them only if the transaction commits.
+  if (auto committed = conn_.run(commit_with_notices(jobs)); !committed) {
     if (conn_.broken()) {
       fail(jobs, Error{"store commit: " + committed.error() +
                        " (the connection broke during COMMIT: outcome unknown)"});
@@ -155,6 +163,28 @@ AppendWriter::Ended AppendWriter::write_once(Jobs jobs) {
     return Ended::failed;
   }
   return Ended::committed;
+}
+
+std::string AppendWriter::commit_with_notices(Jobs jobs) const {
+  struct Latest {
+    std::int64_t seq = 0;
+    bool routed = false;
+  };
+  std::map<std::string_view, Latest> sources;
+  for (const auto& job : jobs) {
+    if (!job->outcome || !job->outcome->ok() || (*job->outcome)->duplicate) continue;
+    Latest& latest = sources[job->event.source];
+    latest.seq = std::max(latest.seq, (*job->outcome)->seq);
+    latest.routed = latest.routed || !job->event.destinations.empty();
+  }
+  std::string sql;
+  for (const auto& [source, latest] : sources) {
+    // Channel and payload are [0-9a-z_ ] only (notify.hpp): nothing to escape.
+    sql += "SELECT pg_notify('" + channel_.channel + "', '" +
+           append_payload(channel_.nonce, latest.seq, latest.routed, source) + "');";
+  }
+  sql += "COMMIT";
+  return sql;
 }
 
 void AppendWriter::fail(Jobs jobs, const Error& error) {

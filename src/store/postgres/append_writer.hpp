@@ -20,11 +20,13 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "hookgate/result.hpp"
 #include "hookgate/store/store.hpp"
+#include "store/postgres/notify.hpp"
 #include "store/postgres/pg_conn.hpp"
 
 namespace hookgate::store::postgres {
@@ -37,7 +39,9 @@ inline constexpr std::int64_t kAppendLock = 0x686f6f6b67617466;
 
 class AppendWriter {
  public:
-  AppendWriter(Conn conn, std::size_t capacity);
+  // channel: every committed batch notifies it (notify.hpp) in the COMMIT's round trip, one
+  // notice per source that got new events, so other nodes' claimers and long polls wake.
+  AppendWriter(Conn conn, std::size_t capacity, NotifyChannel channel);
   AppendWriter(const AppendWriter&) = delete;
   AppendWriter& operator=(const AppendWriter&) = delete;
   ~AppendWriter();
@@ -60,9 +64,12 @@ class AppendWriter {
   Ended write_with_retry(Jobs jobs);
   Ended write_once(Jobs jobs);
   static void fail(Jobs jobs, const Error& error);
+  // "SELECT pg_notify(...); ... COMMIT": the batch's notices, sent with its COMMIT.
+  [[nodiscard]] std::string commit_with_notices(Jobs jobs) const;
 
   Conn conn_;  // touched only by writer_
   const std::size_t capacity_;
+  const NotifyChannel channel_;
 
   std::mutex mutex_;
   std::condition_variable work_ready_;

@@ -91,6 +91,11 @@ CREATE INDEX dedupe_expiry ON dedupe (until_ms);
 -- deleting an event looks for rows naming it: both find them by seq without a scan.
 CREATE INDEX dedupe_by_seq ON dedupe (seq);
 )sql"},
+    {4, R"sql(
+-- A claim's next due time looks at leased deliveries by the end of their lease; only leased
+-- rows (the ones in flight) are in this index, so it stays small however long the queue.
+CREATE INDEX deliveries_leased ON deliveries (lease_until_ms) WHERE lease_until_ms IS NOT NULL;
+)sql"},
 };
 
 // Any constant works as long as every node uses the same one; advisory locks are per database.

@@ -386,4 +386,25 @@ bool Conn::in_transaction() const {
   return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
 }
 
+int Conn::socket() const {
+  return PQsocket(conn_.get());
+}
+
+Result<std::vector<Notification>> Conn::notifications() {
+  std::vector<Notification> received;
+  if (PQconsumeInput(conn_.get()) != 1) return error("listen", nullptr);
+  while (PGnotify* note = PQnotifies(conn_.get())) {
+    try {
+      received.push_back(Notification{note->relname != nullptr ? note->relname : "",
+                                      note->extra != nullptr ? note->extra : ""});
+    } catch (const std::exception& e) {
+      PQfreemem(note);
+      return Error{std::string("postgres: listen: ") + e.what()};
+    }
+    PQfreemem(note);
+  }
+  if (PQstatus(conn_.get()) != CONNECTION_OK) return error("listen", nullptr);
+  return received;
+}
+
 }  // namespace hookgate::store::postgres

@@ -87,6 +87,12 @@ struct Pipelined {
   std::optional<Error> error;  // the failure of statement number rows.size(), if any
 };
 
+// An asynchronous notification (LISTEN/NOTIFY) a connection received.
+struct Notification {
+  std::string channel;
+  std::string payload;
+};
+
 class Conn {
  public:
   // url is anything libpq accepts (postgres://, postgresql://, key=value). Error messages carry
@@ -114,6 +120,12 @@ class Conn {
   Result<bool> reconnect();
   // Not idle in a transaction block: in one, or in one that failed.
   [[nodiscard]] bool in_transaction() const;
+
+  // The connection's socket, to poll() for notifications (-1 when there is none).
+  [[nodiscard]] int socket() const;
+  // Reads whatever the server sent without blocking and returns the notifications received so
+  // far; an error when the connection broke.
+  Result<std::vector<Notification>> notifications();
 
  private:
   struct Finish {

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "store/postgres/claims.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/pg_url.hpp"
 #include "store/postgres/reads.hpp"
@@ -34,11 +35,19 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
   auto last = pooled->exec("SELECT coalesce(max(seq), 0)::int8 FROM events");
   if (!last) return Error{redact_url(url) + ": " + scrub_password(last.error(), url)};
   const std::int64_t durable_seq = last->int64(0, 0);
+  // The schema the tables are in names the channel: nodes sharing it hear each other.
+  auto schema = pooled->exec("SELECT coalesce(current_schema()::text, '')");
+  if (!schema) return Error{redact_url(url) + ": " + scrub_password(schema.error(), url)};
+  auto channel = notify_channel(schema->bytes(0, 0));
+  if (!channel) return Error{channel.error()};
   auto writer = Conn::open(url);
   if (!writer) return Error{writer.error()};
+  auto listening = Conn::open(url);
+  if (!listening) return Error{listening.error()};
   try {
     auto store = std::unique_ptr<PostgresStore>(new PostgresStore(
-        url, std::move(pooled).value(), std::move(writer).value(), options.max_pending_writes));
+        url, std::move(pooled).value(), std::move(writer).value(), std::move(listening).value(),
+        std::move(channel).value(), options.max_pending_writes));
     store->durable_.advance(durable_seq);
     return std::unique_ptr<Store>(std::move(store));
   } catch (const std::exception& e) {
@@ -46,9 +55,12 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
   }
 }
 
-PostgresStore::PostgresStore(const std::string& url, Conn pooled, Conn writer,
-                             std::size_t max_pending_writes)
-    : pool_(url, std::move(pooled), kPoolSize), appends_(std::move(writer), max_pending_writes) {}
+PostgresStore::PostgresStore(const std::string& url, Conn pooled, Conn writer, Conn listening,
+                             NotifyChannel channel, std::size_t max_pending_writes)
+    : channel_(std::move(channel)),
+      pool_(url, std::move(pooled), kPoolSize),
+      listener_(std::move(listening), channel_),
+      appends_(std::move(writer), max_pending_writes, channel_) {}
 
 void PostgresStore::append_async(NewEvent event, AppendDone done) {
   AppendDone noted;
@@ -85,12 +97,38 @@ Result<Pruned> PostgresStore::prune_events(std::int64_t before_ms, std::int64_t 
 Result<std::vector<Delivery>> PostgresStore::claim_due(std::int64_t now_ms, std::size_t limit,
                                                        std::string_view owner,
                                                        std::int64_t lease_ms) {
-  return pool_.transaction<std::vector<Delivery>>(
-      [&](Conn& conn) { return claim_due_deliveries(conn, now_ms, limit, owner, lease_ms); });
+  ClaimRequest request;
+  request.now_ms = now_ms;
+  request.limit = limit;
+  request.owner = owner;
+  request.lease_ms = lease_ms;
+  auto claimed = claim(request);
+  if (!claimed) return Error{claimed.error()};
+  return std::move(claimed->deliveries);
+}
+
+Result<Claimed> PostgresStore::claim(const ClaimRequest& request) {
+  return pool_.transaction<Claimed>([&](Conn& conn) { return claim_deliveries(conn, request); });
 }
 
 Result<bool> PostgresStore::finish(const Finished& result, std::string_view owner) {
   return pool_.transaction<bool>([&](Conn& conn) { return finish_delivery(conn, result, owner); });
+}
+
+Result<std::vector<bool>> PostgresStore::finish_many(const std::vector<Finished>& results,
+                                                     std::string_view owner) {
+  return pool_.transaction<std::vector<bool>>(
+      [&](Conn& conn) { return finish_deliveries(conn, results, owner); });
+}
+
+Result<std::vector<bool>> PostgresStore::postpone_many(const std::vector<Postponement>& items,
+                                                       std::string_view owner) {
+  return pool_.transaction<std::vector<bool>>(
+      [&](Conn& conn) { return postpone_deliveries(conn, items, owner); });
+}
+
+void PostgresStore::on_remote_append(RemoteListener listener) {
+  listener_.listen(std::move(listener));
 }
 
 Result<bool> PostgresStore::put_setting(std::string_view key, std::string_view value) {
@@ -105,8 +143,15 @@ Result<bool> PostgresStore::replace_setting(std::string_view key,
 }
 
 Result<std::int64_t> PostgresStore::requeue(const Requeue& which, std::int64_t now_ms) {
-  return pool_.transaction<std::int64_t>(
-      [&](Conn& conn) { return requeue_deliveries(conn, which, now_ms); });
+  // Deliveries due again wake the other nodes' claimers as an append would (seq 0, no source).
+  const std::string notice = append_payload(channel_.nonce, 0, true, "");
+  return pool_.transaction<std::int64_t>([&](Conn& conn) -> Result<std::int64_t> {
+    auto moved = requeue_deliveries(conn, which, now_ms);
+    if (!moved || *moved == 0) return moved;
+    auto sent = conn.exec("SELECT pg_notify($1, $2)", Params().text(channel_.channel).text(notice));
+    if (!sent) return Error{sent.error()};
+    return moved;
+  });
 }
 
 Result<bool> PostgresStore::postpone(std::int64_t delivery_id, std::string_view owner,
@@ -121,9 +166,9 @@ Result<std::int64_t> PostgresStore::prune_dedupe(std::int64_t now_ms, std::size_
 }
 
 Result<std::int64_t> PostgresStore::reserve_slot(std::string_view key, std::int64_t interval_ms,
-                                                 std::int64_t now_ms) {
+                                                 std::int64_t burst, std::int64_t now_ms) {
   return pool_.transaction<std::int64_t>(
-      [&](Conn& conn) { return reserve_rate_slot(conn, key, interval_ms, now_ms); });
+      [&](Conn& conn) { return reserve_rate_slot(conn, key, interval_ms, burst, now_ms); });
 }
 
 Result<bool> PostgresStore::put_record(const Record& record, std::int64_t expected_version) {

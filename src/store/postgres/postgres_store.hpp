@@ -1,6 +1,9 @@
 // The PostgreSQL backend of the Store contract (store.hpp), for gateways that run as several
 // nodes on one database.
 //
+// Each store opens 1 + kPoolSize + 1 connections at most: the append writer's, the pool's (lazily)
+// and the listener's (listener.hpp), which hears the other nodes' append and requeue notices.
+//
 // Appends go through an AppendWriter (group commit: one transaction and one WAL flush per batch
 // of concurrent appends, fail-fast kBusy when its queue is full). Everything else borrows a
 // connection from a small Pool; each write is one transaction, each read one statement. What
@@ -15,6 +18,8 @@
 #include "hookgate/store/store.hpp"
 #include "store/durable_seq.hpp"
 #include "store/postgres/append_writer.hpp"
+#include "store/postgres/listener.hpp"
+#include "store/postgres/notify.hpp"
 #include "store/postgres/pool.hpp"
 
 namespace hookgate::store::postgres {
@@ -48,7 +53,13 @@ class PostgresStore final : public Store {
   std::int64_t durable_seq() override;
   void on_durable(DurableListener listener) override;
   Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
-                                    std::int64_t now_ms) override;
+                                    std::int64_t burst, std::int64_t now_ms) override;
+  Result<Claimed> claim(const ClaimRequest& request) override;
+  Result<std::vector<bool>> finish_many(const std::vector<Finished>& results,
+                                        std::string_view owner) override;
+  Result<std::vector<bool>> postpone_many(const std::vector<Postponement>& items,
+                                          std::string_view owner) override;
+  void on_remote_append(RemoteListener listener) override;
   Result<std::optional<Record>> record(std::string_view kind, std::string_view id) override;
   Result<std::vector<Record>> records(std::string_view kind, std::string_view owner,
                                       std::string_view after_id, std::size_t limit) override;
@@ -56,12 +67,15 @@ class PostgresStore final : public Store {
   Result<bool> delete_record(std::string_view kind, std::string_view id) override;
 
  private:
-  PostgresStore(const std::string& url, Conn pooled, Conn writer, std::size_t max_pending_writes);
+  PostgresStore(const std::string& url, Conn pooled, Conn writer, Conn listening,
+                NotifyChannel channel, std::size_t max_pending_writes);
 
+  const NotifyChannel channel_;
   Pool pool_;
   // This node's appends only: readers are not capped by it (a commit is durable, and the append
   // lock makes seqs visible in order on every node).
   DurableSeq durable_;
+  NotificationListener listener_;
   // Last: destroyed first, so queued appends are committed while the rest still exists.
   AppendWriter appends_;
 };

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "store/rate_tolerance.hpp"
+
 namespace hookgate::store::postgres {
 
 Result<std::int64_t> requeue_deliveries(Conn& conn, const Requeue& which, std::int64_t now_ms) {
@@ -50,15 +52,22 @@ Result<bool> postpone_delivery(Conn& conn, std::int64_t delivery_id, std::string
 }
 
 Result<std::int64_t> reserve_rate_slot(Conn& conn, std::string_view key, std::int64_t interval_ms,
-                                       std::int64_t now_ms) {
-  // GCRA: the slot is the later of the stored next slot and now; the next one follows it by
-  // interval_ms. The upsert locks the key's row, so nodes reserving at once queue behind each
-  // other and each sees the slot the previous one stored.
+                                       std::int64_t burst, std::int64_t now_ms) {
+  // GCRA with tolerance (burst - 1) * interval: next_ms is the theoretical arrival time (TAT).
+  // The slot is the later of now and TAT - tolerance, and TAT moves to max(TAT, now) + interval;
+  // the slot is derived from the new TAT as max(now, TAT' - interval - tolerance). A slot in the
+  // past is never handed out and TAT never lags now, so idle time builds no more than burst.
+  // The upsert locks the key's row, so nodes reserving at once queue behind each other and each
+  // sees the TAT the previous one stored.
   auto slot = conn.exec(
       "INSERT INTO rate_slots AS r (key, next_ms) VALUES ($1, $3 + $2) "
       "ON CONFLICT (key) DO UPDATE SET next_ms = greatest(r.next_ms, $3) + $2 "
-      "RETURNING r.next_ms - $2",
-      Params().bytes(key).int64(interval_ms).int64(now_ms));
+      "RETURNING greatest($3, r.next_ms - $2 - $4)",
+      Params()
+          .bytes(key)
+          .int64(interval_ms)
+          .int64(now_ms)
+          .int64(rate_tolerance(interval_ms, burst)));
   if (!slot) return Error{slot.error()};
   if (slot->size() != 1) return Error{"rate slot upsert returned no row"};
   return slot->int64(0, 0);

@@ -16,6 +16,6 @@ Result<std::int64_t> requeue_deliveries(Conn& conn, const Requeue& which, std::i
 Result<bool> postpone_delivery(Conn& conn, std::int64_t delivery_id, std::string_view owner,
                                std::int64_t due_ms);
 Result<std::int64_t> reserve_rate_slot(Conn& conn, std::string_view key, std::int64_t interval_ms,
-                                       std::int64_t now_ms);
+                                       std::int64_t burst, std::int64_t now_ms);
 
 }  // namespace hookgate::store::postgres

@@ -1,5 +1,6 @@
 // SQL of the store's writes on PostgreSQL: append with de-duplication, claiming due deliveries
-// under a lease, recording an attempt's outcome, and settings (plain and compare-and-set).
+// under a lease (claims.cpp), recording an attempt's outcome, and settings (plain and
+// compare-and-set).
 #include "store/postgres/writes.hpp"
 
 #include <algorithm>
@@ -181,48 +182,6 @@ std::vector<Result<Appended>> AppendBatch::outcomes(std::span<const Rows> rows) 
     }
   }
   return out;
-}
-
-Result<std::vector<Delivery>> claim_due_deliveries(Conn& conn, std::int64_t now_ms,
-                                                   std::size_t limit, std::string_view owner,
-                                                   std::int64_t lease_ms) {
-  std::vector<Delivery> claimed;
-  if (limit == 0) return claimed;
-  // SKIP LOCKED: rows another node is claiming right now are left to it rather than waited
-  // for. A row another node claimed and committed after this statement's snapshot is re-checked
-  // against its new lease and dropped, so two claimers never both get it.
-  auto rows = conn.exec(
-      "WITH due AS (SELECT id FROM deliveries WHERE state = 'pending' AND due_ms <= $3 "
-      "  AND (lease_until_ms IS NULL OR lease_until_ms <= $3) ORDER BY due_ms, id LIMIT $4 "
-      "  FOR UPDATE SKIP LOCKED), "
-      "c AS (UPDATE deliveries d SET lease_owner = $1, lease_until_ms = $2 FROM due "
-      "  WHERE d.id = due.id "
-      "  RETURNING d.id, d.event_seq, d.destination, d.attempts, d.lease_until_ms, d.due_ms) "
-      "SELECT c.id, c.destination, c.attempts, c.lease_until_ms, "
-      "  e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body "
-      "FROM c JOIN events e ON e.seq = c.event_seq ORDER BY c.due_ms, c.id",
-      Params()
-          .bytes(owner)
-          .int64(now_ms + lease_ms)
-          .int64(now_ms)
-          .int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
-  if (!rows) return Error{rows.error()};
-  claimed.reserve(static_cast<std::size_t>(rows->size()));
-  for (int r = 0; r < rows->size(); ++r) {
-    Delivery d;
-    d.id = rows->int64(r, 0);
-    d.destination = rows->bytes(r, 1);
-    d.attempts = static_cast<int>(rows->int64(r, 2));
-    d.lease_until_ms = rows->int64(r, 3);
-    d.event.seq = rows->int64(r, 4);
-    d.event.source = rows->bytes(r, 5);
-    d.event.event_type = rows->bytes(r, 6);
-    d.event.received_ms = rows->int64(r, 7);
-    d.event.headers = rows->bytes(r, 8);
-    d.event.body = rows->bytes(r, 9);
-    claimed.push_back(std::move(d));
-  }
-  return claimed;
 }
 
 Result<bool> finish_delivery(Conn& conn, const Finished& result, std::string_view owner) {

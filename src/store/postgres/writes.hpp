@@ -42,9 +42,6 @@ class AppendBatch {
   std::size_t size_ = 0;
 };
 
-Result<std::vector<Delivery>> claim_due_deliveries(Conn& conn, std::int64_t now_ms,
-                                                   std::size_t limit, std::string_view owner,
-                                                   std::int64_t lease_ms);
 Result<bool> finish_delivery(Conn& conn, const Finished& result, std::string_view owner);
 Result<bool> write_setting(Conn& conn, std::string_view key, std::string_view value);
 Result<bool> replace_setting_value(Conn& conn, std::string_view key,

@@ -90,6 +90,11 @@ CREATE INDEX dedupe_expiry ON dedupe (until_ms);
 -- Retention deletes an event with its de-duplication row: found by seq without a scan.
 CREATE INDEX dedupe_by_seq ON dedupe (seq);
 )sql"},
+    {5, R"sql(
+-- A claim's next due time looks at leased deliveries by the end of their lease; only leased
+-- rows (the ones in flight) are in this index, so it stays small however long the queue.
+CREATE INDEX deliveries_leased ON deliveries (lease_until_ms) WHERE lease_until_ms IS NOT NULL;
+)sql"},
 };
 
 Result<int> user_version(Db& db) {

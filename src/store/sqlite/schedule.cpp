@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "store/rate_tolerance.hpp"
+
 namespace hookgate::store::sqlite {
 
 Result<std::int64_t> requeue_deliveries(Db& db, const Requeue& which, std::int64_t now_ms) {
@@ -43,16 +45,34 @@ Result<bool> postpone_delivery(Db& db, std::int64_t delivery_id, std::string_vie
   return *changed == 1;
 }
 
+Result<std::vector<bool>> postpone_deliveries(Db& db, const std::vector<Postponement>& items,
+                                              std::string_view owner) {
+  std::vector<bool> postponed;
+  postponed.reserve(items.size());
+  for (const auto& item : items) {
+    auto done = postpone_delivery(db, item.delivery_id, owner, item.due_ms);
+    if (!done) return Error{done.error()};
+    postponed.push_back(*done);
+  }
+  return postponed;
+}
+
 Result<std::int64_t> reserve_rate_slot(Db& db, std::string_view key, std::int64_t interval_ms,
-                                       std::int64_t now_ms) {
-  // GCRA: the slot is the later of the stored next slot and now; the next one follows it by
-  // interval_ms. A slot in the past is never handed out, so idle time does not build a burst.
+                                       std::int64_t burst, std::int64_t now_ms) {
+  // GCRA with tolerance (burst - 1) * interval: next_ms is the theoretical arrival time (TAT).
+  // The slot is the later of now and TAT - tolerance, and TAT moves to max(TAT, now) + interval.
+  // The slot is derived from the new TAT: max(now, TAT' - interval - tolerance). A slot in the
+  // past is never handed out and TAT never lags now, so idle time builds no more than burst.
   auto upsert = db.cached(
       "INSERT INTO rate_slots (key, next_ms) VALUES (?1, ?3 + ?2) "
       "ON CONFLICT (key) DO UPDATE SET next_ms = max(next_ms, ?3) + ?2 "
-      "RETURNING next_ms - ?2");
+      "RETURNING max(?3, next_ms - ?2 - ?4)");
   if (!upsert) return Error{upsert.error()};
-  (*upsert)->bind_text(1, key).bind_int64(2, interval_ms).bind_int64(3, now_ms);
+  (*upsert)
+      ->bind_text(1, key)
+      .bind_int64(2, interval_ms)
+      .bind_int64(3, now_ms)
+      .bind_int64(4, rate_tolerance(interval_ms, burst));
   auto row = (*upsert)->step();
   if (!row) return Error{row.error()};
   if (!*row) return Error{"rate slot upsert returned no row"};

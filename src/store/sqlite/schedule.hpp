@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "hookgate/result.hpp"
 #include "hookgate/store/store.hpp"
@@ -15,7 +16,10 @@ namespace hookgate::store::sqlite {
 Result<std::int64_t> requeue_deliveries(Db& db, const Requeue& which, std::int64_t now_ms);
 Result<bool> postpone_delivery(Db& db, std::int64_t delivery_id, std::string_view owner,
                                std::int64_t due_ms);
+// postpone_delivery for each item in order; a lease not held is a false for its item.
+Result<std::vector<bool>> postpone_deliveries(Db& db, const std::vector<Postponement>& items,
+                                              std::string_view owner);
 Result<std::int64_t> reserve_rate_slot(Db& db, std::string_view key, std::int64_t interval_ms,
-                                       std::int64_t now_ms);
+                                       std::int64_t burst, std::int64_t now_ms);
 
 }  // namespace hookgate::store::sqlite

@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "store/sqlite/claims.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/reads.hpp"
 #include "store/sqlite/records.hpp"
@@ -67,6 +68,11 @@ Result<std::int64_t> last_seq(Db& db) {
 // returns, so the caller is told to come back later (503) rather than that the store failed.
 // Only a failed fdatasync is sticky (see WalSync); a write() refused for space loses nothing
 // already acknowledged.
+std::string lease_lost(std::int64_t delivery_id, std::string_view owner) {
+  return "lease lost: delivery " + std::to_string(delivery_id) + " is not leased to " +
+         std::string(owner);
+}
+
 Error retry_later_if_full(Error error) {
   if (error.message.find(sqlite3_errstr(SQLITE_FULL)) == std::string::npos) return error;
   if (error.message.starts_with(kBusy)) return error;
@@ -147,14 +153,44 @@ Result<Pruned> SqliteStore::prune_events(std::int64_t before_ms, std::int64_t no
 Result<std::vector<Delivery>> SqliteStore::claim_due(std::int64_t now_ms, std::size_t limit,
                                                      std::string_view owner,
                                                      std::int64_t lease_ms) {
-  return writes_.submit<std::vector<Delivery>>(
-      [&](Db& db) { return claim_due_deliveries(db, now_ms, limit, owner, lease_ms); },
-      GroupCommit::WhenFull::wait);
+  ClaimRequest request;
+  request.now_ms = now_ms;
+  request.limit = limit;
+  request.owner = owner;
+  request.lease_ms = lease_ms;
+  auto claimed = claim(request);
+  if (!claimed) return Error{claimed.error()};
+  return std::move(claimed->deliveries);
+}
+
+Result<Claimed> SqliteStore::claim(const ClaimRequest& request) {
+  return writes_.submit<Claimed>([&](Db& db) { return claim_deliveries(db, request); },
+                                 GroupCommit::WhenFull::wait);
 }
 
 Result<bool> SqliteStore::finish(const Finished& result, std::string_view owner) {
-  return writes_.submit<bool>([&](Db& db) { return finish_delivery(db, result, owner); },
-                              GroupCommit::WhenFull::wait);
+  auto finished = writes_.submit<bool>([&](Db& db) { return finish_delivery(db, result, owner); },
+                                       GroupCommit::WhenFull::wait);
+  if (finished && !*finished) return Error{lease_lost(result.attempt.delivery_id, owner)};
+  return finished;
+}
+
+Result<std::vector<bool>> SqliteStore::finish_many(const std::vector<Finished>& results,
+                                                   std::string_view owner) {
+  // One job: the whole batch is one transaction and one sync, and a lost lease is a false for
+  // its item rather than a failed job (which would roll the batch back).
+  return writes_.submit<std::vector<bool>>(
+      [&](Db& db) { return finish_deliveries(db, results, owner); }, GroupCommit::WhenFull::wait);
+}
+
+Result<std::vector<bool>> SqliteStore::postpone_many(const std::vector<Postponement>& items,
+                                                     std::string_view owner) {
+  return writes_.submit<std::vector<bool>>(
+      [&](Db& db) { return postpone_deliveries(db, items, owner); }, GroupCommit::WhenFull::wait);
+}
+
+void SqliteStore::on_remote_append(RemoteListener /*listener*/) {
+  // One process owns the file: there is no other node to hear from.
 }
 
 Result<bool> SqliteStore::put_setting(std::string_view key, std::string_view value) {
@@ -188,9 +224,9 @@ Result<std::int64_t> SqliteStore::prune_dedupe(std::int64_t now_ms, std::size_t 
 }
 
 Result<std::int64_t> SqliteStore::reserve_slot(std::string_view key, std::int64_t interval_ms,
-                                               std::int64_t now_ms) {
+                                               std::int64_t burst, std::int64_t now_ms) {
   return writes_.submit<std::int64_t>(
-      [&](Db& db) { return reserve_rate_slot(db, key, interval_ms, now_ms); },
+      [&](Db& db) { return reserve_rate_slot(db, key, interval_ms, burst, now_ms); },
       GroupCommit::WhenFull::wait);
 }
 

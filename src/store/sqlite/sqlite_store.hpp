@@ -53,7 +53,13 @@ class SqliteStore final : public Store {
   std::int64_t durable_seq() override;
   void on_durable(DurableListener listener) override;
   Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
-                                    std::int64_t now_ms) override;
+                                    std::int64_t burst, std::int64_t now_ms) override;
+  Result<Claimed> claim(const ClaimRequest& request) override;
+  Result<std::vector<bool>> finish_many(const std::vector<Finished>& results,
+                                        std::string_view owner) override;
+  Result<std::vector<bool>> postpone_many(const std::vector<Postponement>& items,
+                                          std::string_view owner) override;
+  void on_remote_append(RemoteListener listener) override;
   Result<std::optional<Record>> record(std::string_view kind, std::string_view id) override;
   Result<std::vector<Record>> records(std::string_view kind, std::string_view owner,
                                       std::string_view after_id, std::size_t limit) override;

@@ -1,5 +1,6 @@
 // SQL of the store's writes: append with de-duplication, claiming due deliveries under a lease,
-// recording an attempt's outcome, and settings (plain and compare-and-set).
+// recording an attempt's outcome (claims are in claims.cpp), and settings (plain and
+// compare-and-set).
 #include "store/sqlite/writes.hpp"
 
 #include <algorithm>
@@ -69,6 +70,20 @@ Result<bool> insert_deliveries(Db& db, const NewEvent& event, std::int64_t seq) 
   return true;
 }
 
+const char* state_after(Next next) {
+  switch (next) {
+    case Next::delivered:
+      return "delivered";
+    case Next::retry:
+      return "pending";
+    case Next::give_up:
+      return "failed";
+  }
+  return "failed";
+}
+
+}  // namespace
+
 Result<Delivery> read_claimed(Db& db, std::int64_t id) {
   auto select = db.cached(
       "SELECT d.id, d.destination, d.attempts, d.lease_until_ms, "
@@ -94,20 +109,6 @@ Result<Delivery> read_claimed(Db& db, std::int64_t id) {
   return d;
 }
 
-const char* state_after(Next next) {
-  switch (next) {
-    case Next::delivered:
-      return "delivered";
-    case Next::retry:
-      return "pending";
-    case Next::give_up:
-      return "failed";
-  }
-  return "failed";
-}
-
-}  // namespace
-
 Result<Appended> append_event(Db& db, const NewEvent& event) {
   if (!event.dedupe_key.empty()) {
     auto first = live_duplicate(db, event);
@@ -123,41 +124,6 @@ Result<Appended> append_event(Db& db, const NewEvent& event) {
   return Appended{*seq, false};
 }
 
-Result<std::vector<Delivery>> claim_due_deliveries(Db& db, std::int64_t now_ms, std::size_t limit,
-                                                   std::string_view owner, std::int64_t lease_ms) {
-  std::vector<Delivery> claimed;
-  if (limit == 0) return claimed;
-  // The inner SELECT walks the (state, due_ms) index from the oldest due entry, so the cost is
-  // the number of due rows looked at, not the size of the table.
-  auto claim = db.cached(
-      "UPDATE deliveries SET lease_owner = ?1, lease_until_ms = ?2 WHERE id IN ("
-      " SELECT id FROM deliveries WHERE state = 'pending' AND due_ms <= ?3"
-      " AND (lease_until_ms IS NULL OR lease_until_ms <= ?3) ORDER BY due_ms, id LIMIT ?4)"
-      " RETURNING id, due_ms");
-  if (!claim) return Error{claim.error()};
-  (*claim)
-      ->bind_text(1, owner)
-      .bind_int64(2, now_ms + lease_ms)
-      .bind_int64(3, now_ms)
-      .bind_int64(4, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-  std::vector<std::pair<std::int64_t, std::int64_t>> due_and_id;
-  for (;;) {
-    auto row = (*claim)->step();
-    if (!row) return Error{row.error()};
-    if (!*row) break;
-    due_and_id.emplace_back((*claim)->column_int64(1), (*claim)->column_int64(0));
-  }
-  // RETURNING gives rows in no promised order; the contract is oldest due first.
-  std::sort(due_and_id.begin(), due_and_id.end());
-  claimed.reserve(due_and_id.size());
-  for (const auto& [due, id] : due_and_id) {
-    auto delivery = read_claimed(db, id);
-    if (!delivery) return Error{delivery.error()};
-    claimed.push_back(std::move(delivery).value());
-  }
-  return claimed;
-}
-
 Result<bool> finish_delivery(Db& db, const Finished& result, std::string_view owner) {
   const std::int64_t id = result.attempt.delivery_id;
   int number = 0;
@@ -167,11 +133,8 @@ Result<bool> finish_delivery(Db& db, const Finished& result, std::string_view ow
     (*holder)->bind_int64(1, id);
     auto row = (*holder)->step();
     if (!row) return Error{row.error()};
-    if (!*row) return Error{"no delivery " + std::to_string(id)};
-    if ((*holder)->column_is_null(0) || (*holder)->column_text(0) != owner) {
-      return Error{"lease lost: delivery " + std::to_string(id) + " is not leased to " +
-                   std::string(owner)};
-    }
+    if (!*row) return false;
+    if ((*holder)->column_is_null(0) || (*holder)->column_text(0) != owner) return false;
     // The store counts attempts itself, so a retried claim can never reuse a number.
     number = static_cast<int>((*holder)->column_int64(1)) + 1;
   }
@@ -202,6 +165,18 @@ Result<bool> finish_delivery(Db& db, const Finished& result, std::string_view ow
       .bind_int64(3, number)
       .bind_int64(4, result.retry_at_ms);
   return (*update)->run();
+}
+
+Result<std::vector<bool>> finish_deliveries(Db& db, const std::vector<Finished>& results,
+                                            std::string_view owner) {
+  std::vector<bool> finished;
+  finished.reserve(results.size());
+  for (const auto& result : results) {
+    auto done = finish_delivery(db, result, owner);
+    if (!done) return Error{done.error()};
+    finished.push_back(*done);
+  }
+  return finished;
 }
 
 Result<bool> write_setting(Db& db, std::string_view key, std::string_view value) {

@@ -1,5 +1,6 @@
 // Store contract, the shared rate limiter: reserve_slot() hands out GCRA send slots spaced by the
-// interval, never a slot in the past, and never the same slot twice under concurrency.
+// interval after at most a burst, never a slot in the past, and never the same slot twice under
+// concurrency.
 #include <latch>
 #include <mutex>
 #include <set>
@@ -12,8 +13,8 @@ namespace hookgate::store::testing {
 namespace {
 
 std::int64_t reserve(Store& store, std::string_view key, std::int64_t interval_ms,
-                     std::int64_t now_ms) {
-  auto slot = store.reserve_slot(key, interval_ms, now_ms);
+                     std::int64_t now_ms, std::int64_t burst = 1) {
+  auto slot = store.reserve_slot(key, interval_ms, burst, now_ms);
   EXPECT_TRUE(slot) << slot.error();
   return slot ? *slot : -1;
 }
@@ -41,6 +42,33 @@ TEST_P(StoreContract, ASlotInThePastIsNotReused) {
   store_ = reopen();
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(reserve(*store_, "ep", 100, 5000), 5300) << "reservations are durable";
+}
+
+TEST_P(StoreContract, ABurstStartsAtOnceThenSlotsAreSpaced) {
+  // Burst 3 at 5 per second: three slots now, then one per 200 ms.
+  std::vector<std::int64_t> slots;
+  slots.reserve(6);
+  for (int i = 0; i < 6; ++i)
+    slots.push_back(reserve(*store_, "ep", 200, 1000, 3));
+  EXPECT_EQ(slots, (std::vector<std::int64_t>{1000, 1000, 1000, 1200, 1400, 1600}));
+  // No window of one interval holds more than the burst.
+  for (std::size_t i = 0; i + 3 < slots.size(); ++i)
+    EXPECT_GE(slots[i + 3] - slots[i], 200) << i;
+
+  // Idle time refills the burst, never beyond it.
+  slots.clear();
+  for (int i = 0; i < 5; ++i)
+    slots.push_back(reserve(*store_, "ep", 200, 60'000, 3));
+  EXPECT_EQ(slots, (std::vector<std::int64_t>{60'000, 60'000, 60'000, 60'200, 60'400}));
+
+  // Half way through: the burst has partly refilled.
+  EXPECT_EQ(reserve(*store_, "ep", 200, 60'500, 3), 60'600) << "one interval after the last slot";
+  EXPECT_EQ(reserve(*store_, "ep", 200, 60'500, 3), 60'800);
+
+  // Burst 1 (and anything below) is strict spacing.
+  EXPECT_EQ(reserve(*store_, "strict", 100, 0, 1), 0);
+  EXPECT_EQ(reserve(*store_, "strict", 100, 0, 0), 100);
+  EXPECT_EQ(reserve(*store_, "strict", 100, 0, -5), 200);
 }
 
 TEST_P(StoreContract, ConcurrentReservationsGetDistinctSlots) {

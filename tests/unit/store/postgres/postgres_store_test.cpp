@@ -203,7 +203,7 @@ TEST_F(PostgresNodes, RateSlotsAndRecordsAreSharedAcrossNodes) {
         EXPECT_TRUE(won) << won.error();
         if (won && *won) ++created;
         for (int i = 0; i < 10; ++i) {
-          auto slot = store.reserve_slot("ep", 50, 0);
+          auto slot = store.reserve_slot("ep", 50, 1, 0);
           EXPECT_TRUE(slot) << slot.error();
           std::lock_guard lock(mutex);
           if (slot) slots.insert(*slot);

@@ -233,5 +233,42 @@ TEST_F(SqliteDurability, AReopenedStoreShowsWhatAnEarlierProcessCommittedOnlyAft
   EXPECT_EQ(seen->size(), 1U);
 }
 
+TEST_F(SqliteDurability, ABatchOfFinishesOrPostponementsIsOneSync) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(store->append(event("s", 1000 + i, "b", {"d"})));
+  ClaimRequest claim;
+  claim.now_ms = 2000;
+  claim.limit = 40;
+  claim.owner = "w";
+  claim.lease_ms = 10'000;
+  auto claimed = store->claim(claim);
+  ASSERT_TRUE(claimed) << claimed.error();
+  ASSERT_EQ(claimed->deliveries.size(), 40u);
+  std::vector<Finished> results;
+  std::vector<Postponement> later;
+  for (std::size_t i = 0; i < claimed->deliveries.size(); ++i) {
+    const Delivery& d = claimed->deliveries[i];
+    if (i % 2 == 0) {
+      later.push_back(Postponement{d.id, 5000});
+      continue;
+    }
+    Finished f;
+    f.attempt.delivery_id = d.id;
+    f.attempt.status = 200;
+    results.push_back(f);
+  }
+  const int before = syncs_.entered();
+  auto finished = store->finish_many(results, "w");
+  ASSERT_TRUE(finished) << finished.error();
+  EXPECT_EQ(*finished, std::vector<bool>(20, true));
+  EXPECT_EQ(syncs_.entered(), before + 1) << "20 attempts recorded in one transaction";
+  auto postponed = store->postpone_many(later, "w");
+  ASSERT_TRUE(postponed) << postponed.error();
+  EXPECT_EQ(*postponed, std::vector<bool>(20, true));
+  EXPECT_EQ(syncs_.entered(), before + 2);
+}
+
 }  // namespace
 }  // namespace hookgate::store::sqlite
