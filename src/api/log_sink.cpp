@@ -1,6 +1,8 @@
 // The log sink's buffer and its flusher thread.
 #include "api/log_sink.hpp"
 
+#include <unistd.h>
+
 #include <boost/json/serialize.hpp>
 
 namespace hookgate::api {
@@ -12,8 +14,19 @@ constexpr std::size_t kMaxBufferedBytes = 4 << 20;
 
 }  // namespace
 
-LogSink::LogSink(std::ostream& out, std::chrono::milliseconds flush_every)
-    : out_(out), flush_every_(flush_every), flusher_([this] { run(); }) {}
+LogSink::LogSink(std::ostream& out, std::chrono::milliseconds flush_every, std::string_view node)
+    : out_(out),
+      node_member_(node.empty() ? std::string()
+                                : R"("node":)" + boost::json::serialize(node) + ","),
+      flush_every_(flush_every),
+      flusher_([this] { run(); }) {}
+
+std::string LogSink::node_name(std::string_view configured) {
+  if (!configured.empty()) return std::string(configured);
+  char host[256] = {};
+  const std::string name = ::gethostname(host, sizeof host - 1) == 0 ? host : "hookgate";
+  return name + "/" + std::to_string(::getpid());
+}
 
 LogSink::~LogSink() {
   {
@@ -29,6 +42,14 @@ void LogSink::write(const boost::json::object& line) {
 }
 
 void LogSink::write_line(std::string text) {
+  if (!node_member_.empty() && text.starts_with('{')) {
+    // "{}" takes the member without its trailing comma.
+    if (text.size() > 1 && text[1] == '}') {
+      text.insert(1, node_member_.data(), node_member_.size() - 1);
+    } else {
+      text.insert(1, node_member_);
+    }
+  }
   text.push_back('\n');
   bool large = false;
   {

@@ -15,14 +15,20 @@
 #include <mutex>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace hookgate::api {
 
 class LogSink {
  public:
+  // node: the name written on every line; empty writes lines as given.
   explicit LogSink(std::ostream& out,
-                   std::chrono::milliseconds flush_every = std::chrono::milliseconds(50));
+                   std::chrono::milliseconds flush_every = std::chrono::milliseconds(50),
+                   std::string_view node = {});
+  // The node name of this process: the configured [delivery] node_id, else host/pid (the
+  // prefix of the lease owner the dispatcher writes into the store).
+  static std::string node_name(std::string_view configured);
   ~LogSink();  // writes what is buffered, then joins the flusher
   LogSink(const LogSink&) = delete;
   LogSink& operator=(const LogSink&) = delete;
@@ -35,6 +41,7 @@ class LogSink {
   void run();
 
   std::ostream& out_;
+  const std::string node_member_;  // `"node":"...",` inserted after each line's opening brace
   const std::chrono::milliseconds flush_every_;
   std::mutex m_;
   std::condition_variable wake_;  // the flusher: buffer large, or stopping

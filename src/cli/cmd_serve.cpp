@@ -102,7 +102,8 @@ int run_serve(const std::string& config_path) {
   for (const auto& d : config->destinations)
     metric_names.destinations.push_back(d.name);
   api::Metrics metrics(metric_names);
-  api::LogSink log(std::cout);
+  api::LogSink log(std::cout, std::chrono::milliseconds(50),
+                   api::LogSink::node_name(config->delivery.node_id));
   // [[destination]] URLs are the operator's own services (often on loopback or a private
   // network), written in the config, so they are not subject to the SSRF policy that guards
   // URLs registered through the API.

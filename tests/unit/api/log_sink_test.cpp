@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -84,6 +85,35 @@ TEST_F(LogSinkTest, ALineIsWrittenWithinTheIntervalWithoutMoreTraffic) {
     std::this_thread::sleep_for(5ms);
   ASSERT_EQ(lines().size(), 1U);
   EXPECT_EQ(lines().front(), R"({"only":"line"})");
+}
+
+TEST_F(LogSinkTest, EveryLineCarriesTheNodeThatWroteIt) {
+  {
+    std::ofstream out(path());
+    // A name a client could not forge into JSON structure: quotes and a backslash stay text.
+    LogSink sink(out, std::chrono::milliseconds(60'000), "node-\"1\\");
+    sink.write(boost::json::object{{"event", "claimed"}, {"n", 1}});
+    sink.write_line(R"({"method":"POST","status":202})");
+    sink.write_line("{}");
+  }
+  const auto got = lines();
+  ASSERT_EQ(got.size(), 3U);
+  for (const auto& line : got) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not one whole JSON object: " << line;
+    ASSERT_TRUE(v.as_object().contains("node")) << line;
+    EXPECT_EQ(v.as_object().at("node").as_string(), "node-\"1\\") << line;
+  }
+  EXPECT_EQ(boost::json::parse(got[1]).as_object().at("status").as_int64(), 202);
+  EXPECT_EQ(boost::json::parse(got[2]).as_object().size(), 1U);
+}
+
+TEST_F(LogSinkTest, TheNodeNameIsTheConfiguredIdElseHostAndPid) {
+  EXPECT_EQ(LogSink::node_name("eu-1"), "eu-1");
+  const auto fallback = LogSink::node_name("");
+  EXPECT_TRUE(fallback.ends_with("/" + std::to_string(::getpid()))) << fallback;
+  EXPECT_GT(fallback.size(), std::to_string(::getpid()).size() + 1);
 }
 
 }  // namespace
