@@ -1,4 +1,4 @@
-// Request routing for `hookgate serve`: sources, pull API, health and metrics.
+// Request routing for `hookgate serve`: sources, pull API, management API, health and metrics.
 #include "api/gateway.hpp"
 
 #include <boost/json.hpp>
@@ -161,6 +161,22 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
       }
       return;
     }
+    if (api_ != nullptr && shared->path.starts_with(kApiPrefix)) {
+      // A publish is answered from the store's writer once durable: the hold keeps this object
+      // alive for that answer, and the worker moves on while the commit syncs.
+      RequestLine line{shared->method, shared->path, shared->peer};
+      auto answer = [this, line, respond, started, held = in_flight_.hold()](
+                        net::HttpResponse response, std::string verdict) {
+        finish(line, std::move(response), "api", verdict, started, respond);
+      };
+      try {
+        api_->handle(*shared, std::move(answer));
+      } catch (const std::exception&) {
+        // Thrown before an answer was owed (ManagementApi answers its own failures).
+        finish(line, text(500, "internal_error"), "api", "internal_error", started, respond);
+      }
+      return;
+    }
     std::string source, verdict;
     net::HttpResponse response;
     try {
@@ -227,10 +243,6 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
     r.headers.set("Content-Type", "text/plain; version=0.0.4");
     r.body = metrics_.render();
     return r;
-  }
-  if (api_ != nullptr && request.path.starts_with(kApiPrefix)) {
-    source = "api";
-    return api_->handle(request, verdict);
   }
   engine::InboundRequest in{request.method, request.target, request.headers, request.body,
                             request.peer};

@@ -2,6 +2,7 @@
 // API, /healthz or /metrics. Events for sources that need no I/O before the append are handled
 // on the network thread and answered from the store's writer once durable; the blocking work
 // (management API, pull queries, Asana and SNS handshakes) runs on a bounded worker pool, and
+// a publish, once its reads are done there, is answered from the store's writer too; and
 // /healthz and /metrics each on a lane of their own so they never queue behind it. A long poll
 // with nothing to return is parked (PullWaiters) and holds no thread while it waits. One JSON
 // log line per request (path only: queries may carry challenge codes).

@@ -19,6 +19,9 @@ struct ManagementApi::Call {
   std::vector<std::string> segments;
   std::string scope;  // "admin" or the application id the key belongs to
   std::string& verdict;
+  // Set by a publish the store took: the answer comes from its callback, not from route().
+  const Answer* answer = nullptr;
+  bool deferred = false;
 
   const std::string& method() const { return request.method; }
   std::size_t size() const { return segments.size(); }
@@ -219,8 +222,16 @@ ManagementApi::ManagementApi(const config::Config& config, store::Store& store,
       on_published_(std::move(on_published)),
       now_ms_(std::move(now_ms)) {}
 
-net::HttpResponse ManagementApi::handle(const net::HttpRequest& request, std::string& verdict) {
-  Call call{request, {}, {}, verdict};
+void ManagementApi::handle(const net::HttpRequest& request, Answer answer) {
+  std::string verdict;
+  Call call{request, {}, {}, verdict, &answer};
+  auto response = authenticate_and_route(call);
+  if (!call.deferred) answer(std::move(response), std::move(verdict));
+}
+
+net::HttpResponse ManagementApi::authenticate_and_route(Call& call) {
+  const auto& request = call.request;
+  auto& verdict = call.verdict;
   std::string_view rest = std::string_view(request.path).substr(kApiPrefix.size());
   while (!rest.empty()) {
     const auto slash = rest.find('/');
@@ -489,6 +500,10 @@ net::HttpResponse ManagementApi::messages(Call& call, const std::string& app_id)
     return json_response(200, json::object{{"data", data}, {"next_cursor", page_next(next)}});
   }
   if (call.method() != "POST") return not_allowed("GET, POST");
+  return publish(call, app_id);
+}
+
+net::HttpResponse ManagementApi::publish(Call& call, const std::string& app_id) {
   const auto& raw = call.request.body;
   auto body = body_object(call.request);
   if (!body) return problem(400, "bad_request", body.error());
@@ -511,14 +526,36 @@ net::HttpResponse ManagementApi::messages(Call& call, const std::string& app_id)
   m.idempotency_key =
       string_field(*body, "idempotency_key")
           .value_or(std::string(call.request.headers.get("Idempotency-Key").value_or("")));
-  auto published = publisher_.publish(m);
-  if (!published) return from_error(published.error());
-  if (!published->duplicate && on_published_) on_published_();
-  json::array endpoints(published->endpoints.begin(), published->endpoints.end());
-  return json_response(202, json::object{{"id", published->id},
-                                         {"event_type", m.event_type},
-                                         {"duplicate", published->duplicate},
-                                         {"endpoints", endpoints}});
+  // Refusals before the append are answered on this thread, the outcome of the append from the
+  // store's writer (the callback runs where the publisher calls it, exactly once).
+  auto answered = [this, answer = *call.answer,
+                   event_type = m.event_type](Result<outbound::Published> published) {
+    net::HttpResponse response;
+    std::string verdict = "ok";
+    try {
+      if (!published) {
+        response = from_error(published.error());
+        verdict = response.status == 503 ? "busy" : "refused";
+      } else {
+        if (!published->duplicate && on_published_) on_published_();
+        json::array endpoints(published->endpoints.begin(), published->endpoints.end());
+        response = json_response(202, json::object{{"id", published->id},
+                                                   {"event_type", event_type},
+                                                   {"duplicate", published->duplicate},
+                                                   {"endpoints", endpoints}});
+      }
+    } catch (const std::exception&) {
+      // Out of memory building the answer: a stored message is found again by the client's
+      // retry with its idempotency key.
+      response = net::HttpResponse{};
+      response.status = 500;
+      verdict = "internal_error";
+    }
+    answer(std::move(response), std::move(verdict));
+  };
+  publisher_.publish_async(m, std::move(answered));
+  call.deferred = true;
+  return {};
 }
 
 net::HttpResponse ManagementApi::message(Call& call, const std::string& app_id,

@@ -26,18 +26,25 @@ class ManagementApi {
                 outbound::Publisher& publisher, outbound::Verifier& verifier,
                 std::function<void()> on_published, std::function<std::int64_t()> now_ms);
 
-  // Blocking (store, verification round trips): called on a worker thread. verdict receives a
-  // short code for the request log.
-  net::HttpResponse handle(const net::HttpRequest& request, std::string& verdict);
+  // The answer and a short code for the request log. Must not throw.
+  using Answer = std::function<void(net::HttpResponse response, std::string verdict)>;
+
+  // Blocking (store reads and writes, verification round trips): called on a worker thread.
+  // answer runs exactly once: on this thread before handle returns, except for a publish that
+  // reached the store, which is answered from the store's writer once the message is durable (or
+  // its append failed), so the worker is free while the group commit syncs.
+  void handle(const net::HttpRequest& request, Answer answer);
 
  private:
   struct Call;
+  net::HttpResponse authenticate_and_route(Call& call);
   net::HttpResponse route(Call& call);
   net::HttpResponse apps(Call& call);
   net::HttpResponse app(Call& call, const std::string& app_id);
   net::HttpResponse endpoints(Call& call, const std::string& app_id);
   net::HttpResponse endpoint(Call& call, const std::string& app_id, const std::string& id);
   net::HttpResponse messages(Call& call, const std::string& app_id);
+  net::HttpResponse publish(Call& call, const std::string& app_id);
   net::HttpResponse message(Call& call, const std::string& app_id, const std::string& id);
   net::HttpResponse api_keys(Call& call);
 

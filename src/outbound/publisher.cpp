@@ -2,6 +2,8 @@
 #include "outbound/publisher.hpp"
 
 #include <boost/json.hpp>
+#include <future>
+#include <memory>
 
 namespace hookgate::outbound {
 
@@ -42,14 +44,23 @@ Publisher::Publisher(store::Store& store, Registry& registry, std::chrono::secon
     : store_(store), registry_(registry), ttl_(idempotency_ttl), now_ms_(std::move(now_ms)) {}
 
 Result<Published> Publisher::publish(const Message& m) {
+  // Shared with the callback: this thread may return the moment the value is set, while
+  // set_value() is still running on the writer thread.
+  auto outcome = std::make_shared<std::promise<Result<Published>>>();
+  auto answered = outcome->get_future();
+  publish_async(m, [outcome](Result<Published> r) { outcome->set_value(std::move(r)); });
+  return answered.get();
+}
+
+void Publisher::publish_async(const Message& m, Done done) {
   if (m.event_type.empty() || m.event_type.size() > kMaxEventTypeBytes) {
-    return Error{"invalid: event_type: 1 to 256 bytes"};
+    return done(Error{"invalid: event_type: 1 to 256 bytes"});
   }
-  if (m.payload.size() > kMaxPayloadBytes) return Error{"invalid: payload larger than 1 MiB"};
+  if (m.payload.size() > kMaxPayloadBytes) return done(Error{"invalid: payload larger than 1 MiB"});
   if (m.idempotency_key.size() > kMaxIdempotencyKeyBytes) {
-    return Error{"invalid: idempotency key longer than 256 bytes"};
+    return done(Error{"invalid: idempotency key longer than 256 bytes"});
   }
-  if (auto app = registry_.app(m.app_id); !app) return Error{app.error()};
+  if (auto app = registry_.app(m.app_id); !app) return done(Error{app.error()});
 
   store::NewEvent event;
   event.source = app_source(m.app_id);
@@ -63,7 +74,7 @@ Result<Published> Publisher::publish(const Message& m) {
   std::string cursor;
   for (;;) {
     auto page = registry_.endpoints(m.app_id, cursor, 250);
-    if (!page) return Error{page.error()};
+    if (!page) return done(Error{page.error()});
     for (const auto& e : page->items) {
       // An unverified endpoint gets nothing: it has not shown that it wants these events.
       if (e.enabled && e.verified && e.wants(m.event_type)) {
@@ -74,17 +85,22 @@ Result<Published> Publisher::publish(const Message& m) {
     if (page->next.empty()) break;
     cursor = page->next;
   }
-  auto appended = store_.append(std::move(event));
-  if (!appended) {
-    if (appended.error().starts_with(store::kBusy)) return Error{appended.error()};
-    return Error{"store_error: " + appended.error()};
-  }
-  Published out;
-  out.seq = appended->seq;
-  out.id = message_id(appended->seq);
-  out.duplicate = appended->duplicate;
-  if (!out.duplicate) out.endpoints = std::move(endpoint_ids);
-  return out;
+  // The writer calls back once; the endpoint list travels with it (a duplicate answers none).
+  store_.append_async(std::move(event),
+                      [done = std::move(done), endpoint_ids = std::move(endpoint_ids)](
+                          Result<store::Appended> appended) mutable {
+                        if (!appended) {
+                          if (appended.error().starts_with(store::kBusy))
+                            return done(Error{appended.error()});
+                          return done(Error{"store_error: " + appended.error()});
+                        }
+                        Published out;
+                        out.seq = appended->seq;
+                        out.id = message_id(appended->seq);
+                        out.duplicate = appended->duplicate;
+                        if (!out.duplicate) out.endpoints = std::move(endpoint_ids);
+                        done(std::move(out));
+                      });
 }
 
 }  // namespace hookgate::outbound

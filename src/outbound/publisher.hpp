@@ -2,6 +2,10 @@
 // one delivery per matching endpoint (enabled, verified, subscribed to the event type), in one
 // durable append. An idempotency key makes a retried publish return the first message instead of
 // fanning out twice; it holds across nodes because the store's de-duplication does.
+//
+// publish_async is the request path: the checks and the fan-out (registry reads) run on the
+// caller's thread, the append goes to the store's writer, and the outcome is handed back from
+// its commit callback, so no thread waits for the sync (the inbound sources' path).
 #pragma once
 
 #include <chrono>
@@ -48,6 +52,11 @@ class Publisher {
             std::function<std::int64_t()> now_ms);
   // Errors: "invalid: ...", "not_found: ...", "busy: ..." (store saturated), "store_error: ...".
   Result<Published> publish(const Message& message);
+  // The outcome, called exactly once: before this returns when the message is refused (checks,
+  // registry, store queue full), else on the store's writer once the append is durable or has
+  // failed. It must be quick there and must not throw.
+  using Done = std::function<void(Result<Published>)>;
+  void publish_async(const Message& message, Done done);
 
  private:
   store::Store& store_;

@@ -16,7 +16,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -642,6 +645,165 @@ TEST_F(Outbound, PublishedBytesArriveSignedWithStandardWebhooks) {
             404);
   EXPECT_EQ(arr(get("/api/v1/app/" + app + "/msg"), "data").size(), 1U);
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+// Publishes are answered from the store's commit, many at once: every one answered 202 is
+// stored with its own id and fanned out, and concurrent publishes with one idempotency key make
+// one message, whichever answer comes first.
+TEST_F(Outbound, ManyConcurrentPublishesAreAllStoredAnsweredAndDelivered) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("busy");
+  const auto endpoint = str(create_endpoint(app, {{"url", url_of(receiver)}}), "id");
+
+  constexpr int kClients = 24;
+  constexpr int kEach = 25;
+  std::mutex m;
+  std::map<std::string, std::string> payload_of;       // message id -> payload
+  std::map<std::string, std::set<std::string>> keyed;  // idempotency key -> ids answered
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string payload =
+            R"({"client":)" + std::to_string(c) + R"(,"n":)" + std::to_string(i) + "}";
+        // Every client also publishes the same five keyed messages: one message each.
+        const bool shared = i < 5;
+        Headers headers;
+        if (shared) headers.emplace_back("Idempotency-Key", "shared-" + std::to_string(i));
+        const auto r =
+            call("POST", "/api/v1/app/" + app + "/msg",
+                 R"({"event_type":"load.test","payload":)" +
+                     (shared ? R"({"shared":)" + std::to_string(i) + "}" : payload) + "}",
+                 kAdminKey, headers);
+        const auto answer = object_of(r);
+        const std::lock_guard lock(m);
+        if (r.status != 202) {
+          failures.push_back(std::to_string(r.status) + " " + r.body);
+          continue;
+        }
+        const auto id = str(answer, "id");
+        if (shared) {
+          keyed["shared-" + std::to_string(i)].insert(id);
+          continue;
+        }
+        if (strings(arr(answer, "endpoints")) != std::vector<std::string>{endpoint}) {
+          failures.push_back("endpoints of " + id + ": " + r.body);
+        }
+        if (!payload_of.emplace(id, payload).second) failures.push_back("id twice: " + id);
+      }
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  ASSERT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front();
+  ASSERT_EQ(payload_of.size(), std::size_t{kClients * (kEach - 5)});
+  ASSERT_EQ(keyed.size(), 5U);
+  for (const auto& [key, ids] : keyed)
+    EXPECT_EQ(ids.size(), 1U) << key << " made more than one message";
+
+  // The log holds exactly these messages (paged), and each stored payload is the one answered.
+  std::set<std::string> listed;
+  std::string cursor;
+  for (int page = 0; page < 100; ++page) {
+    const auto list =
+        get("/api/v1/app/" + app + "/msg?limit=250" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    for (const auto& item : arr(list, "data"))
+      listed.insert(str(item.as_object(), "id"));
+    if (!list.contains("next_cursor") || list.at("next_cursor").is_null()) break;
+    cursor = str(list, "next_cursor");
+  }
+  EXPECT_EQ(listed.size(), payload_of.size() + keyed.size());
+  for (const auto& [id, payload] : payload_of)
+    EXPECT_EQ(listed.count(id), 1U) << id;
+  for (const auto& [key, ids] : keyed)
+    EXPECT_EQ(listed.count(*ids.begin()), 1U) << key;
+  std::size_t checked = 0;
+  for (const auto& [id, payload] : payload_of) {
+    if (checked++ % 50 != 0) continue;
+    const auto stored = get("/api/v1/app/" + app + "/msg/" + id);
+    EXPECT_EQ(json::serialize(obj(stored, "payload")), payload) << id;
+  }
+  // And every message reaches the endpoint: the answer's wake-up reaches the dispatcher.
+  const auto expected = payload_of.size() + keyed.size();
+  EXPECT_TRUE(eventually([&] {
+    std::set<std::string> ids;
+    for (const auto& r : receiver.received())
+      ids.insert(r.headers.at("webhook-id"));
+    return ids.size() == expected;
+  })) << receiver.received().size()
+      << " of " << expected;
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+// The durability promise for publishing: clients publish without pause and the sender is
+// SIGKILLed at a random moment; after a restart every message answered 202 is there, with the
+// payload it was answered for. Bounded in requests and time.
+TEST_F(Outbound, APublishAnswered2xxSurvivesSigkill) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  const auto app = create_app("durable");
+  std::mt19937 rng(static_cast<unsigned>(std::random_device{}()));
+  std::map<std::string, std::string> acknowledged;  // message id -> payload
+  for (int round = 0; round < 2; ++round) {
+    if (round > 0) {
+      start_sender();
+      ASSERT_TRUE(server_->started()) << server_->stderr_text();
+    }
+    std::mutex m;
+    std::atomic<bool> stop{false};
+    std::atomic<int> sent{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 8; ++c) {
+      clients.emplace_back([&, c] {
+        for (int i = 0; !stop && i < 2000; ++i) {
+          const std::string payload = R"({"round":)" + std::to_string(round) + R"(,"client":)" +
+                                      std::to_string(c) + R"(,"n":)" + std::to_string(i) + "}";
+          const auto r = call("POST", "/api/v1/app/" + app + "/msg",
+                              R"({"event_type":"kill.test","payload":)" + payload + "}");
+          ++sent;
+          if (r.status == 202) {
+            const std::lock_guard lock(m);
+            acknowledged.emplace(str(object_of(r), "id"), payload);
+          }
+          if (r.status == 0) break;  // the server is gone
+        }
+      });
+    }
+    const int kill_after = 100 + static_cast<int>(rng() % 300);
+    EXPECT_TRUE(eventually([&] { return sent >= kill_after; }, std::chrono::seconds(30)));
+    EXPECT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
+    stop = true;
+    for (auto& t : clients)
+      t.join();
+  }
+  ASSERT_GT(acknowledged.size(), 100U);
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  std::map<std::string, std::string> stored;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    const auto list =
+        get("/api/v1/app/" + app + "/msg?limit=250" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    for (const auto& item : arr(list, "data"))
+      stored.emplace(str(item.as_object(), "id"), "");
+    if (!list.contains("next_cursor") || list.at("next_cursor").is_null()) break;
+    cursor = str(list, "next_cursor");
+  }
+  std::size_t lost = 0;
+  for (const auto& [id, payload] : acknowledged)
+    lost += stored.count(id) == 0 ? 1 : 0;
+  EXPECT_EQ(lost, 0U) << "of " << acknowledged.size() << " acknowledged messages";
+  std::size_t checked = 0;
+  for (const auto& [id, payload] : acknowledged) {
+    if (checked++ % 25 != 0) continue;
+    EXPECT_EQ(json::serialize(obj(get("/api/v1/app/" + app + "/msg/" + id), "payload")), payload)
+        << id;
+  }
+  std::cout << "[ sigkill ] publishes acknowledged " << acknowledged.size() << ", stored "
+            << stored.size() << ", lost " << lost << "\n";
 }
 
 TEST_F(Outbound, AnIdempotencyKeyPublishesOnce) {
