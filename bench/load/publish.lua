@@ -13,8 +13,11 @@ local headers = {
   ["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY"),
 }
 local body = '{"event_type":"order.created","payload":' .. os.getenv("BENCH_PAYLOAD") .. '}'
-local prepared = wrk.format("POST", path, headers, body)
+-- Formatted on first use, not when the script loads: wrk sets the Host header in its init(),
+-- after loading, and a request without Host is refused (400).
+local prepared = nil
 
 function request()
+  if prepared == nil then prepared = wrk.format("POST", path, headers, body) end
   return prepared
 end

@@ -166,7 +166,7 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
       // alive for that answer, and the worker moves on while the commit syncs.
       RequestLine line{shared->method, shared->path, shared->peer};
       auto answer = [this, line, respond, started, held = in_flight_.hold()](
-                        net::HttpResponse response, std::string verdict) {
+                        net::HttpResponse response, const std::string& verdict) {
         finish(line, std::move(response), "api", verdict, started, respond);
       };
       try {

@@ -222,7 +222,7 @@ ManagementApi::ManagementApi(const config::Config& config, store::Store& store,
       on_published_(std::move(on_published)),
       now_ms_(std::move(now_ms)) {}
 
-void ManagementApi::handle(const net::HttpRequest& request, Answer answer) {
+void ManagementApi::handle(const net::HttpRequest& request, const Answer& answer) {
   std::string verdict;
   Call call{request, {}, {}, verdict, &answer};
   auto response = authenticate_and_route(call);

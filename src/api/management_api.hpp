@@ -33,7 +33,7 @@ class ManagementApi {
   // answer runs exactly once: on this thread before handle returns, except for a publish that
   // reached the store, which is answered from the store's writer once the message is durable (or
   // its append failed), so the worker is free while the group commit syncs.
-  void handle(const net::HttpRequest& request, Answer answer);
+  void handle(const net::HttpRequest& request, const Answer& answer);
 
  private:
   struct Call;
