@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# One fast endpoint, plain HTTP and HTTPS: how close does Hookgate's delivery come to what the
+# same receiver takes from wrk with keep-alive? Per scheme:
+#   1. hookgate_sink answers 200 at once (HTTPS: a certificate from a CA this script makes,
+#      trusted by Hookgate through [outbound] ca_file);
+#   2. MESSAGES messages are published to one endpoint on it; deliveries/s = deliveries answered
+#      200 from the first to the last arrival at the receiver;
+#   3. the receiver counts connections and TLS handshakes (full and resumed) per 1 000 deliveries;
+#   4. a fresh receiver takes wrk -c32 keep-alive POSTs of the same size for WRK_SECONDS: the
+#      reference; the figure is deliveries/s / wrk req/s.
+#
+# Usage: bench/load/outbound_fast.sh
+# Environment (optional): MESSAGES=5000 WRK_SECONDS=5 SCHEMES="http https" DRAIN_TIMEOUT=600,
+#   STORE_URL=postgresql://... (default SQLite), HOOKGATE_BIN, SINK_BIN.
+# Needs: wrk, openssl.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=outbound_lib.sh
+. "$(dirname "$0")/outbound_lib.sh"
+
+MESSAGES=${MESSAGES:-5000}
+WRK_SECONDS=${WRK_SECONDS:-5}
+SCHEMES=${SCHEMES:-http https}
+DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-600}
+
+need_cmd wrk awk timeout openssl
+ensure_built
+ensure_sink
+bench_init
+base_url=${STORE_URL:-${HOOKGATE_STORE_URL:-}}
+
+# A CA and a certificate for 127.0.0.1 signed by it (the receiver's).
+pki=$BENCH_TMP/pki
+mkdir -p "$pki"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=hookgate bench CA" \
+  -keyout "$pki/ca.key" -out "$pki/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/sink.key" \
+  -out "$pki/sink.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$pki/ext"
+openssl x509 -req -in "$pki/sink.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+  -days 2 -extfile "$pki/ext" -out "$pki/sink.pem" 2>/dev/null
+
+body_file=$BENCH_TMP/wrk-body.lua
+cat >"$body_file" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"n":1,"pad":"' .. string.rep("x", 900) .. '"}'
+LUA
+wrk_result_lua >>"$body_file"
+
+load_start=$(loadavg)
+declare -A RATE REF CONN HS RESUMED
+for scheme in $SCHEMES; do
+  tls=()
+  extra=('require_https = false')
+  if [ "$scheme" = https ]; then
+    tls=(--cert "$pki/sink.pem" --key "$pki/sink.key")
+    extra=("ca_file = \"$pki/ca.pem\"")
+  fi
+  if [ -n "$base_url" ]; then
+    need_cmd psql
+    db="hookgate_fast_${scheme}_$$"
+    psql "$base_url" -qc "CREATE DATABASE $db" >/dev/null
+    STORE_URL="${base_url%/*}/$db"
+  else
+    STORE_URL="sqlite://$BENCH_TMP/fast-$scheme.db"
+  fi
+  start_sink "$BENCH_TMP/sink-$scheme" --threads 1 "${tls[@]}"
+  hookgate_config "$BENCH_TMP/hookgate-$scheme.toml" "${extra[@]}"
+  start_hookgate "$BENCH_TMP/hookgate-$scheme.toml" "$BENCH_TMP/hookgate-$scheme.log"
+  make_app "fast-$scheme"
+  make_endpoint "$scheme://127.0.0.1:$SINK_PORT/fast" t0
+  log "$scheme: publishing $MESSAGES messages to one endpoint"
+  publish_rr "$MESSAGES" 1
+  wait_delivered "$PUB_STORED" "$DRAIN_TIMEOUT" || log "$scheme: not all delivered in time"
+  stop_hookgate
+  stop_sink
+  read -r n _ rate < <(arrival_rate '^/fast')
+  RATE[$scheme]=$rate
+  CONN[$scheme]=$(awk -v c="$SINK_CONNECTIONS" -v n="$n" 'BEGIN { printf "%.1f", n ? 1000 * c / n : 0 }')
+  HS[$scheme]=$(awk -v c="$SINK_HANDSHAKES" -v n="$n" 'BEGIN { printf "%.1f", n ? 1000 * c / n : 0 }')
+  RESUMED[$scheme]=$(awk -v c="$SINK_RESUMED" -v n="$n" 'BEGIN { printf "%.1f", n ? 1000 * c / n : 0 }')
+  settle
+  start_sink "$BENCH_TMP/sink-$scheme-wrk" --threads 1 "${tls[@]}"
+  run_wrk "sink-$scheme" 2 32 "$WRK_SECONDS" "$body_file" "$scheme://127.0.0.1:$SINK_PORT/fast"
+  REF[$scheme]=$W_RPS
+  stop_sink
+  [ -n "$base_url" ] && psql "$base_url" -qc "DROP DATABASE $db" >/dev/null 2>&1 || true
+  settle
+done
+load_end=$(loadavg)
+
+echo
+echo "## Outbound: one fast endpoint (hookgate_sink, 200 at once) vs wrk with keep-alive"
+machine_line
+echo "store: ${BENCH_STORE_URL%%://*}  messages: $MESSAGES per scheme  wrk: -t2 -c32 -d${WRK_SECONDS}s  load average before/after: $load_start / $load_end"
+for scheme in $SCHEMES; do
+  echo "RESULT fast_${scheme}_deliveries_per_s=${RATE[$scheme]} wrk_rps=${REF[$scheme]} ratio=$(ratio "${RATE[$scheme]}" "${REF[$scheme]}")"
+  echo "RESULT fast_${scheme}_connections_per_1000=${CONN[$scheme]}"
+  [ "$scheme" = https ] && echo "RESULT fast_https_tls_handshakes_per_1000=${HS[$scheme]} (resumed ${RESUMED[$scheme]})"
+done
+if [[ " $SCHEMES " == *" http "* && " $SCHEMES " == *" https "* ]]; then
+  echo "RESULT fast_https_vs_http=$(ratio "${RATE[https]}" "${RATE[http]}")"
+fi
