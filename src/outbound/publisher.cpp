@@ -60,7 +60,9 @@ void Publisher::publish_async(const Message& m, Done done) {
   if (m.idempotency_key.size() > kMaxIdempotencyKeyBytes) {
     return done(Error{"invalid: idempotency key longer than 256 bytes"});
   }
-  if (auto app = registry_.app(m.app_id); !app) return done(Error{app.error()});
+  // One look-up of the application and its subscribed endpoints (no secret is opened).
+  auto endpoint_ids = registry_.subscribers(m.app_id, m.event_type);
+  if (!endpoint_ids) return done(Error{endpoint_ids.error()});
 
   store::NewEvent event;
   event.source = app_source(m.app_id);
@@ -70,24 +72,12 @@ void Publisher::publish_async(const Message& m, Done done) {
   event.dedupe_until_ms = event.received_ms + std::chrono::milliseconds(ttl_).count();
   event.headers = boost::json::serialize(boost::json::object{{"content-type", m.content_type}});
   event.body = m.payload;
-  std::vector<std::string> endpoint_ids;
-  std::string cursor;
-  for (;;) {
-    auto page = registry_.endpoints(m.app_id, cursor, 250);
-    if (!page) return done(Error{page.error()});
-    for (const auto& e : page->items) {
-      // An unverified endpoint gets nothing: it has not shown that it wants these events.
-      if (e.enabled && e.verified && e.wants(m.event_type)) {
-        endpoint_ids.push_back(e.id);
-        event.destinations.push_back(endpoint_destination(e.id));
-      }
-    }
-    if (page->next.empty()) break;
-    cursor = page->next;
-  }
+  event.destinations.reserve(endpoint_ids->size());
+  for (const auto& id : *endpoint_ids)
+    event.destinations.push_back(endpoint_destination(id));
   // The writer calls back once; the endpoint list travels with it (a duplicate answers none).
   store_.append_async(std::move(event),
-                      [done = std::move(done), endpoint_ids = std::move(endpoint_ids)](
+                      [done = std::move(done), endpoint_ids = std::move(endpoint_ids.value())](
                           Result<store::Appended> appended) mutable {
                         if (!appended) {
                           if (appended.error().starts_with(store::kBusy))

@@ -333,6 +333,26 @@ Result<Page<Endpoint>> Registry::endpoints(const std::string& app_id, const std:
   return page;
 }
 
+Result<std::vector<std::string>> Registry::subscribers(const std::string& app_id,
+                                                       std::string_view event_type) {
+  if (auto a = app(app_id); !a) return Error{a.error()};
+  std::vector<std::string> ids;
+  std::string cursor;
+  for (;;) {
+    auto rows = store_.records(kEndpointKind, app_id, cursor, kMaxPage);
+    if (!rows) return store_error(rows.error());
+    for (const auto& row : *rows) {
+      auto e = endpoint_from_json(row.body, row.version);
+      if (!e) return store_error(e.error());
+      // An unverified endpoint gets nothing: it has not shown that it wants these events.
+      if (e->enabled && e->verified && e->wants(event_type)) ids.push_back(e->id);
+    }
+    if (rows->size() < kMaxPage) break;
+    cursor = rows->back().id;
+  }
+  return ids;
+}
+
 Result<Endpoint> Registry::modify_endpoint(const std::string& id,
                                            const std::function<bool(Endpoint&)>& change) {
   for (int attempt = 0; attempt < kCasRetries; ++attempt) {

@@ -269,6 +269,39 @@ TEST_F(RegistryTest, PublishingFansOutToEnabledVerifiedSubscribedEndpointsOnce) 
   EXPECT_TRUE(publisher.publish(m).error().starts_with("not_found"));
 }
 
+// An application with more endpoints than one page of records: the fan-out reads every page,
+// and the subscribers of one type are exactly those subscribed to it (or to everything).
+TEST_F(RegistryTest, PublishingFansOutOverEveryPageOfEndpoints) {
+  const auto a = app();
+  std::set<std::string> typed, everything;
+  for (int i = 0; i < 260; ++i) {
+    EndpointInput in;
+    in.url = "https://e" + std::to_string(i) + ".example.com/";
+    if (i % 3 == 0) {
+      everything.insert(endpoint(a, in).endpoint.id);
+      continue;
+    }
+    in.event_types = std::vector<std::string>{i % 3 == 1 ? "a.b" : "c.d"};
+    const auto id = endpoint(a, in).endpoint.id;
+    if (i % 3 == 1) typed.insert(id);
+  }
+  auto ids = registry_->subscribers(a, "a.b");
+  ASSERT_TRUE(ids) << ids.error();
+  std::set<std::string> want = typed;
+  want.insert(everything.begin(), everything.end());
+  EXPECT_EQ(std::set<std::string>(ids->begin(), ids->end()), want);
+  EXPECT_EQ(ids->size(), want.size());  // each once
+  Publisher publisher(*store_, *registry_, std::chrono::hours(24), [this] { return now_; });
+  Message m;
+  m.app_id = a;
+  m.event_type = "a.b";
+  m.payload = "{}";
+  auto published = publisher.publish(m);
+  ASSERT_TRUE(published) << published.error();
+  EXPECT_EQ(store_->deliveries(published->seq)->size(), want.size());
+  EXPECT_TRUE(registry_->subscribers("app_nope", "a.b").error().starts_with("not_found"));
+}
+
 constexpr const char* kKnownSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr const char* kKnownSecretBody = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
