@@ -280,8 +280,11 @@ http() {
 }
 
 # json_string KEY: the first "KEY":"value" of HTTP_BODY (ids and secrets: no escapes in them).
+# No pipeline: with `set -o pipefail`, `grep | head -1` fails at random (grep gets SIGPIPE when
+# head has left before grep's second match), and `set -e` then ends the script without a word.
 json_string() {
-  printf '%s' "$HTTP_BODY" | grep -o "\"$1\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
+  local re="\"$1\":\"([^\"]*)\""
+  [[ $HTTP_BODY =~ $re ]] && printf '%s\n' "${BASH_REMATCH[1]}"
 }
 
 # scrape PORT: fetches Hookgate's /metrics once into METRICS (the store gauges are refreshed on
