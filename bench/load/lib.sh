@@ -275,7 +275,9 @@ http() {
     HTTP_BODY=
     return 1
   }
-  HTTP_STATUS=$(printf '%s' "$response" | head -1 | cut -d' ' -f2)
+  # Parameter expansion, not `printf | head -1`: under pipefail, printf may get SIGPIPE.
+  HTTP_STATUS=${response#* }
+  HTTP_STATUS=${HTTP_STATUS%% *}
   HTTP_BODY=${response#*$'\r\n\r\n'}
 }
 
