@@ -70,7 +70,7 @@ run() {
   stop_sink
   local t0_ms n last
   t0_ms=$(awk -v t="$PUB_T0" 'BEGIN { printf "%.0f", t * 1000 }')
-  read -r n last < <(awk '$3 == 200 && $4 ~ /^\/ok\// { n++; if ($1 > m) m = $1 } END { print n + 0, m + 0 }' \
+  read -r n last < <(awk '$3 == 200 && $4 ~ /^\/ok\// { n++; if ($1 > m) m = $1 } END { printf "%d %.0f\n", n, m }' \
     "$SINK_DIR/arrivals.log")
   printf -v "N_$label" '%s' "$n"
   printf -v "RATE_$label" '%s' "$(awk -v n="$n" -v a="$t0_ms" -v b="$last" 'BEGIN { s = (b - a) / 1000; printf "%.0f", (s > 0 ? n / s : 0) }')"
