@@ -70,7 +70,7 @@ struct Counters {
 Options options;
 Counters counters;
 std::mutex arrivals_mutex;
-std::vector<Arrival> arrivals;                   // guarded by arrivals_mutex
+std::vector<Arrival> arrivals;                  // guarded by arrivals_mutex
 std::unordered_map<std::string, int> seen_ids;  // webhook-id -> deliveries seen (--fail-first)
 
 std::int64_t ms_since_epoch(auto clock_now) {
@@ -108,8 +108,8 @@ asio::awaitable<void> serve_requests(Stream& stream) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(kMaxBody);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser,
-                                             asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     const auto& req = parser.get();
     const std::string target(req.target());
@@ -126,9 +126,9 @@ asio::awaitable<void> serve_requests(Stream& stream) {
       const int status = record(path, id == req.end() ? "" : std::string(id->value()));
       std::chrono::milliseconds wait(options.delay_ms);
       if (path.starts_with("/hang/")) {
-        wait = options.hang_ms > 0 ? std::chrono::milliseconds(options.hang_ms)
-                                   : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         kNeverAnswer);
+        wait = options.hang_ms > 0
+                   ? std::chrono::milliseconds(options.hang_ms)
+                   : std::chrono::duration_cast<std::chrono::milliseconds>(kNeverAnswer);
       }
       if (wait.count() > 0) {
         asio::steady_timer timer(executor, wait);
@@ -252,9 +252,9 @@ int main(int argc, char** argv) {
       ctx->use_private_key_file(options.key, asio::ssl::context::pem);
       // Session resumption as a typical server offers it (tickets and the session cache), so
       // the benchmark sees whether the sender resumes.
-      static const unsigned char kSessionContext[] = "hookgate_sink";
-      SSL_CTX_set_session_id_context(ctx->native_handle(), kSessionContext,
-                                     sizeof kSessionContext - 1);
+      static const unsigned char session_context[] = "hookgate_sink";
+      SSL_CTX_set_session_id_context(ctx->native_handle(), session_context,
+                                     sizeof session_context - 1);
       SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_SERVER);
     }
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), options.port));

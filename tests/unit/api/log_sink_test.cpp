@@ -50,6 +50,7 @@ TEST_F(LogSinkTest, LinesFromManyThreadsStayWholeAndNoneIsLostAtDestruction) {
     // A long interval: what reaches the file is written by size or at destruction.
     LogSink sink(out, std::chrono::milliseconds(60'000));
     std::vector<std::jthread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&sink, t] {
         for (int i = 0; i < kPerThread; ++i) {
@@ -64,7 +65,7 @@ TEST_F(LogSinkTest, LinesFromManyThreadsStayWholeAndNoneIsLostAtDestruction) {
     }
   }
   const auto got = lines();
-  ASSERT_EQ(got.size(), std::size_t{kThreads * kPerThread});
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kThreads) * kPerThread);
   std::set<std::pair<std::int64_t, std::int64_t>> seen;
   for (const auto& line : got) {
     boost::system::error_code ec;

@@ -50,7 +50,7 @@ class RegistryTest : public ::testing::Test {
     return a ? a->id : "";
   }
 
-  CreatedEndpoint endpoint(const std::string& app_id, EndpointInput in) {
+  CreatedEndpoint endpoint(const std::string& app_id, const EndpointInput& in) {
     auto e = registry_->create_endpoint(app_id, in);
     EXPECT_TRUE(e) << e.error();
     return e ? *e : CreatedEndpoint{};
