@@ -197,6 +197,10 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
   }
 }
 
+void Gateway::wake_polls(const std::string& source) {
+  waiters_.notify(source);
+}
+
 void Gateway::note_accepted(const std::string& source, bool routed) {
   waiters_.notify(source);
   // The dispatcher's claim is a store write: wake it only when this event queued deliveries.

@@ -41,6 +41,9 @@ class Gateway : public net::HttpHandler {
   // Shutdown, first stage: every parked poll is answered now (an empty page) and later polls do
   // not wait, so the server's drain does not sit out their wait times.
   void stop_polls();
+  // Another node sharing the store accepted an event of source: its parked polls query again.
+  // Must be quick (runs on the store's listener thread).
+  void wake_polls(const std::string& source);
 
  private:
   // Hands the request to ingest (inline) or the worker pool; may throw only before that.

@@ -164,13 +164,19 @@ int run_serve(const std::string& config_path) {
   endpoint_settings.breaker_failures = out.breaker_failures;
   endpoint_settings.breaker_cooldown = out.breaker_cooldown;
   endpoint_settings.operational_destinations = out.operational_destinations;
+  endpoint_settings.workers = config->delivery.workers;
   outbound::EndpointTargets endpoints(**store, registry, *endpoint_client, endpoint_settings,
                                       now_ms);
   outbound::CombinedTargets targets(configured, endpoints);
   engine::DispatcherOptions options;
   options.owner = lease_owner(*config);
   options.lease = config->delivery.lease;
-  options.workers = config->delivery.workers;
+  options.max_in_flight = config->delivery.max_in_flight;
+  // A claim gives a destination it holds no work of at most one round of the smallest
+  // concurrency configured, so nothing claimed waits longer than one attempt to start.
+  options.default_room = out.concurrency;
+  for (const auto& d : config->destinations)
+    options.default_room = std::min(options.default_room, d.concurrency);
   engine::Dispatcher dispatcher(
       **store, targets, options, now_ms, [&metrics, &log](const engine::AttemptReport& r) {
         const std::string outcome = outcome_name(r);
@@ -210,6 +216,12 @@ int run_serve(const std::string& config_path) {
   gateway.emplace(
       *config, **store, **ingest, metrics, log, [&dispatcher] { dispatcher.notify(); },
       management ? &*management : nullptr);
+  // Other nodes' appends (PostgreSQL LISTEN/NOTIFY) wake this node's claimer and the long polls
+  // of that source at once, instead of at their next poll.
+  (**store).on_remote_append([&dispatcher, &gateway](const store::RemoteAppend& append) {
+    if (gateway) gateway->wake_polls(append.source);
+    if (append.routed) dispatcher.notify();
+  });
   net::HttpServer server(config->listeners, config->limits, *gateway);
   if (auto started = server.start(); !started) {
     std::cerr << "hookgate: " << started.error() << "\n";
@@ -230,6 +242,7 @@ int run_serve(const std::string& config_path) {
   // wait for them until its deadline and then cut them off unanswered.
   gateway->stop_polls();
   server.stop(std::chrono::milliseconds(5000));
+  (**store).on_remote_append({});
   gateway.reset();
   dispatcher.stop(std::chrono::milliseconds(5000));
   housekeeper.stop();

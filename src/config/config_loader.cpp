@@ -399,7 +399,10 @@ Result<Route> read_route(const Table& t, const Config& c) {
 }
 
 Result<bool> read_delivery(const Table& t, Config& c) {
-  if (auto e = t.unknown({"schedule", "jitter", "lease_seconds", "workers", "node_id"})) return *e;
+  if (auto e = t.unknown(
+          {"schedule", "jitter", "lease_seconds", "workers", "node_id", "max_in_flight"})) {
+    return *e;
+  }
   if (const auto* n = t.get("schedule")) {
     const auto* a = n->as_array();
     if (a == nullptr || a->empty()) return t.error("schedule", "expected a list of seconds");
@@ -421,6 +424,8 @@ Result<bool> read_delivery(const Table& t, Config& c) {
   if (lease) c.delivery.lease = std::chrono::seconds(*lease);
   HG_GET(workers, t.integer("workers", 1, 1024));
   if (workers) c.delivery.workers = static_cast<std::size_t>(*workers);
+  HG_GET(in_flight, t.integer("max_in_flight", 1, 100'000));
+  if (in_flight) c.delivery.max_in_flight = static_cast<std::size_t>(*in_flight);
   HG_GET(node, t.str("node_id"));
   if (node) {
     if (!valid_name(*node)) return t.error("node_id", "letters, digits, '-' or '_' (at most 64)");

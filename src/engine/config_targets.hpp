@@ -1,6 +1,8 @@
 // ConfigTargets: the [[destination]] tables of the config as dispatcher targets. Inbound events are
 // forwarded to these (the operator's own services); each kind has its sender, and the retry
-// schedule is the config's [delivery] one.
+// schedule is the config's [delivery] one. Command and file attempts block (a process runs to its
+// exit, a line is synced), so they run on a bounded pool of [delivery] workers threads, never on
+// the dispatcher's or an event loop's.
 #pragma once
 
 #include <map>
@@ -8,6 +10,7 @@
 #include <string>
 
 #include "command_sender.hpp"
+#include "engine/blocking_pool.hpp"
 #include "file_sender.hpp"
 #include "hookgate/config/config.hpp"
 #include "hookgate/engine/target.hpp"
@@ -24,6 +27,7 @@ class ConfigTargets : public TargetDirectory {
   CommandSender command_;
   FileSender file_;
   std::map<std::string, std::shared_ptr<Target>, std::less<>> targets_;
+  BlockingPool blocking_;  // last: its threads end (joined) before the senders they use
 };
 
 }  // namespace hookgate::engine

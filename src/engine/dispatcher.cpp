@@ -1,25 +1,59 @@
-// The delivery engine: a claimer thread takes due work from the store in batches no larger than
-// the free workers, so nothing claimed waits in memory long enough to outlive its lease; workers
-// make the attempts, record them and schedule what comes next.
+// The delivery engine. Three threads of its own, none of which waits for a destination:
+// - the claimer takes due work from the store in batches, with room per destination from the
+//   fair scheduler (a destination at its limit gets none), and sleeps until the earliest due
+//   time it knows of (the store's next due time, a retry this node scheduled, idle_poll at most)
+//   or a notify();
+// - the starter takes work from the fair scheduler in turn, applies each target's gate (rate
+//   limit, breaker, disabled endpoint), holds paced sends on timers, and starts attempts, which
+//   complete on the targets' own threads (event loops, the blocking pool);
+// - the recorder writes attempt results and postponements in batches (finish_many,
+//   postpone_many), then tells the targets and the observer.
+// Every claimed delivery is held in exactly one place (the scheduler's queue, in flight, a pacing
+// timer, or the recorder's batch) and counts against max_in_flight until it is recorded.
 #include "hookgate/engine/dispatcher.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
+
+#include "engine/fair_scheduler.hpp"
 
 namespace hookgate::engine {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 struct Job {
   store::Delivery delivery;
   std::shared_ptr<Target> target;
 };
+
+// One write for the recorder: an attempt's result (or a give-up without attempt), or a delivery
+// handed back without one.
+struct Record {
+  bool postpone = false;
+  store::Finished finished;
+  store::Postponement postponement;
+  std::string destination;
+  std::shared_ptr<Target> target;  // told after() when set
+  store::Delivery delivery;        // for after()
+  SendResult result;
+  Verdict verdict = Verdict::delivered;
+  bool report = false;  // an attempt (or give-up) the observer hears of
+};
+
+// Retry times this node scheduled, kept to wake the claimer at the earliest; bounded (the store's
+// next due time covers the ones dropped).
+constexpr std::size_t kMaxLocalDue = 65'536;
+// Jobs the starter takes from the scheduler per turn of its loop.
+constexpr std::size_t kStartBatch = 64;
 
 }  // namespace
 
@@ -31,81 +65,300 @@ struct Dispatcher::Impl {
   Observer observer;
 
   mutable std::mutex m;
-  std::condition_variable wake_claimer;
-  std::condition_variable wake_worker;
-  std::condition_variable idle;
-  std::deque<Job> jobs;
-  std::map<std::string, std::size_t, std::less<>> busy_by_destination;
-  std::map<std::string, std::deque<Job>, std::less<>> waiting;  // claimed, slot not yet free
-  std::size_t running = 0;  // attempts queued or in progress (each holds a destination slot)
-  std::size_t held = 0;     // claimed and not finished: running plus waiting
-  std::size_t completions = 0;
-  bool throttled = false;
+  std::condition_variable claimer_cv;
+  std::condition_variable starter_cv;
+  std::condition_variable recorder_cv;
+  std::condition_variable idle_cv;
+  FairScheduler<Job> scheduler;
+  // Paced sends waiting for their reserved slot; each keeps its destination's slot.
+  std::multimap<Clock::time_point, Job> timers;
+  std::vector<Record> records;
+  std::size_t recording = 0;  // records queued or being written
+  // Destinations a claim left due work of (their room was used up): a slot they free is worth a
+  // new claim.
+  std::set<std::string, std::less<>> hungry;
+  bool wake_claim = true;  // claim as soon as there is room
+  Clock::time_point next_claim_at{};
+  std::multiset<std::int64_t> local_due;
   bool stopping = false;
-  bool notified = false;
+  bool recorder_stop = false;
+  bool closed = false;
+
+  std::mutex random_m;
   std::mt19937_64 random{std::random_device{}()};
   std::thread claimer;
-  std::vector<std::thread> workers;
+  std::thread starter;
+  std::thread recorder;
 
   Impl(store::Store& s, TargetDirectory& t, DispatcherOptions o, Now n, Observer obs)
-      : store(s), targets(t), options(std::move(o)), now(std::move(n)), observer(std::move(obs)) {}
+      : store(s),
+        targets(t),
+        options(std::move(o)),
+        now(std::move(n)),
+        observer(std::move(obs)),
+        scheduler(options.max_in_flight) {}
+
+  // Claimed and not yet recorded, with m held.
+  std::size_t held() const { return scheduler.in_flight() + scheduler.queued() + recording; }
+  bool room_left() const { return held() < options.max_in_flight; }
 
   double random01() {
-    const std::lock_guard lock(m);
+    const std::lock_guard lock(random_m);
     return std::uniform_real_distribution<double>(0.0, 1.0)(random);
   }
 
-  void report(const store::Delivery& d, const store::Attempt& attempt, Verdict verdict,
-              bool gave_up) {
-    if (!observer) return;
-    try {
-      observer(AttemptReport{d.destination, attempt, verdict, gave_up});
-    } catch (...) {
-      // An observer is metrics and logs: its failure must not stop deliveries.
+  Record give_up_record(const store::Delivery& d, std::string reason) const {
+    Record r;
+    r.finished.attempt.delivery_id = d.id;
+    r.finished.attempt.number = d.attempts + 1;
+    r.finished.attempt.started_ms = now();
+    r.finished.attempt.error = std::move(reason);
+    r.finished.next = store::Next::give_up;
+    r.destination = d.destination;
+    r.verdict = Verdict::give_up;
+    r.report = true;
+    return r;
+  }
+
+  static Record postpone_record(const store::Delivery& d, std::int64_t due_ms) {
+    Record r;
+    r.postpone = true;
+    r.postponement = {d.id, due_ms};
+    r.destination = d.destination;
+    return r;
+  }
+
+  // With m held: a slot of destination is free again.
+  void release(const std::string& destination) {
+    scheduler.finish(destination);
+    if (hungry.contains(destination)) wake_claim = true;
+    starter_cv.notify_one();
+  }
+
+  // The job's slot is released and its record queued, in one step, so held() never dips
+  // between them (the claimer would take more than max_in_flight).
+  void settle(Record record) {
+    {
+      const std::lock_guard lock(m);
+      if (closed) return;
+      release(record.destination);
+      records.push_back(std::move(record));
+      ++recording;
+    }
+    recorder_cv.notify_one();
+  }
+
+  // ---- claimer ----
+
+  void claim_loop() {
+    for (;;) {
+      store::ClaimRequest request;
+      {
+        std::unique_lock lock(m);
+        for (;;) {
+          if (stopping) return;
+          if (room_left() && (wake_claim || Clock::now() >= next_claim_at)) break;
+          if (!room_left()) {
+            claimer_cv.wait(lock);
+          } else {
+            claimer_cv.wait_until(lock, next_claim_at);
+          }
+        }
+        wake_claim = false;
+        next_claim_at = Clock::now() + options.idle_poll;
+        request.limit = std::min(options.batch, options.max_in_flight - held());
+        request.room = scheduler.rooms();
+        hungry.clear();
+      }
+      request.now_ms = now();
+      request.owner = options.owner;
+      request.lease_ms = options.lease.count();
+      request.default_room = options.default_room;
+      auto claimed = store.claim(request);
+      if (!claimed) continue;  // a store hiccup: tried again at next_claim_at (idle_poll)
+      take(request, std::move(claimed.value()));
     }
   }
 
-  void give_up(const store::Delivery& d, std::string reason) {
-    store::Finished f;
-    f.attempt.delivery_id = d.id;
-    f.attempt.number = d.attempts + 1;
-    f.attempt.started_ms = now();
-    f.attempt.error = std::move(reason);
-    f.next = store::Next::give_up;
-    (void)store.finish(f, options.owner);
-    report(d, f.attempt, Verdict::give_up, true);
+  void take(const store::ClaimRequest& request, store::Claimed claimed) {
+    std::vector<Job> jobs;
+    std::vector<Record> out;
+    jobs.reserve(claimed.deliveries.size());
+    for (auto& d : claimed.deliveries) {
+      auto target = targets.find(d.destination);
+      if (!target) {
+        out.push_back(give_up_record(d, "destination '" + d.destination +
+                                            "' is no longer configured"));
+        continue;
+      }
+      jobs.push_back(Job{std::move(d), std::move(target)});
+    }
+    const auto count = claimed.deliveries.size();
+    const auto now_ms = request.now_ms;
+    {
+      const std::lock_guard lock(m);
+      std::map<std::string, std::size_t, std::less<>> taken;
+      for (auto& job : jobs) {
+        const auto& name = job.delivery.destination;
+        ++taken[name];
+        if (!scheduler.push(name, job.target->concurrency(), job)) {
+          // More than one round of this destination (a store whose claim does not apply room):
+          // handed back, due again after busy_backoff.
+          out.push_back(postpone_record(job.delivery, now_ms + options.busy_backoff.count()));
+          hungry.insert(name);
+        }
+      }
+      for (const auto& [name, room] : request.room) {
+        if (room == 0) hungry.insert(name);
+      }
+      for (const auto& [name, n] : taken) {
+        const auto it = request.room.find(name);
+        const auto room = it == request.room.end() ? request.default_room : it->second;
+        if (n >= room) hungry.insert(name);
+      }
+      recording += out.size();
+      for (auto& r : out)
+        records.push_back(std::move(r));
+      while (!local_due.empty() && *local_due.begin() <= now_ms)
+        local_due.erase(local_due.begin());
+      if (count >= request.limit) {
+        wake_claim = true;  // more may be due right now
+      } else {
+        std::int64_t wake_ms = now_ms + options.idle_poll.count();
+        if (claimed.next_due_ms) wake_ms = std::min(wake_ms, *claimed.next_due_ms);
+        if (!local_due.empty()) wake_ms = std::min(wake_ms, *local_due.begin());
+        next_claim_at = Clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(
+                                           0, wake_ms - now_ms));
+      }
+    }
+    starter_cv.notify_one();
+    if (!out.empty()) recorder_cv.notify_one();
   }
 
-  void attempt(const Job& job) {
+  // ---- starter ----
+
+  void start_loop() {
+    std::unique_lock lock(m);
+    for (;;) {
+      if (stopping) return;
+      std::vector<Job> paced;
+      const auto t = Clock::now();
+      while (!timers.empty() && timers.begin()->first <= t) {
+        paced.push_back(std::move(timers.begin()->second));
+        timers.erase(timers.begin());
+      }
+      std::vector<Job> jobs;
+      while (jobs.size() < kStartBatch) {
+        auto started = scheduler.next();
+        if (!started) break;
+        jobs.push_back(std::move(started->job));
+      }
+      if (paced.empty() && jobs.empty()) {
+        if (timers.empty()) {
+          starter_cv.wait(lock);
+        } else {
+          starter_cv.wait_until(lock, timers.begin()->first);
+        }
+        continue;
+      }
+      lock.unlock();
+      for (auto& job : paced)
+        begin(std::move(job));
+      for (auto& job : jobs)
+        begin(std::move(job));
+      lock.lock();
+    }
+  }
+
+  // Gates one job that holds a slot of its destination, then starts its attempt, waits for its
+  // paced slot, or hands it back.
+  void begin(Job job) {
     const auto& d = job.delivery;
     Target& target = *job.target;
-    const Gate gate = target.before(d, now());
-    if (gate.action == Gate::Action::postpone) {
-      (void)store.postpone(d.id, options.owner, gate.until_ms);
-      return;
-    }
-    if (gate.action == Gate::Action::give_up) {
-      give_up(d, gate.reason);
-      return;
-    }
-    const int number = d.attempts + 1;
-    store::Finished f;
-    f.attempt.delivery_id = d.id;
-    f.attempt.number = number;
-    f.attempt.started_ms = now();
-    const auto started = std::chrono::steady_clock::now();
-    SendResult result;
+    const auto now_ms = now();
+    Gate gate;
     try {
-      result = target.send(d, number);
-    } catch (const std::exception& e) {
-      result.outcome.error = std::string("internal error: ") + e.what();
+      gate = target.before(d, now_ms);
+    } catch (...) {
+      gate = Gate{Gate::Action::postpone, now_ms + options.busy_backoff.count(), ""};
     }
-    f.attempt.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
+    const auto timeout = target.timeout().count();
+    const auto margin = options.lease_margin.count();
+    switch (gate.action) {
+      case Gate::Action::give_up:
+        settle(give_up_record(d, gate.reason));
+        return;
+      case Gate::Action::postpone:
+        settle(postpone_record(d, gate.until_ms));
+        return;
+      case Gate::Action::wait:
+        if (gate.until_ms - now_ms <= options.pace_horizon.count() &&
+            gate.until_ms + timeout + margin <= d.lease_until_ms) {
+          const auto at = Clock::now() + std::chrono::milliseconds(gate.until_ms - now_ms);
+          const std::lock_guard lock(m);
+          if (stopping) {
+            // Left to its lease, like the queued work stop() drops.
+            scheduler.finish(d.destination);
+            idle_cv.notify_all();
+            return;
+          }
+          timers.emplace(at, std::move(job));
+          return;
+        }
+        settle(postpone_record(d, gate.until_ms));
+        return;
+      case Gate::Action::send:
+        break;
+    }
+    if (now_ms + timeout + margin > d.lease_until_ms) {
+      // Too little lease left for a whole attempt: claimed again under a new lease instead.
+      settle(postpone_record(d, now_ms));
+      return;
+    }
+    send(std::move(job), now_ms);
+  }
+
+  void send(Job job, std::int64_t started_ms) {
+    auto shared = std::make_shared<Job>(std::move(job));
+    const int number = shared->delivery.attempts + 1;
+    const auto started = Clock::now();
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    auto self = self_ptr.lock();
+    auto done = [self, shared, number, started_ms, started, once](SendResult result) {
+      if (once->exchange(true)) return;
+      try {
+        self->completed(*shared, number, started_ms, started, std::move(result));
+      } catch (...) {
+        // Out of memory building the record: the delivery keeps its lease and is retried.
+      }
+    };
+    try {
+      shared->target->send_async(shared->delivery, number, done);
+    } catch (const std::exception& e) {
+      SendResult failed;
+      failed.outcome.error = std::string("internal error: ") + e.what();
+      done(std::move(failed));
+    } catch (...) {
+      SendResult failed;
+      failed.outcome.error = "internal error";
+      done(std::move(failed));
+    }
+  }
+
+  // On whichever thread the target answered: makes the attempt's record.
+  void completed(const Job& job, int number, std::int64_t started_ms, Clock::time_point started,
+                 SendResult result) {
+    Record r;
+    auto& f = r.finished;
+    f.attempt.delivery_id = job.delivery.id;
+    f.attempt.number = number;
+    f.attempt.started_ms = started_ms;
+    f.attempt.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     f.attempt.status = result.outcome.status;
     f.attempt.error = result.outcome.error;
     f.attempt.response = result.response;
+    Target& target = *job.target;
     Verdict verdict = classify(result.outcome, target.http());
     if (verdict == Verdict::delivered && f.attempt.error.empty() && target.http() &&
         f.attempt.status == 0) {
@@ -125,140 +378,104 @@ struct Dispatcher::Impl {
     } else if (verdict == Verdict::give_up) {
       f.next = store::Next::give_up;
     }
+    r.destination = job.delivery.destination;
+    r.target = job.target;
+    r.delivery = job.delivery;
+    r.delivery.event.body.clear();  // after() needs who and what happened, not the payload
+    r.result = std::move(result);
+    r.verdict = verdict;
+    r.report = true;
+    settle(std::move(r));
+  }
+
+  // ---- recorder ----
+
+  void record_loop() {
+    std::unique_lock lock(m);
+    for (;;) {
+      recorder_cv.wait(lock, [&] { return recorder_stop || !records.empty(); });
+      if (records.empty()) return;  // stopping, and everything is written
+      // Gathers a batch: a few ms at most after the first record, or until it is full.
+      recorder_cv.wait_for(lock, options.record_delay, [&] {
+        return recorder_stop || records.size() >= options.record_batch;
+      });
+      std::vector<Record> batch;
+      if (records.size() <= options.record_batch) {
+        batch.swap(records);
+      } else {
+        const auto end = records.begin() + static_cast<std::ptrdiff_t>(options.record_batch);
+        batch.assign(std::make_move_iterator(records.begin()), std::make_move_iterator(end));
+        records.erase(records.begin(), end);
+      }
+      lock.unlock();
+      write(batch);
+      lock.lock();
+      recording -= batch.size();
+      std::optional<std::int64_t> earliest;
+      for (const auto& r : batch) {
+        if (r.postpone || r.finished.next != store::Next::retry) continue;
+        local_due.insert(r.finished.retry_at_ms);
+        if (!earliest || r.finished.retry_at_ms < *earliest) earliest = r.finished.retry_at_ms;
+      }
+      while (local_due.size() > kMaxLocalDue)
+        local_due.erase(std::prev(local_due.end()));
+      if (earliest) {
+        const auto at = Clock::now() + std::chrono::milliseconds(
+                                           std::max<std::int64_t>(0, *earliest - now()));
+        next_claim_at = std::min(next_claim_at, at);
+      }
+      claimer_cv.notify_one();
+      idle_cv.notify_all();
+    }
+  }
+
+  void write(std::vector<Record>& batch) {
+    std::vector<store::Finished> finished;
+    std::vector<store::Postponement> postponed;
+    for (const auto& r : batch) {
+      if (r.postpone) {
+        postponed.push_back(r.postponement);
+      } else {
+        finished.push_back(r.finished);
+      }
+    }
     // A refused finish means the lease expired and another claimer owns the delivery now: its
-    // result is the one that counts, so nothing more is done here.
-    (void)store.finish(f, options.owner);
-    report(d, f.attempt, verdict, f.next == store::Next::give_up);
+    // result is the one that counts. A failed write leaves the lease to expire: retried.
+    if (!finished.empty()) (void)store.finish_many(finished, options.owner);
+    if (!postponed.empty()) (void)store.postpone_many(postponed, options.owner);
+    for (auto& r : batch) {
+      if (!r.report) continue;
+      report(r);
+      if (!r.target) continue;
+      try {
+        r.target->after(r.delivery, r.result, r.verdict, now());
+      } catch (...) {
+        // after() updates breakers and endpoint state; the attempt itself is recorded already.
+      }
+    }
+  }
+
+  void report(const Record& r) const {
+    if (!observer) return;
     try {
-      target.after(d, result, verdict, now());
+      observer(AttemptReport{r.destination, r.finished.attempt, r.verdict,
+                             r.finished.next == store::Next::give_up});
     } catch (...) {
-      // after() updates breakers and endpoint state; the attempt itself is recorded already.
+      // An observer is metrics and logs: its failure must not stop deliveries.
     }
   }
 
-  void work() {
-    for (;;) {
-      Job job;
-      {
-        std::unique_lock lock(m);
-        wake_worker.wait(lock, [&] { return stopping || !jobs.empty(); });
-        if (jobs.empty()) return;  // stopping and drained
-        job = std::move(jobs.front());
-        jobs.pop_front();
-      }
-      attempt(job);
-      {
-        const std::lock_guard lock(m);
-        ++completions;
-        auto waiting_it = waiting.find(job.delivery.destination);
-        if (waiting_it != waiting.end() && !waiting_it->second.empty()) {
-          // The slot passes to the next delivery of the same destination: held, not re-queued.
-          jobs.push_back(std::move(waiting_it->second.front()));
-          waiting_it->second.pop_front();
-          if (waiting_it->second.empty()) waiting.erase(waiting_it);
-          wake_worker.notify_one();
-        } else {
-          --running;
-          auto it = busy_by_destination.find(job.delivery.destination);
-          if (it != busy_by_destination.end() && --it->second == 0) {
-            busy_by_destination.erase(it);
-          }
-        }
-        --held;
-      }
-      wake_claimer.notify_one();
-      idle.notify_all();
-    }
-  }
-
-  void claim() {
-    // When work was last handed back: it is due again busy_backoff later, so until then the
-    // claimer polls at that pace rather than sleeping a whole idle_poll.
-    std::chrono::steady_clock::time_point handed_back_at{};
-    for (;;) {
-      std::size_t want = 0;
-      {
-        std::unique_lock lock(m);
-        // After a claim that had to hand work back (a destination at its limit), claim only as
-        // much as was finished since: claiming more would just hand it back again.
-        const auto ready = [&] {
-          return stopping || (held < options.workers && (!throttled || completions > 0));
-        };
-        while (!ready()) {
-          // Bounded: a throttle that no completion lifts (the slow destination's attempts were
-          // all handed to other nodes) ends after one poll interval.
-          if (!wake_claimer.wait_for(lock, options.idle_poll, ready)) throttled = false;
-        }
-        if (stopping) return;
-        want = options.workers - held;
-        if (throttled) want = std::min(want, completions);
-        want = std::min(want, options.batch);
-        completions = 0;
-        notified = false;
-      }
-      auto claimed = store.claim_due(now(), want, options.owner, options.lease.count());
-      std::size_t taken = 0;
-      std::size_t handed_back = 0;
-      if (claimed) {
-        taken = claimed->size();
-        for (auto& d : *claimed) {
-          if (!take(std::move(d))) ++handed_back;
-        }
-      }
-      {
-        const std::lock_guard lock(m);
-        throttled = handed_back > 0;
-      }
-      if (handed_back > 0) handed_back_at = std::chrono::steady_clock::now();
-      if (claimed && taken == want && handed_back == 0) continue;  // more may be due right now
-      if (handed_back > 0) continue;  // wait for completions (the throttled predicate)
-      const bool returning = std::chrono::steady_clock::now() - handed_back_at < options.idle_poll;
-      std::unique_lock lock(m);
-      wake_claimer.wait_for(lock, returning ? options.busy_backoff : options.idle_poll,
-                            [&] { return stopping || notified; });
-      if (stopping) return;
-    }
-  }
-
-  // false when the delivery was handed back (its destination is at its limit on this node).
-  bool take(store::Delivery d) {
-    auto target = targets.find(d.destination);
-    if (!target) {
-      give_up(d, "destination '" + d.destination + "' is no longer configured");
-      return true;
-    }
-    {
-      const std::lock_guard lock(m);
-      const auto limit = std::max<std::size_t>(1, target->concurrency());
-      auto& busy = busy_by_destination[d.destination];
-      if (busy < limit) {
-        ++busy;
-        ++running;
-        ++held;
-        jobs.push_back(Job{std::move(d), std::move(target)});
-        wake_worker.notify_one();
-        return true;
-      }
-      // One round of waiting at most: it starts within one attempt's time, well inside its
-      // lease (the lease outlives the slowest timeout).
-      auto& queue = waiting[d.destination];
-      if (queue.size() < limit) {
-        ++held;
-        queue.push_back(Job{std::move(d), std::move(target)});
-        return true;
-      }
-    }
-    (void)store.postpone(d.id, options.owner, now() + options.busy_backoff.count());
-    return false;
-  }
+  std::weak_ptr<Impl> self_ptr;
 };
 
 Dispatcher::Dispatcher(store::Store& store, TargetDirectory& targets, DispatcherOptions options,
-                       Now now, Observer observer)
-    : impl_(std::make_unique<Impl>(store, targets, std::move(options), std::move(now),
-                                   std::move(observer))) {
-  if (impl_->options.workers == 0) impl_->options.workers = 1;
-  if (impl_->options.batch == 0) impl_->options.batch = 1;
+                       Now now, Observer observer) {
+  if (options.max_in_flight == 0) options.max_in_flight = 1;
+  if (options.batch == 0) options.batch = 1;
+  if (options.record_batch == 0) options.record_batch = 1;
+  impl_ = std::make_shared<Impl>(store, targets, std::move(options), std::move(now),
+                                 std::move(observer));
+  impl_->self_ptr = impl_;
 }
 
 Dispatcher::~Dispatcher() {
@@ -268,47 +485,51 @@ Dispatcher::~Dispatcher() {
 void Dispatcher::start() {
   auto& i = *impl_;
   if (i.claimer.joinable()) return;
-  for (std::size_t n = 0; n < i.options.workers; ++n)
-    i.workers.emplace_back([&i] { i.work(); });
-  i.claimer = std::thread([&i] { i.claim(); });
+  i.recorder = std::thread([&i] { i.record_loop(); });
+  i.starter = std::thread([&i] { i.start_loop(); });
+  i.claimer = std::thread([&i] { i.claim_loop(); });
 }
 
 void Dispatcher::notify() {
   {
     const std::lock_guard lock(impl_->m);
-    impl_->notified = true;
+    impl_->wake_claim = true;
   }
-  impl_->wake_claimer.notify_one();
+  impl_->claimer_cv.notify_one();
 }
 
 void Dispatcher::stop(std::chrono::milliseconds drain) {
   auto& i = *impl_;
   {
     const std::lock_guard lock(i.m);
+    if (i.closed) return;
     i.stopping = true;
   }
-  i.wake_claimer.notify_all();
+  i.claimer_cv.notify_all();
+  i.starter_cv.notify_all();
   if (i.claimer.joinable()) i.claimer.join();
+  if (i.starter.joinable()) i.starter.join();
   {
     std::unique_lock lock(i.m);
-    // Jobs not started yet keep their leases; drop them so the workers can end. They are
-    // retried after the lease, like a crash, which is the at-least-once promise anyway.
-    i.running -= i.jobs.size();
-    i.jobs.clear();
-    i.waiting.clear();
-    i.idle.wait_for(lock, drain, [&] { return i.running == 0; });
+    // Work not started yet keeps its lease: it is retried after the lease, like after a crash,
+    // which is the at-least-once promise anyway.
+    (void)i.scheduler.take_queued();
+    for (auto& [at, job] : i.timers)
+      i.scheduler.finish(job.delivery.destination);
+    i.timers.clear();
+    i.idle_cv.wait_for(lock, drain,
+                       [&] { return i.scheduler.in_flight() == 0 && i.recording == 0; });
+    // Attempts still out after the drain keep their leases; their answers are dropped.
+    i.recorder_stop = true;
+    i.closed = true;
   }
-  i.wake_worker.notify_all();
-  for (auto& w : i.workers) {
-    // A worker still in an attempt finishes it (bounded by the target's timeout) before join.
-    if (w.joinable()) w.join();
-  }
-  i.workers.clear();
+  i.recorder_cv.notify_all();
+  if (i.recorder.joinable()) i.recorder.join();
 }
 
 std::size_t Dispatcher::in_flight() const {
   const std::lock_guard lock(impl_->m);
-  return impl_->running;
+  return impl_->scheduler.in_flight();
 }
 
 }  // namespace hookgate::engine

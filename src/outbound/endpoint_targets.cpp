@@ -28,6 +28,27 @@ std::string stored_content_type(const std::string& headers_json) {
   return "application/json";
 }
 
+// The client's answer as an attempt outcome: any status is that status (Retry-After read on 429
+// and 503), a refused address, transport failure or timeout an error.
+engine::SendResult to_result(Result<net::HttpClientResponse> response) {
+  engine::SendResult result;
+  if (!response) {
+    result.outcome.error = response.error();
+    return result;
+  }
+  result.outcome.status = response->status;
+  if (response->status == 429 || response->status == 503) {
+    if (const auto ra = response->headers.get("Retry-After")) {
+      result.outcome.retry_after = engine::parse_retry_after(*ra);
+    }
+  }
+  result.response = std::move(response->body);
+  if (result.response.size() > engine::kMaxRecordedResponse) {
+    result.response.resize(engine::kMaxRecordedResponse);
+  }
+  return result;
+}
+
 }  // namespace
 
 std::string signed_message_id(std::string_view app_id, std::int64_t seq) {
@@ -101,45 +122,33 @@ class EndpointTarget : public engine::Target {
       const auto interval = static_cast<std::int64_t>(1000.0 / endpoint_.rate_limit);
       auto slot = owner_.store_.reserve_slot(endpoint_destination(endpoint_.id),
                                              std::max<std::int64_t>(1, interval), 1, now_ms);
-      if (slot && *slot > now_ms + kSlotSlackMs) {
+      // The slot is this delivery's: the dispatcher sends it then (waiting here when the slot is
+      // near, else postponing it), and the next before() of it takes the slot without reserving
+      // again (which would push it back forever).
+      if (slot && *slot > now_ms) {
         owner_.keep_reserved(d.id, *slot);
-        return Gate{Gate::Action::postpone, *slot, ""};
+        return Gate{Gate::Action::wait, *slot, ""};
       }
     }
     return {};
   }
 
-  engine::SendResult send(const store::Delivery& d, int /*attempt*/) override {
-    engine::SendResult result;
-    const auto& e = d.event;
-    auto request = sign_for_endpoint(endpoint_, signed_message_id(endpoint_.app_id, e.seq), e.body,
-                                     stored_content_type(e.headers),
+  void send_async(const store::Delivery& d, int /*attempt*/, engine::SendDone done) override {
+    auto request = sign_for_endpoint(endpoint_, signed_message_id(endpoint_.app_id, d.event.seq),
+                                     d.event.body, stored_content_type(d.event.headers),
                                      std::chrono::system_clock::now(), owner_.now_ms_());
     if (!request) {
+      engine::SendResult result;
       result.outcome.error = request.error();
-      return result;
+      done(std::move(result));
+      return;
     }
     net::OutboundRequest out;
     out.url = endpoint_.url;
     out.headers = std::move(request->headers);
     out.body = std::move(request->body);
     out.timeout = owner_.settings_.timeout;
-    auto response = owner_.client_.post(out);
-    if (!response) {
-      result.outcome.error = response.error();
-      return result;
-    }
-    result.outcome.status = response->status;
-    if (response->status == 429 || response->status == 503) {
-      if (const auto ra = response->headers.get("Retry-After")) {
-        result.outcome.retry_after = engine::parse_retry_after(*ra);
-      }
-    }
-    result.response = std::move(response->body);
-    if (result.response.size() > engine::kMaxRecordedResponse) {
-      result.response.resize(engine::kMaxRecordedResponse);
-    }
-    return result;
+    owner_.send(std::move(out), std::move(done));
   }
 
   void after(const store::Delivery& /*d*/, const engine::SendResult& result,
@@ -171,10 +180,10 @@ class UnavailableTarget : public engine::Target {
   engine::Gate before(const store::Delivery& /*d*/, std::int64_t now_ms) override {
     return engine::Gate{engine::Gate::Action::postpone, now_ms + kStoreRetryMs, ""};
   }
-  engine::SendResult send(const store::Delivery& /*d*/, int /*attempt*/) override {
+  void send_async(const store::Delivery& /*d*/, int /*attempt*/, engine::SendDone done) override {
     engine::SendResult r;
     r.outcome.error = "endpoint record unavailable";
-    return r;
+    done(std::move(r));
   }
   void after(const store::Delivery& /*d*/, const engine::SendResult& /*r*/, engine::Verdict /*v*/,
              std::int64_t /*now_ms*/) override {}
@@ -191,7 +200,8 @@ EndpointTargets::EndpointTargets(store::Store& store, Registry& registry,
       registry_(registry),
       client_(client),
       settings_(std::move(settings)),
-      now_ms_(std::move(now_ms)) {}
+      now_ms_(std::move(now_ms)),
+      blocking_(settings_.workers) {}
 
 std::shared_ptr<engine::Target> EndpointTargets::find(std::string_view destination) {
   const auto id = destination_endpoint(destination);
@@ -205,6 +215,19 @@ std::shared_ptr<engine::Target> EndpointTargets::find(std::string_view destinati
     return std::make_shared<UnavailableTarget>(settings_);
   }
   return std::make_shared<EndpointTarget>(*this, std::move(endpoint.value()));
+}
+
+void EndpointTargets::send(net::OutboundRequest request, engine::SendDone done) {
+  blocking_.post([this, request = std::move(request), done = std::move(done)](bool run) {
+    engine::SendResult result;
+    if (!run) {
+      result.outcome.error = "cancelled: the gateway is stopping";
+      done(std::move(result));
+      return;
+    }
+    auto response = client_.post(request);
+    done(to_result(std::move(response)));
+  });
 }
 
 std::shared_ptr<CircuitBreaker> EndpointTargets::breaker(const std::string& endpoint_id) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 
+#include "engine/blocking_pool.hpp"
 #include "hookgate/config/config.hpp"
 #include "hookgate/engine/target.hpp"
 #include "hookgate/net/http_client.hpp"
@@ -25,6 +26,7 @@ struct EndpointSettings {
   engine::RetrySchedule schedule;
   std::size_t concurrency = 4;
   std::chrono::milliseconds timeout{15'000};
+  std::size_t workers = 16;  // threads the blocking client's attempts run on
   std::chrono::seconds disable_after{5 * 24 * 3600};
   int breaker_failures = 5;
   std::chrono::seconds breaker_cooldown{30};
@@ -53,6 +55,8 @@ class EndpointTargets : public engine::TargetDirectory {
 
  private:
   friend class EndpointTarget;
+  // Sends request and calls done with the outcome, exactly once, on another thread.
+  void send(net::OutboundRequest request, engine::SendDone done);
   std::shared_ptr<CircuitBreaker> breaker(const std::string& endpoint_id);
   void disable(const Endpoint& endpoint, const std::string& reason);
   void note_failure(const Endpoint& endpoint, std::int64_t now_ms);
@@ -70,6 +74,7 @@ class EndpointTargets : public engine::TargetDirectory {
   std::mutex m_;
   std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::int64_t, std::int64_t> reserved_;  // delivery id -> slot
+  engine::BlockingPool blocking_;  // last: its threads end before the members they use
 };
 
 }  // namespace hookgate::outbound

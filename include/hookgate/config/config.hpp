@@ -100,7 +100,9 @@ struct Delivery {
   // A claimed delivery is this node's until the lease ends; a node that dies mid-attempt holds
   // it that long. Must outlive the slowest destination's timeout.
   std::chrono::milliseconds lease{30'000};
-  std::size_t workers = 16;  // attempts in flight on this node, all destinations together
+  std::size_t workers = 16;  // threads for attempts that block (command and file destinations)
+  // Attempts in flight on this node, all destinations together (HTTP ones hold no thread).
+  std::size_t max_in_flight = 4096;
   std::string node_id;       // lease owner name; empty: host name and process id
 };
 

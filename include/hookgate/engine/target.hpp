@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,9 +20,12 @@ namespace hookgate::engine {
 
 // What to do with a claimed delivery before an attempt is made.
 struct Gate {
-  enum class Action { send, postpone, give_up };
+  // wait: a send slot at until_ms is reserved for this delivery (a rate limit). The dispatcher
+  // holds it on a timer and asks again at that time when the slot is near and well inside the
+  // lease, so the sends themselves are paced; otherwise it postpones it to until_ms.
+  enum class Action { send, postpone, give_up, wait };
   Action action = Action::send;
-  std::int64_t until_ms = 0;  // for postpone: when it becomes due again
+  std::int64_t until_ms = 0;  // for postpone and wait: when it becomes due again
   std::string reason;         // for give_up: recorded as the attempt's error
 };
 
@@ -29,6 +33,8 @@ struct RetrySchedule {
   std::vector<std::chrono::seconds> delays;  // before attempts 2, 3, ...
   double jitter = 0.2;
 };
+
+using SendDone = std::function<void(SendResult)>;
 
 class Target {
  public:
@@ -41,8 +47,11 @@ class Target {
   // HTTP targets classify by status (only 2xx delivers); others by exit status.
   virtual bool http() const = 0;
   virtual Gate before(const store::Delivery& delivery, std::int64_t now_ms) = 0;
-  // One attempt (1-based). Must not throw.
-  virtual SendResult send(const store::Delivery& delivery, int attempt) = 0;
+  // Starts one attempt (1-based) and returns at once: done is called exactly once, on any thread,
+  // within timeout() plus a small margin. An attempt waiting for its destination holds no
+  // dispatcher thread (HTTP goes through an event loop; blocking kinds through their own
+  // bounded pool). Must not throw.
+  virtual void send_async(const store::Delivery& delivery, int attempt, SendDone done) = 0;
   // Told how the attempt ended (after it was recorded), for circuit breakers and disabling.
   virtual void after(const store::Delivery& delivery, const SendResult& result, Verdict verdict,
                      std::int64_t now_ms) = 0;

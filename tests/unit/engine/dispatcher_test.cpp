@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/blocking_pool.hpp"
+
 namespace hookgate::engine {
 namespace {
 
@@ -34,7 +36,19 @@ class ScriptedTarget : public Target {
   const RetrySchedule& schedule() const override { return schedule_; }
   bool http() const override { return true; }
   Gate before(const store::Delivery& /*d*/, std::int64_t /*now*/) override { return gate; }
-  SendResult send(const store::Delivery& d, int attempt) override {
+  // The scripted answer comes from a thread of the target's own, as a real target's would.
+  void send_async(const store::Delivery& d, int attempt, SendDone done) override {
+    pool_.post([this, d, attempt, done = std::move(done)](bool run) {
+      SendResult r;
+      if (run) {
+        r = send(d, attempt);
+      } else {
+        r.outcome.error = "cancelled";
+      }
+      done(std::move(r));
+    });
+  }
+  SendResult send(const store::Delivery& d, int attempt) {
     std::unique_lock lock(m_);
     ++active_;
     max_active_ = std::max(max_active_, active_);
@@ -94,6 +108,7 @@ class ScriptedTarget : public Target {
   int active_ = 0;
   int max_active_ = 0;
   bool hold_ = false;
+  BlockingPool pool_{16};  // last: joined before the members its tasks use go
 };
 
 class Directory : public TargetDirectory {
@@ -303,9 +318,7 @@ TEST_F(DispatcherTest, KeepsToTheDestinationsConcurrencyLimit) {
   auto target = std::make_shared<ScriptedTarget>(std::deque<AttemptOutcome>{}, 2);
   target->hold();
   directory_.targets["svc"] = target;
-  DispatcherOptions options;
-  options.workers = 8;
-  start(options);
+  start();
   for (int i = 0; i < 6; ++i)
     publish("e" + std::to_string(i), {"svc"});
   ASSERT_TRUE(eventually([&] { return target->max_active() == 2; }));
