@@ -110,6 +110,7 @@ json::object endpoint_view(const outbound::Endpoint& e, std::int64_t now_ms) {
                     {"event_types", json::array(e.event_types.begin(), e.event_types.end())},
                     {"enabled", e.enabled},
                     {"rate_limit", e.rate_limit},
+                    {"rate_burst", e.rate_burst},
                     {"headers", headers},
                     {"signing", e.ed25519 ? "ed25519" : "hmac"},
                     {"verification", outbound::to_string(e.verification)},
@@ -160,6 +161,9 @@ Result<outbound::EndpointInput> endpoint_input(const json::object& o) {
     } else if (key == "rate_limit") {
       if (!v.is_number()) return Error{"invalid: rate_limit must be a number"};
       in.rate_limit = v.to_number<double>();
+    } else if (key == "rate_burst") {
+      if (!v.is_int64()) return Error{"invalid: rate_burst must be an integer"};
+      in.rate_burst = v.as_int64();
     } else if (key == "event_types") {
       if (!v.is_array()) return Error{"invalid: event_types must be a list of strings"};
       std::vector<std::string> types;

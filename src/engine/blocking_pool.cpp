@@ -21,7 +21,8 @@ BlockingPool::~BlockingPool() {
     dropped.swap(tasks_);
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
   for (auto& task : dropped) {
     try {
       task(false);

@@ -187,8 +187,8 @@ struct Dispatcher::Impl {
     for (auto& d : claimed.deliveries) {
       auto target = targets.find(d.destination);
       if (!target) {
-        out.push_back(give_up_record(d, "destination '" + d.destination +
-                                            "' is no longer configured"));
+        out.push_back(
+            give_up_record(d, "destination '" + d.destination + "' is no longer configured"));
         continue;
       }
       jobs.push_back(Job{std::move(d), std::move(target)});
@@ -227,8 +227,8 @@ struct Dispatcher::Impl {
         std::int64_t wake_ms = now_ms + options.idle_poll.count();
         if (claimed.next_due_ms) wake_ms = std::min(wake_ms, *claimed.next_due_ms);
         if (!local_due.empty()) wake_ms = std::min(wake_ms, *local_due.begin());
-        next_claim_at = Clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(
-                                           0, wake_ms - now_ms));
+        next_claim_at =
+            Clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, wake_ms - now_ms));
       }
     }
     starter_cv.notify_one();
@@ -396,9 +396,8 @@ struct Dispatcher::Impl {
       recorder_cv.wait(lock, [&] { return recorder_stop || !records.empty(); });
       if (records.empty()) return;  // stopping, and everything is written
       // Gathers a batch: a few ms at most after the first record, or until it is full.
-      recorder_cv.wait_for(lock, options.record_delay, [&] {
-        return recorder_stop || records.size() >= options.record_batch;
-      });
+      recorder_cv.wait_for(lock, options.record_delay,
+                           [&] { return recorder_stop || records.size() >= options.record_batch; });
       std::vector<Record> batch;
       if (records.size() <= options.record_batch) {
         batch.swap(records);
@@ -412,16 +411,24 @@ struct Dispatcher::Impl {
       lock.lock();
       recording -= batch.size();
       std::optional<std::int64_t> earliest;
+      // Retries and postponements this node scheduled: the claimer wakes when they fall due.
       for (const auto& r : batch) {
-        if (r.postpone || r.finished.next != store::Next::retry) continue;
-        local_due.insert(r.finished.retry_at_ms);
-        if (!earliest || r.finished.retry_at_ms < *earliest) earliest = r.finished.retry_at_ms;
+        std::int64_t due = 0;
+        if (r.postpone) {
+          due = r.postponement.due_ms;
+        } else if (r.finished.next == store::Next::retry) {
+          due = r.finished.retry_at_ms;
+        } else {
+          continue;
+        }
+        local_due.insert(due);
+        if (!earliest || due < *earliest) earliest = due;
       }
       while (local_due.size() > kMaxLocalDue)
         local_due.erase(std::prev(local_due.end()));
       if (earliest) {
-        const auto at = Clock::now() + std::chrono::milliseconds(
-                                           std::max<std::int64_t>(0, *earliest - now()));
+        const auto at =
+            Clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *earliest - now()));
         next_claim_at = std::min(next_claim_at, at);
       }
       claimer_cv.notify_one();

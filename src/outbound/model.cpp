@@ -110,6 +110,7 @@ std::string to_json(const Endpoint& e) {
                                       {"enabled", e.enabled},
                                       {"disabled_reason", e.disabled_reason},
                                       {"rate_limit", e.rate_limit},
+                                      {"rate_burst", e.rate_burst},
                                       {"headers", headers},
                                       {"ed25519", e.ed25519},
                                       {"keys", keys},
@@ -159,6 +160,10 @@ Result<Endpoint> endpoint_from_json(std::string_view text, std::int64_t version)
   e.disabled_reason = str(o, "disabled_reason");
   if (const auto* r = o.if_contains("rate_limit"); r != nullptr && r->is_number()) {
     e.rate_limit = r->to_number<double>();
+  }
+  // Absent in records written before the setting existed: 1, the behaviour they had.
+  if (const auto* b = o.if_contains("rate_burst"); b != nullptr && b->is_int64()) {
+    e.rate_burst = static_cast<int>(std::clamp<std::int64_t>(b->as_int64(), 1, 1000));
   }
   if (const auto* h = o.if_contains("headers"); h != nullptr && h->is_object()) {
     for (const auto& [k, v] : h->as_object()) {

@@ -45,8 +45,10 @@ struct Endpoint {
   std::string description;
   std::vector<std::string> event_types;  // empty: every type
   bool enabled = true;
-  std::string disabled_reason;                 // why Hookgate disabled it (410, failing too long)
-  double rate_limit = 0;                       // attempts per second; 0: no limit
+  std::string disabled_reason;  // why Hookgate disabled it (410, failing too long)
+  double rate_limit = 0;        // attempts per second; 0: no limit
+  // Sends the rate limit lets through back to back after a quiet spell (GCRA burst), 1..1000.
+  int rate_burst = 1;
   std::map<std::string, std::string> headers;  // extra headers sent with every delivery
   bool ed25519 = false;                        // sign with v1a instead of v1
   std::vector<SigningKey> keys;

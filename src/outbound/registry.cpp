@@ -179,6 +179,10 @@ Result<bool> Registry::apply(Endpoint& e, const EndpointInput& in, bool creating
     }
     e.rate_limit = *in.rate_limit;
   }
+  if (in.rate_burst) {
+    if (*in.rate_burst < 1 || *in.rate_burst > 1000) return invalid("rate_burst: 1 to 1000");
+    e.rate_burst = static_cast<int>(*in.rate_burst);
+  }
   if (in.headers) {
     if (in.headers->size() > 32) return invalid("headers: at most 32");
     for (const auto& [k, v] : *in.headers) {

@@ -39,6 +39,7 @@ struct EndpointInput {
   std::optional<std::vector<std::string>> event_types;
   std::optional<bool> enabled;
   std::optional<double> rate_limit;
+  std::optional<std::int64_t> rate_burst;
   std::optional<std::map<std::string, std::string>> headers;
   std::optional<std::string> secret;          // creation only: whsec_ supplied by the user
   std::optional<std::string> signing;         // creation only: "hmac" (default) or "ed25519"

@@ -103,7 +103,7 @@ struct Delivery {
   std::size_t workers = 16;  // threads for attempts that block (command and file destinations)
   // Attempts in flight on this node, all destinations together (HTTP ones hold no thread).
   std::size_t max_in_flight = 4096;
-  std::string node_id;       // lease owner name; empty: host name and process id
+  std::string node_id;  // lease owner name; empty: host name and process id
 };
 
 // The outbound side: endpoints registered through the management API. Their URLs come from

@@ -99,7 +99,9 @@ class ScriptedTarget : public Target {
     return max_active_;
   }
 
-  void set_delays(std::vector<std::chrono::seconds> delays) { schedule_.delays = std::move(delays); }
+  void set_delays(std::vector<std::chrono::seconds> delays) {
+    schedule_.delays = std::move(delays);
+  }
   std::vector<std::chrono::steady_clock::time_point> send_times() const {
     const std::lock_guard lock(m_);
     return sent_at_;
@@ -171,9 +173,7 @@ class CountingStore : public store::Store {
   Result<bool> finish(const store::Finished& r, std::string_view owner) override {
     return s_.finish(r, owner);
   }
-  Result<std::vector<store::Attempt>> attempts(std::int64_t id) override {
-    return s_.attempts(id);
-  }
+  Result<std::vector<store::Attempt>> attempts(std::int64_t id) override { return s_.attempts(id); }
   Result<store::Counts> counts() override { return s_.counts(); }
   Result<std::optional<std::string>> setting(std::string_view key) override {
     return s_.setting(key);
@@ -261,12 +261,12 @@ class DispatcherTest : public ::testing::Test {
     if (short_poll) options.idle_poll = std::chrono::milliseconds(20);
     options.busy_backoff = std::chrono::milliseconds(0);
     Dispatcher::Now now = clock_ ? clock_ : [this] { return now_.load(); };
-    dispatcher_ = std::make_unique<Dispatcher>(
-        engine_store_ != nullptr ? *engine_store_ : *store_, directory_, options, now,
-        [this](const AttemptReport& r) {
-          const std::lock_guard lock(m_);
-          reports_.push_back(r);
-        });
+    dispatcher_ =
+        std::make_unique<Dispatcher>(engine_store_ != nullptr ? *engine_store_ : *store_,
+                                     directory_, options, now, [this](const AttemptReport& r) {
+                                       const std::lock_guard lock(m_);
+                                       reports_.push_back(r);
+                                     });
     dispatcher_->start();
     return *dispatcher_;
   }
@@ -501,8 +501,7 @@ TEST_F(DispatcherTest, ARetryIsAttemptedAtItsDueTimeNotAtTheNextPoll) {
   EXPECT_GE(gap, std::chrono::milliseconds(1000));
   EXPECT_LT(gap, std::chrono::seconds(10));
   std::cerr << "retry lateness: "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(gap).count() - 1000
-            << " ms\n";
+            << std::chrono::duration_cast<std::chrono::milliseconds>(gap).count() - 1000 << " ms\n";
   ASSERT_TRUE(eventually([&] { return counts().delivered == 1; }));
 }
 
