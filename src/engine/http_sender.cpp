@@ -71,67 +71,76 @@ void HttpSender::load_scheme() {
   if (setup_error_.empty()) setup_error_ = "standard-webhooks scheme is not built in";
 }
 
+Result<net::OutboundRequest> HttpSender::request(const store::Delivery& delivery,
+                                                 const config::Destination& destination) const {
+  if (destination.kind != config::Destination::Kind::http) {
+    return Error{"destination " + destination.name + " is not an http destination"};
+  }
+  if (!scheme_) return Error{setup_error_};
+  const auto& event = delivery.event;
+  net::OutboundRequest request;
+  request.url = destination.url;
+  request.body = event.body;
+  request.timeout = destination.timeout;
+  request.headers.add("User-Agent", std::string(kUserAgent));
+  request.headers.add("Content-Type", content_type(event.headers));
+  if (destination.sign == "standard-webhooks") {
+    if (!destination.secret) {
+      return Error{"destination " + destination.name + " signs but has no secret"};
+    }
+    auto key = schemes::Key::parse_secret(*scheme_, destination.secret->value);
+    if (!key) return Error{"signing secret of " + destination.name + ": " + key.error()};
+    schemes::SignInput input;
+    input.url = destination.url;
+    input.body = event.body;
+    // The same id on every attempt lets receivers de-duplicate retries; the timestamp is the
+    // attempt's own, so a late retry is not refused as a replay.
+    input.id = "evt_" + std::to_string(event.seq);
+    input.timestamp = clock_();
+    auto signed_headers = schemes::sign(*scheme_, input, std::span(&*key, 1));
+    if (!signed_headers) {
+      return Error{"signing for " + destination.name + ": " + signed_headers.error()};
+    }
+    for (const auto& [name, value] : signed_headers->items())
+      request.headers.add(name, value);
+  }
+  if (destination.bearer) {
+    request.headers.add("Authorization", "Bearer " + destination.bearer->value);
+  }
+  return request;
+}
+
+SendResult send_result(Result<net::HttpClientResponse> response) {
+  SendResult result;
+  if (!response) {
+    result.outcome.error = response.error();
+    return result;
+  }
+  result.outcome.status = response->status;
+  if (response->status == 429 || response->status == 503) {
+    if (const auto retry_after = response->headers.get("Retry-After")) {
+      result.outcome.retry_after = parse_retry_after(*retry_after);
+    }
+  }
+  result.response = std::move(response->body);
+  if (result.response.size() > kMaxRecordedResponse) result.response.resize(kMaxRecordedResponse);
+  return result;
+}
+
 SendResult HttpSender::send(const store::Delivery& delivery, const config::Destination& destination,
                             int /*attempt*/) {
   SendResult result;
   try {
-    if (destination.kind != config::Destination::Kind::http) {
-      result.outcome.error = "destination " + destination.name + " is not an http destination";
-      return result;
-    }
-    if (!client_ || !scheme_) {
+    if (!client_) {
       result.outcome.error = setup_error_;
       return result;
     }
-    const auto& event = delivery.event;
-    net::OutboundRequest request;
-    request.url = destination.url;
-    request.body = event.body;
-    request.timeout = destination.timeout;
-    request.headers.add("User-Agent", std::string(kUserAgent));
-    request.headers.add("Content-Type", content_type(event.headers));
-    if (destination.sign == "standard-webhooks") {
-      if (!destination.secret) {
-        result.outcome.error = "destination " + destination.name + " signs but has no secret";
-        return result;
-      }
-      auto key = schemes::Key::parse_secret(*scheme_, destination.secret->value);
-      if (!key) {
-        result.outcome.error = "signing secret of " + destination.name + ": " + key.error();
-        return result;
-      }
-      schemes::SignInput input;
-      input.url = destination.url;
-      input.body = event.body;
-      // The same id on every attempt lets receivers de-duplicate retries; the timestamp is the
-      // attempt's own, so a late retry is not refused as a replay.
-      input.id = "evt_" + std::to_string(event.seq);
-      input.timestamp = clock_();
-      auto signed_headers = schemes::sign(*scheme_, input, std::span(&*key, 1));
-      if (!signed_headers) {
-        result.outcome.error = "signing for " + destination.name + ": " + signed_headers.error();
-        return result;
-      }
-      for (const auto& [name, value] : signed_headers->items())
-        request.headers.add(name, value);
-    }
-    if (destination.bearer) {
-      request.headers.add("Authorization", "Bearer " + destination.bearer->value);
-    }
-
-    auto response = client_->post(request);
-    if (!response) {
-      result.outcome.error = response.error();
+    auto built = request(delivery, destination);
+    if (!built) {
+      result.outcome.error = built.error();
       return result;
     }
-    result.outcome.status = response->status;
-    if (response->status == 429 || response->status == 503) {
-      if (const auto retry_after = response->headers.get("Retry-After")) {
-        result.outcome.retry_after = parse_retry_after(*retry_after);
-      }
-    }
-    result.response = std::move(response->body);
-    if (result.response.size() > kMaxRecordedResponse) result.response.resize(kMaxRecordedResponse);
+    return send_result(client_->post(*built));
   } catch (const std::exception& e) {
     result.outcome.error = std::string("http sender: ") + e.what();
   }

@@ -31,6 +31,10 @@ class HttpSender : public Sender {
   // 429 and 503; a refused address, a transport failure or a timeout is reported as an error.
   SendResult send(const store::Delivery& delivery, const config::Destination& destination,
                   int attempt) override;
+  // The request of one attempt (signed afresh, with its bearer token), or why none can be made;
+  // for sending through an asynchronous pool instead of this sender's client.
+  Result<net::OutboundRequest> request(const store::Delivery& delivery,
+                                       const config::Destination& destination) const;
 
  private:
   void load_scheme();
@@ -40,5 +44,10 @@ class HttpSender : public Sender {
   std::string setup_error_;  // why this sender cannot send at all; reported by every send
   Clock clock_;
 };
+
+// A client's answer as an attempt's outcome: any status is that status (redirects are not
+// followed), Retry-After read on 429 and 503, the body capped at kMaxRecordedResponse; a refused
+// address, a transport failure or a timeout is an error.
+SendResult send_result(Result<net::HttpClientResponse> response);
 
 }  // namespace hookgate::engine

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/http_sender.hpp"
 #include "hookgate/crypto/encoding.hpp"
 #include "hookgate/crypto/sealed_box.hpp"
 #include "hookgate/schemes/catalogue.hpp"
@@ -26,27 +27,6 @@ std::string stored_content_type(const std::string& headers_json) {
     }
   }
   return "application/json";
-}
-
-// The client's answer as an attempt outcome: any status is that status (Retry-After read on 429
-// and 503), a refused address, transport failure or timeout an error.
-engine::SendResult to_result(Result<net::HttpClientResponse> response) {
-  engine::SendResult result;
-  if (!response) {
-    result.outcome.error = response.error();
-    return result;
-  }
-  result.outcome.status = response->status;
-  if (response->status == 429 || response->status == 503) {
-    if (const auto ra = response->headers.get("Retry-After")) {
-      result.outcome.retry_after = engine::parse_retry_after(*ra);
-    }
-  }
-  result.response = std::move(response->body);
-  if (result.response.size() > engine::kMaxRecordedResponse) {
-    result.response.resize(engine::kMaxRecordedResponse);
-  }
-  return result;
 }
 
 }  // namespace
@@ -226,7 +206,7 @@ void EndpointTargets::send(net::OutboundRequest request, engine::SendDone done) 
       return;
     }
     auto response = client_.post(request);
-    done(to_result(std::move(response)));
+    done(engine::send_result(std::move(response)));
   });
 }
 
