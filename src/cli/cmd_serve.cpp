@@ -18,6 +18,7 @@
 #include "hookgate/crypto/random.hpp"
 #include "hookgate/engine/dispatcher.hpp"
 #include "hookgate/engine/housekeeper.hpp"
+#include "hookgate/net/http_pool.hpp"
 #include "hookgate/net/http_server.hpp"
 #include "hookgate/store/store.hpp"
 #include "outbound/combined_targets.hpp"
@@ -109,8 +110,16 @@ int run_serve(const std::string& config_path) {
   // URLs registered through the API.
   auto operator_policy = net::OutboundPolicy::make({"0.0.0.0/0", "::/0"}, false);
   if (!operator_policy) return usage_error(operator_policy.error());
+  // Attempts go out through pooled keep-alive connections on event loops: one pool per policy
+  // and TLS setting, so nothing checked under one serves the other.
+  net::PoolOptions pool_options;
+  net::HttpClientOptions operator_options;
+  operator_options.policy = operator_policy.value();
+  operator_options.max_response_body_bytes = engine::kMaxRecordedResponse;
+  auto operator_pool = net::HttpPool::create(operator_options, pool_options);
+  if (!operator_pool) return usage_error("[[destination]] client: " + operator_pool.error());
   engine::HttpSender http(std::move(operator_policy.value()));
-  engine::ConfigTargets configured(*config, http);
+  engine::ConfigTargets configured(*config, http, **operator_pool);
 
   // The outbound side: endpoints registered through the API, reached only through the SSRF
   // policy of [outbound].
@@ -127,6 +136,8 @@ int run_serve(const std::string& config_path) {
   auto endpoint_client = net::HttpClient::create(client_options);
   if (!endpoint_client)
     return usage_error(config->origin + ": [outbound]: " + endpoint_client.error());
+  auto endpoint_pool = net::HttpPool::create(client_options, pool_options);
+  if (!endpoint_pool) return usage_error(config->origin + ": [outbound]: " + endpoint_pool.error());
   // Endpoint secrets are sealed at rest; a wrong key stops the start here, before a delivery is
   // signed with anything, and rows from before sealing are sealed now.
   auto sealing = outbound::sealing_key(*config);
@@ -164,8 +175,7 @@ int run_serve(const std::string& config_path) {
   endpoint_settings.breaker_failures = out.breaker_failures;
   endpoint_settings.breaker_cooldown = out.breaker_cooldown;
   endpoint_settings.operational_destinations = out.operational_destinations;
-  endpoint_settings.workers = config->delivery.workers;
-  outbound::EndpointTargets endpoints(**store, registry, *endpoint_client, endpoint_settings,
+  outbound::EndpointTargets endpoints(**store, registry, **endpoint_pool, endpoint_settings,
                                       now_ms);
   outbound::CombinedTargets targets(configured, endpoints);
   engine::DispatcherOptions options;

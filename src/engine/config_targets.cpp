@@ -1,5 +1,5 @@
-// Each configured destination bound to the sender of its kind, its attempts run on the blocking
-// pool.
+// Each configured destination bound to the sender of its kind: HTTP through the connection
+// pool, commands and files on the blocking pool.
 #include "config_targets.hpp"
 
 namespace hookgate::engine {
@@ -41,14 +41,54 @@ class ConfigTarget : public Target {
   BlockingPool& pool_;
 };
 
+class HttpTarget : public Target {
+ public:
+  HttpTarget(config::Destination destination, HttpSender& http, RetrySchedule schedule,
+             net::HttpPool& pool)
+      : destination_(std::move(destination)),
+        http_(http),
+        schedule_(std::move(schedule)),
+        pool_(pool) {}
+
+  std::size_t concurrency() const override { return destination_.concurrency; }
+  std::chrono::milliseconds timeout() const override { return destination_.timeout; }
+  const RetrySchedule& schedule() const override { return schedule_; }
+  bool http() const override { return true; }
+  Gate before(const store::Delivery& /*delivery*/, std::int64_t /*now_ms*/) override { return {}; }
+  void send_async(const store::Delivery& delivery, int /*attempt*/, SendDone done) override {
+    auto request = http_.request(delivery, destination_);  // its timeout is the destination's
+    if (!request) {
+      SendResult result;
+      result.outcome.error = request.error();
+      done(std::move(result));
+      return;
+    }
+    pool_.send(std::move(request.value()),
+               [done = std::move(done)](Result<net::HttpClientResponse> response) {
+                 done(send_result(std::move(response)));
+               });
+  }
+  void after(const store::Delivery& /*delivery*/, const SendResult& /*result*/, Verdict /*verdict*/,
+             std::int64_t /*now_ms*/) override {}
+
+ private:
+  config::Destination destination_;
+  HttpSender& http_;
+  RetrySchedule schedule_;
+  net::HttpPool& pool_;
+};
+
 }  // namespace
 
-ConfigTargets::ConfigTargets(const config::Config& config, Sender& http)
+ConfigTargets::ConfigTargets(const config::Config& config, HttpSender& http, net::HttpPool& pool)
     : blocking_(config.delivery.workers) {
   const RetrySchedule schedule{config.delivery.schedule, config.delivery.jitter};
   for (const auto& d : config.destinations) {
-    Sender* sender = &http;
-    if (d.kind == config::Destination::Kind::command) sender = &command_;
+    if (d.kind == config::Destination::Kind::http) {
+      targets_.emplace(d.name, std::make_shared<HttpTarget>(d, http, schedule, pool));
+      continue;
+    }
+    Sender* sender = &command_;
     if (d.kind == config::Destination::Kind::file) sender = &file_;
     targets_.emplace(d.name, std::make_shared<ConfigTarget>(d, *sender, schedule, blocking_));
   }

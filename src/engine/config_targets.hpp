@@ -1,8 +1,9 @@
 // ConfigTargets: the [[destination]] tables of the config as dispatcher targets. Inbound events are
 // forwarded to these (the operator's own services); each kind has its sender, and the retry
-// schedule is the config's [delivery] one. Command and file attempts block (a process runs to its
-// exit, a line is synced), so they run on a bounded pool of [delivery] workers threads, never on
-// the dispatcher's or an event loop's.
+// schedule is the config's [delivery] one. HTTP attempts go through the asynchronous connection
+// pool (no thread waits for a slow service); command and file attempts block (a process runs to
+// its exit, a line is synced), so they run on a bounded pool of [delivery] workers threads, never
+// on the dispatcher's or an event loop's.
 #pragma once
 
 #include <map>
@@ -13,14 +14,17 @@
 #include "engine/blocking_pool.hpp"
 #include "file_sender.hpp"
 #include "hookgate/config/config.hpp"
+#include "engine/http_sender.hpp"
 #include "hookgate/engine/target.hpp"
+#include "hookgate/net/http_pool.hpp"
 
 namespace hookgate::engine {
 
 class ConfigTargets : public TargetDirectory {
  public:
-  // http sends the http destinations; it must outlive this directory.
-  ConfigTargets(const config::Config& config, Sender& http);
+  // http builds the http destinations' requests and pool sends them; both must outlive this
+  // directory.
+  ConfigTargets(const config::Config& config, HttpSender& http, net::HttpPool& pool);
   std::shared_ptr<Target> find(std::string_view destination) override;
 
  private:

@@ -174,14 +174,13 @@ class UnavailableTarget : public engine::Target {
 };
 
 EndpointTargets::EndpointTargets(store::Store& store, Registry& registry,
-                                 const net::HttpClient& client, EndpointSettings settings,
+                                 net::HttpPool& pool, EndpointSettings settings,
                                  std::function<std::int64_t()> now_ms)
     : store_(store),
       registry_(registry),
-      client_(client),
+      pool_(pool),
       settings_(std::move(settings)),
-      now_ms_(std::move(now_ms)),
-      blocking_(settings_.workers) {}
+      now_ms_(std::move(now_ms)) {}
 
 std::shared_ptr<engine::Target> EndpointTargets::find(std::string_view destination) {
   const auto id = destination_endpoint(destination);
@@ -198,16 +197,10 @@ std::shared_ptr<engine::Target> EndpointTargets::find(std::string_view destinati
 }
 
 void EndpointTargets::send(net::OutboundRequest request, engine::SendDone done) {
-  blocking_.post([this, request = std::move(request), done = std::move(done)](bool run) {
-    engine::SendResult result;
-    if (!run) {
-      result.outcome.error = "cancelled: the gateway is stopping";
-      done(std::move(result));
-      return;
-    }
-    auto response = client_.post(request);
-    done(engine::send_result(std::move(response)));
-  });
+  pool_.send(std::move(request),
+             [done = std::move(done)](Result<net::HttpClientResponse> response) {
+               done(engine::send_result(std::move(response)));
+             });
 }
 
 std::shared_ptr<CircuitBreaker> EndpointTargets::breaker(const std::string& endpoint_id) {

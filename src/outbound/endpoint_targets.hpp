@@ -13,10 +13,10 @@
 #include <memory>
 #include <mutex>
 
-#include "engine/blocking_pool.hpp"
 #include "hookgate/config/config.hpp"
 #include "hookgate/engine/target.hpp"
 #include "hookgate/net/http_client.hpp"
+#include "hookgate/net/http_pool.hpp"
 #include "outbound/circuit_breaker.hpp"
 #include "outbound/registry.hpp"
 
@@ -26,7 +26,6 @@ struct EndpointSettings {
   engine::RetrySchedule schedule;
   std::size_t concurrency = 4;
   std::chrono::milliseconds timeout{15'000};
-  std::size_t workers = 16;  // threads the blocking client's attempts run on
   std::chrono::seconds disable_after{5 * 24 * 3600};
   int breaker_failures = 5;
   std::chrono::seconds breaker_cooldown{30};
@@ -49,13 +48,15 @@ Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_vi
 
 class EndpointTargets : public engine::TargetDirectory {
  public:
-  EndpointTargets(store::Store& store, Registry& registry, const net::HttpClient& client,
+  // pool (made with the [outbound] policy and TLS settings) must outlive this directory.
+  EndpointTargets(store::Store& store, Registry& registry, net::HttpPool& pool,
                   EndpointSettings settings, std::function<std::int64_t()> now_ms);
   std::shared_ptr<engine::Target> find(std::string_view destination) override;
 
  private:
   friend class EndpointTarget;
-  // Sends request and calls done with the outcome, exactly once, on another thread.
+  // Sends request through the pool; done is called with the outcome exactly once, on a pool
+  // thread.
   void send(net::OutboundRequest request, engine::SendDone done);
   std::shared_ptr<CircuitBreaker> breaker(const std::string& endpoint_id);
   void disable(const Endpoint& endpoint, const std::string& reason);
@@ -68,13 +69,12 @@ class EndpointTargets : public engine::TargetDirectory {
 
   store::Store& store_;
   Registry& registry_;
-  const net::HttpClient& client_;
+  net::HttpPool& pool_;
   EndpointSettings settings_;
   std::function<std::int64_t()> now_ms_;
   std::mutex m_;
   std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::int64_t, std::int64_t> reserved_;  // delivery id -> slot
-  engine::BlockingPool blocking_;  // last: its threads end before the members they use
 };
 
 }  // namespace hookgate::outbound
