@@ -12,9 +12,9 @@
 
 #include "command_sender.hpp"
 #include "engine/blocking_pool.hpp"
+#include "engine/http_sender.hpp"
 #include "file_sender.hpp"
 #include "hookgate/config/config.hpp"
-#include "engine/http_sender.hpp"
 #include "hookgate/engine/target.hpp"
 #include "hookgate/net/http_pool.hpp"
 

@@ -1,11 +1,12 @@
-// The delivery engine. Three threads of its own, none of which waits for a destination:
+// The delivery engine. Four threads of its own, none of which waits for a destination:
 // - the claimer takes due work from the store in batches, with room per destination from the
 //   fair scheduler (a destination at its limit gets none), and sleeps until the earliest due
 //   time it knows of (the store's next due time, a retry this node scheduled, idle_poll at most)
 //   or a notify();
 // - the starter takes work from the fair scheduler in turn, applies each target's gate (rate
-//   limit, breaker, disabled endpoint), holds paced sends on timers, and starts attempts, which
-//   complete on the targets' own threads (event loops, the blocking pool);
+//   limit, breaker, disabled endpoint) and starts attempts, which complete on the targets' own
+//   threads (event loops, the blocking pool);
+// - the pacer holds rate-limited sends on timers and starts each at its reserved slot;
 // - the recorder writes attempt results and postponements in batches (finish_many,
 //   postpone_many), then tells the targets and the observer.
 // Every claimed delivery is held in exactly one place (the scheduler's queue, in flight, a pacing
@@ -67,6 +68,7 @@ struct Dispatcher::Impl {
   mutable std::mutex m;
   std::condition_variable claimer_cv;
   std::condition_variable starter_cv;
+  std::condition_variable pacer_cv;
   std::condition_variable recorder_cv;
   std::condition_variable idle_cv;
   FairScheduler<Job> scheduler;
@@ -88,6 +90,7 @@ struct Dispatcher::Impl {
   std::mt19937_64 random{std::random_device{}()};
   std::thread claimer;
   std::thread starter;
+  std::thread pacer;
   std::thread recorder;
 
   Impl(store::Store& s, TargetDirectory& t, DispatcherOptions o, Now n, Observer obs)
@@ -241,30 +244,45 @@ struct Dispatcher::Impl {
     std::unique_lock lock(m);
     for (;;) {
       if (stopping) return;
-      std::vector<Job> paced;
-      const auto t = Clock::now();
-      while (!timers.empty() && timers.begin()->first <= t) {
-        paced.push_back(std::move(timers.begin()->second));
-        timers.erase(timers.begin());
-      }
       std::vector<Job> jobs;
       while (jobs.size() < kStartBatch) {
         auto started = scheduler.next();
         if (!started) break;
         jobs.push_back(std::move(started->job));
       }
-      if (paced.empty() && jobs.empty()) {
+      if (jobs.empty()) {
+        starter_cv.wait(lock);
+        continue;
+      }
+      lock.unlock();
+      for (auto& job : jobs)
+        begin(std::move(job));
+      lock.lock();
+    }
+  }
+
+  // Its own thread, so a paced send goes out at its slot even while the starter waits for the
+  // store in another job's gate (a rate-limit reservation is a store write).
+  void pace_loop() {
+    std::unique_lock lock(m);
+    for (;;) {
+      if (stopping) return;
+      std::vector<Job> due;
+      const auto t = Clock::now();
+      while (!timers.empty() && timers.begin()->first <= t) {
+        due.push_back(std::move(timers.begin()->second));
+        timers.erase(timers.begin());
+      }
+      if (due.empty()) {
         if (timers.empty()) {
-          starter_cv.wait(lock);
+          pacer_cv.wait(lock);
         } else {
-          starter_cv.wait_until(lock, timers.begin()->first);
+          pacer_cv.wait_until(lock, timers.begin()->first);
         }
         continue;
       }
       lock.unlock();
-      for (auto& job : paced)
-        begin(std::move(job));
-      for (auto& job : jobs)
+      for (auto& job : due)
         begin(std::move(job));
       lock.lock();
     }
@@ -303,6 +321,7 @@ struct Dispatcher::Impl {
             return;
           }
           timers.emplace(at, std::move(job));
+          pacer_cv.notify_one();
           return;
         }
         settle(postpone_record(d, gate.until_ms));
@@ -494,6 +513,7 @@ void Dispatcher::start() {
   if (i.claimer.joinable()) return;
   i.recorder = std::thread([&i] { i.record_loop(); });
   i.starter = std::thread([&i] { i.start_loop(); });
+  i.pacer = std::thread([&i] { i.pace_loop(); });
   i.claimer = std::thread([&i] { i.claim_loop(); });
 }
 
@@ -514,8 +534,10 @@ void Dispatcher::stop(std::chrono::milliseconds drain) {
   }
   i.claimer_cv.notify_all();
   i.starter_cv.notify_all();
+  i.pacer_cv.notify_all();
   if (i.claimer.joinable()) i.claimer.join();
   if (i.starter.joinable()) i.starter.join();
+  if (i.pacer.joinable()) i.pacer.join();
   {
     std::unique_lock lock(i.m);
     // Work not started yet keeps its lease: it is retried after the lease, like after a crash,

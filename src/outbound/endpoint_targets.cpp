@@ -173,9 +173,8 @@ class UnavailableTarget : public engine::Target {
   const EndpointSettings& settings_;
 };
 
-EndpointTargets::EndpointTargets(store::Store& store, Registry& registry,
-                                 net::HttpPool& pool, EndpointSettings settings,
-                                 std::function<std::int64_t()> now_ms)
+EndpointTargets::EndpointTargets(store::Store& store, Registry& registry, net::HttpPool& pool,
+                                 EndpointSettings settings, std::function<std::int64_t()> now_ms)
     : store_(store),
       registry_(registry),
       pool_(pool),
