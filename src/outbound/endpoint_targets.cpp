@@ -101,7 +101,8 @@ class EndpointTarget : public engine::Target {
     if (endpoint_.rate_limit > 0 && !owner_.take_reserved(d.id, now_ms)) {
       const auto interval = static_cast<std::int64_t>(1000.0 / endpoint_.rate_limit);
       auto slot = owner_.store_.reserve_slot(endpoint_destination(endpoint_.id),
-                                             std::max<std::int64_t>(1, interval), 1, now_ms);
+                                             std::max<std::int64_t>(1, interval),
+                                             endpoint_.rate_burst, now_ms);
       // The slot is this delivery's: the dispatcher sends it then (waiting here when the slot is
       // near, else postponing it), and the next before() of it takes the slot without reserving
       // again (which would push it back forever).

@@ -205,8 +205,11 @@ class CountingStore : public store::Store {
   std::int64_t durable_seq() override { return s_.durable_seq(); }
   void on_durable(store::DurableListener listener) override { s_.on_durable(std::move(listener)); }
   Result<std::int64_t> reserve_slot(std::string_view key, std::int64_t interval_ms,
-                                    std::int64_t now_ms) override {
-    return s_.reserve_slot(key, interval_ms, now_ms);
+                                    std::int64_t burst, std::int64_t now_ms) override {
+    return s_.reserve_slot(key, interval_ms, burst, now_ms);
+  }
+  void on_remote_append(store::RemoteListener listener) override {
+    s_.on_remote_append(std::move(listener));
   }
   Result<std::optional<store::Record>> record(std::string_view kind, std::string_view id) override {
     return s_.record(kind, id);
