@@ -301,7 +301,11 @@ struct Dispatcher::Impl {
       gate = Gate{Gate::Action::postpone, now_ms + options.busy_backoff.count(), ""};
     }
     const auto timeout = target.timeout().count();
-    const auto margin = options.lease_margin.count();
+    // At most half of what the lease leaves beyond the timeout (the config guarantees a second),
+    // so work started promptly after its claim is never handed back.
+    const auto margin =
+        std::min<std::int64_t>(options.lease_margin.count(),
+                               std::max<std::int64_t>(0, (options.lease.count() - timeout) / 2));
     switch (gate.action) {
       case Gate::Action::give_up:
         settle(give_up_record(d, gate.reason));

@@ -38,8 +38,9 @@ struct DispatcherOptions {
   // A rate-limited delivery whose reserved slot is at most this far off waits for it here and is
   // sent at its slot (the receiver sees the rate); a later slot is postponed in the store.
   std::chrono::milliseconds pace_horizon{2000};
-  // An attempt starts only if its timeout ends this long before its lease does; otherwise it is
-  // handed back and claimed again under a new lease.
+  // An attempt starts only if its timeout ends this long (at most half of what the lease leaves
+  // beyond the timeout) before its lease does; otherwise it is handed back and claimed again
+  // under a new lease.
   std::chrono::milliseconds lease_margin{1000};
   // Attempt records are written in batches of up to record_batch, at most record_delay after the
   // first of them ended.
