@@ -11,6 +11,7 @@
 #
 # Usage: bench/load/outbound_fast.sh
 # Environment (optional): MESSAGES=5000 WRK_SECONDS=5 SCHEMES="http https" DRAIN_TIMEOUT=600,
+#   CONCURRENCY=32 ([outbound] concurrency: attempts in flight to the endpoint, as wrk -c32),
 #   STORE_URL=postgresql://... (default SQLite), HOOKGATE_BIN, SINK_BIN.
 # Needs: wrk, openssl.
 set -euo pipefail
@@ -58,6 +59,9 @@ for scheme in $SCHEMES; do
     tls=(--cert "$pki/sink.pem" --key "$pki/sink.key")
     extra=("ca_file = \"$pki/ca.pem\"")
   fi
+  # The endpoint may hold as many attempts at once as wrk holds connections: the comparison is
+  # of the same concurrency (the default [outbound] concurrency is 4).
+  extra+=("concurrency = ${CONCURRENCY:-32}")
   if [ -n "$base_url" ]; then
     need_cmd psql
     db="hookgate_fast_${scheme}_$$"
