@@ -1,4 +1,4 @@
-// The blocking form of Store::append_async, shared by every backend.
+// What every backend shares: the blocking form of Store::append_async and claim_due on claim.
 #include "hookgate/store/store.hpp"
 
 #include <future>
@@ -19,6 +19,18 @@ Result<Appended> Store::append(NewEvent event) {
   } catch (const std::exception& e) {
     return Error{std::string("store write failed: ") + e.what()};
   }
+}
+
+Result<std::vector<Delivery>> Store::claim_due(std::int64_t now_ms, std::size_t limit,
+                                               std::string_view owner, std::int64_t lease_ms) {
+  ClaimRequest request;
+  request.now_ms = now_ms;
+  request.limit = limit;
+  request.owner = owner;
+  request.lease_ms = lease_ms;
+  auto claimed = claim(request);
+  if (!claimed) return Error{claimed.error()};
+  return std::move(claimed->deliveries);
 }
 
 }  // namespace hookgate::store

@@ -190,10 +190,10 @@ class Store {
   virtual Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
                                                   std::size_t limit) = 0;
 
-  // Due deliveries (due_ms <= now_ms, not leased or lease expired), oldest due first.
-  virtual Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
-                                                  std::string_view owner,
-                                                  std::int64_t lease_ms) = 0;
+  // Due deliveries (due_ms <= now_ms, not leased or lease expired), oldest due first: claim()
+  // without room limits.
+  Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
+                                          std::string_view owner, std::int64_t lease_ms);
 
   // Records the attempt and moves the delivery on. Refused when owner no longer holds the lease
   // (it expired and another claimer took it): that claimer's result is the one that counts.

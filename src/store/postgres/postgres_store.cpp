@@ -94,19 +94,6 @@ Result<Pruned> PostgresStore::prune_events(std::int64_t before_ms, std::int64_t 
       [&](Conn& conn) { return prune_finished_events(conn, before_ms, now_ms, after_seq, limit); });
 }
 
-Result<std::vector<Delivery>> PostgresStore::claim_due(std::int64_t now_ms, std::size_t limit,
-                                                       std::string_view owner,
-                                                       std::int64_t lease_ms) {
-  ClaimRequest request;
-  request.now_ms = now_ms;
-  request.limit = limit;
-  request.owner = owner;
-  request.lease_ms = lease_ms;
-  auto claimed = claim(request);
-  if (!claimed) return Error{claimed.error()};
-  return std::move(claimed->deliveries);
-}
-
 Result<Claimed> PostgresStore::claim(const ClaimRequest& request) {
   return pool_.transaction<Claimed>([&](Conn& conn) { return claim_deliveries(conn, request); });
 }

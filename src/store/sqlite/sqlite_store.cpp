@@ -150,19 +150,6 @@ Result<Pruned> SqliteStore::prune_events(std::int64_t before_ms, std::int64_t no
       GroupCommit::WhenFull::wait);
 }
 
-Result<std::vector<Delivery>> SqliteStore::claim_due(std::int64_t now_ms, std::size_t limit,
-                                                     std::string_view owner,
-                                                     std::int64_t lease_ms) {
-  ClaimRequest request;
-  request.now_ms = now_ms;
-  request.limit = limit;
-  request.owner = owner;
-  request.lease_ms = lease_ms;
-  auto claimed = claim(request);
-  if (!claimed) return Error{claimed.error()};
-  return std::move(claimed->deliveries);
-}
-
 Result<Claimed> SqliteStore::claim(const ClaimRequest& request) {
   return writes_.submit<Claimed>([&](Db& db) { return claim_deliveries(db, request); },
                                  GroupCommit::WhenFull::wait);

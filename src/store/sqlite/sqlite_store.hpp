@@ -33,8 +33,6 @@ class SqliteStore final : public Store {
   void append_async(NewEvent event, AppendDone done) override;
   Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
                                           std::size_t limit) override;
-  Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
-                                          std::string_view owner, std::int64_t lease_ms) override;
   Result<bool> finish(const Finished& result, std::string_view owner) override;
   Result<std::vector<Attempt>> attempts(std::int64_t delivery_id) override;
   Result<Counts> counts() override;

@@ -165,11 +165,6 @@ class CountingStore : public store::Store {
                                                  std::size_t limit) override {
     return s_.events_after(source, after, limit);
   }
-  Result<std::vector<store::Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
-                                                 std::string_view owner,
-                                                 std::int64_t lease_ms) override {
-    return s_.claim_due(now_ms, limit, owner, lease_ms);
-  }
   Result<bool> finish(const store::Finished& r, std::string_view owner) override {
     return s_.finish(r, owner);
   }
