@@ -167,12 +167,12 @@ message_times() {
   : >"$out"
   for ((page = 0; page < 100000; page++)); do
     q="/api/v1/app/$APP/msg?limit=250"
-    [ -n "$cursor" ] && q+="&cursor=$cursor"
+    [ -n "$cursor" ] && q+="&iterator=$cursor"
     api GET "$q"
     [ "$HTTP_STATUS" = 200 ] || die "list messages: $HTTP_STATUS"
     printf '%s' "$HTTP_BODY" | grep -o '"id":"msg_[0-9]*","event_type":"[^"]*","received_ms":[0-9]*' |
       sed "s#\"id\":\"\\(msg_[0-9]*\\)\".*\"received_ms\":\\([0-9]*\\)#$APP/\\1 \\2#" >>"$out" || true
-    cursor=$(printf '%s' "$HTTP_BODY" | grep -o '"next_cursor":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/' || true)
+    cursor=$(printf '%s' "$HTTP_BODY" | grep -o '"iterator":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/' || true)
     [ -n "$cursor" ] || break
   done
 }

@@ -1,7 +1,7 @@
 // ManagementApi: the REST API under /api/v1 (docs/openapi.yaml describes it): applications,
 // endpoints (with verification, secret reveal and rotation), messages (publish with idempotency,
-// attempts, resend), and API keys. JSON in and out; errors are {"code", "message"}; lists are
-// paginated by cursor. Authenticated with API keys: admin keys reach everything, an
+// attempts, resend), and API keys, in the shapes of Svix's API (api/api_wire.hpp). The resources
+// live in api/*_api.cpp. Authenticated with API keys: admin keys reach everything, an
 // application's key reaches only that application.
 #pragma once
 

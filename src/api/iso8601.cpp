@@ -1,0 +1,151 @@
+// RFC 3339 date-times to and from unix milliseconds, by civil-calendar arithmetic (no time zone
+// database, no locale, no C library state).
+#include "api/iso8601.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace hookgate::api {
+
+namespace {
+
+constexpr std::int64_t kMsPerDay = 86'400'000;
+// 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
+constexpr std::int64_t kMinMs = -62'135'596'800'000;
+constexpr std::int64_t kMaxMs = 253'402'300'799'999;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+struct Civil {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+
+Civil civil_from_days(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
+}
+
+bool leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr std::array<unsigned, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap(y) ? 29 : kDays[m - 1];
+}
+
+// Reads exactly n digits at text[pos]; advances pos.
+std::optional<unsigned> digits(std::string_view text, std::size_t& pos, std::size_t n) {
+  if (text.size() < pos + n) return std::nullopt;
+  unsigned value = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  pos += n;
+  return value;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+std::string iso8601(std::int64_t unix_ms) {
+  unix_ms = std::clamp(unix_ms, kMinMs, kMaxMs);
+  std::int64_t days = unix_ms / kMsPerDay;
+  std::int64_t in_day = unix_ms % kMsPerDay;
+  if (in_day < 0) {
+    in_day += kMsPerDay;
+    --days;
+  }
+  const auto date = civil_from_days(days);
+  std::array<char, 32> out{};
+  std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(date.year), date.month, date.day,
+                static_cast<long long>(in_day / 3'600'000),
+                static_cast<long long>(in_day / 60'000 % 60),
+                static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
+  return out.data();
+}
+
+std::optional<std::int64_t> parse_iso8601(std::string_view text) {
+  std::size_t pos = 0;
+  const auto year = digits(text, pos, 4);
+  if (!year || !expect(text, pos, '-')) return std::nullopt;
+  const auto month = digits(text, pos, 2);
+  if (!month || !expect(text, pos, '-')) return std::nullopt;
+  const auto day = digits(text, pos, 2);
+  if (!day || pos >= text.size()) return std::nullopt;
+  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return std::nullopt;
+  ++pos;
+  const auto hour = digits(text, pos, 2);
+  if (!hour || !expect(text, pos, ':')) return std::nullopt;
+  const auto minute = digits(text, pos, 2);
+  if (!minute || !expect(text, pos, ':')) return std::nullopt;
+  auto second = digits(text, pos, 2);
+  if (!second) return std::nullopt;
+  unsigned millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    std::size_t n = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (n < 3) millis = millis * 10 + static_cast<unsigned>(text[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0 || n > 9) return std::nullopt;
+    for (std::size_t i = n; i < 3; ++i)
+      millis *= 10;
+  }
+  if (*year == 0 || *month < 1 || *month > 12 || *day < 1 || *day > days_in_month(*year, *month) ||
+      *hour > 23 || *minute > 59 || *second > 60) {
+    return std::nullopt;
+  }
+  if (*second == 60) {  // a leap second: the last instant of the minute it extends
+    second = 59;
+    millis = 999;
+  }
+  if (pos >= text.size()) return std::nullopt;
+  std::int64_t offset_minutes = 0;
+  const char zone = text[pos++];
+  if (zone == '+' || zone == '-') {
+    const auto oh = digits(text, pos, 2);
+    if (!oh || !expect(text, pos, ':')) return std::nullopt;
+    const auto om = digits(text, pos, 2);
+    if (!om || *oh > 23 || *om > 59) return std::nullopt;
+    offset_minutes = (zone == '+' ? 1 : -1) * static_cast<std::int64_t>(*oh * 60 + *om);
+  } else if (zone != 'Z' && zone != 'z') {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  const std::int64_t ms =
+      days_from_civil(*year, *month, *day) * kMsPerDay +
+      static_cast<std::int64_t>(*hour) * 3'600'000 + static_cast<std::int64_t>(*minute) * 60'000 +
+      static_cast<std::int64_t>(*second) * 1000 + millis - offset_minutes * 60'000;
+  return ms;
+}
+
+}  // namespace hookgate::api
