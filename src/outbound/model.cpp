@@ -94,6 +94,7 @@ std::string to_json(const App& app) {
 
 std::string to_json(const Endpoint& e) {
   json::array types(e.event_types.begin(), e.event_types.end());
+  json::array channels(e.channels.begin(), e.channels.end());
   json::object headers;
   for (const auto& [k, v] : e.headers)
     headers[k] = v;
@@ -107,6 +108,7 @@ std::string to_json(const Endpoint& e) {
                                       {"url", e.url},
                                       {"description", e.description},
                                       {"event_types", types},
+                                      {"channels", channels},
                                       {"enabled", e.enabled},
                                       {"disabled_reason", e.disabled_reason},
                                       {"rate_limit", e.rate_limit},
@@ -154,6 +156,11 @@ Result<Endpoint> endpoint_from_json(std::string_view text, std::int64_t version)
   if (const auto* t = o.if_contains("event_types"); t != nullptr && t->is_array()) {
     for (const auto& v : t->as_array()) {
       if (v.is_string()) e.event_types.emplace_back(v.as_string());
+    }
+  }
+  if (const auto* c = o.if_contains("channels"); c != nullptr && c->is_array()) {
+    for (const auto& v : c->as_array()) {
+      if (v.is_string()) e.channels.emplace_back(v.as_string());
     }
   }
   e.enabled = boolean(o, "enabled", true);

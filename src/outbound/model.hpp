@@ -44,6 +44,8 @@ struct Endpoint {
   std::string url;
   std::string description;
   std::vector<std::string> event_types;  // empty: every type
+  // The channels it listens to (Svix channels: a second filter, by recipient rather than type).
+  std::vector<std::string> channels;
   bool enabled = true;
   std::string disabled_reason;  // why Hookgate disabled it (410, failing too long)
   double rate_limit = 0;        // attempts per second; 0: no limit
