@@ -33,6 +33,33 @@ bool boolean(const json::object& o, std::string_view key, bool fallback) {
   return v != nullptr && v->is_bool() ? v->as_bool() : fallback;
 }
 
+json::object metadata_json(const Metadata& m) {
+  json::object o;
+  for (const auto& [k, v] : m)
+    o[k] = v;
+  return o;
+}
+
+Metadata metadata_of(const json::object& o) {
+  Metadata m;
+  if (const auto* v = o.if_contains("metadata"); v != nullptr && v->is_object()) {
+    for (const auto& [k, x] : v->as_object()) {
+      if (x.is_string()) m.emplace(std::string(k), std::string(x.as_string()));
+    }
+  }
+  return m;
+}
+
+std::vector<std::string> strings_of(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* a = o.if_contains(key); a != nullptr && a->is_array()) {
+    for (const auto& v : a->as_array()) {
+      if (v.is_string()) out.emplace_back(v.as_string());
+    }
+  }
+  return out;
+}
+
 Result<json::object> parse_object(std::string_view text, std::string_view what) {
   boost::system::error_code ec;
   auto v = json::parse(text, ec);
@@ -88,8 +115,27 @@ std::string new_id(std::string_view prefix) {
 }
 
 std::string to_json(const App& app) {
-  return json::serialize(
-      json::object{{"id", app.id}, {"name", app.name}, {"created_ms", app.created_ms}});
+  json::object o{{"id", app.id},
+                 {"uid", app.uid},
+                 {"name", app.name},
+                 {"metadata", metadata_json(app.metadata)},
+                 {"created_ms", app.created_ms},
+                 {"updated_ms", app.updated_ms}};
+  if (app.throttle_rate) o["throttle_rate"] = *app.throttle_rate;
+  return json::serialize(o);
+}
+
+std::string to_json(const EventType& t) {
+  json::object o{{"name", t.name},
+                 {"description", t.description},
+                 {"archived", t.archived},
+                 {"deprecated", t.deprecated},
+                 {"schemas", t.schemas},
+                 {"feature_flags", json::array(t.feature_flags.begin(), t.feature_flags.end())},
+                 {"group_name", t.group_name},
+                 {"created_ms", t.created_ms},
+                 {"updated_ms", t.updated_ms}};
+  return json::serialize(o);
 }
 
 std::string to_json(const Endpoint& e) {
@@ -105,6 +151,8 @@ std::string to_json(const Endpoint& e) {
   }
   return json::serialize(json::object{{"id", e.id},
                                       {"app_id", e.app_id},
+                                      {"uid", e.uid},
+                                      {"metadata", metadata_json(e.metadata)},
                                       {"url", e.url},
                                       {"description", e.description},
                                       {"event_types", types},
@@ -130,7 +178,9 @@ std::string to_json(const ApiKey& k) {
                                       {"prefix", k.prefix},
                                       {"name", k.name},
                                       {"scope", k.scope},
-                                      {"created_ms", k.created_ms}});
+                                      {"created_ms", k.created_ms},
+                                      {"expires_ms", k.expires_ms},
+                                      {"session_id", k.session_id}});
 }
 
 Result<App> app_from_json(std::string_view text, std::int64_t version) {
@@ -138,8 +188,15 @@ Result<App> app_from_json(std::string_view text, std::int64_t version) {
   if (!o) return Error{o.error()};
   App a;
   a.id = str(*o, "id");
+  a.uid = str(*o, "uid");
   a.name = str(*o, "name");
+  if (const auto* r = o->if_contains("throttle_rate"); r != nullptr && r->is_number()) {
+    a.throttle_rate = r->to_number<double>();
+  }
+  a.metadata = metadata_of(*o);
   a.created_ms = int64(*o, "created_ms");
+  // Records written before updates existed: never updated since creation.
+  a.updated_ms = o->contains("updated_ms") ? int64(*o, "updated_ms") : a.created_ms;
   a.version = version;
   return a;
 }
@@ -151,6 +208,8 @@ Result<Endpoint> endpoint_from_json(std::string_view text, std::int64_t version)
   Endpoint e;
   e.id = str(o, "id");
   e.app_id = str(o, "app_id");
+  e.uid = str(o, "uid");
+  e.metadata = metadata_of(o);
   e.url = str(o, "url");
   e.description = str(o, "description");
   if (const auto* t = o.if_contains("event_types"); t != nullptr && t->is_array()) {
@@ -199,8 +258,26 @@ Result<Endpoint> endpoint_from_json(std::string_view text, std::int64_t version)
 Result<ApiKey> api_key_from_json(std::string_view text) {
   auto o = parse_object(text, "API key");
   if (!o) return Error{o.error()};
-  return ApiKey{str(*o, "hash"), str(*o, "prefix"), str(*o, "name"), str(*o, "scope"),
-                int64(*o, "created_ms")};
+  return ApiKey{str(*o, "hash"),         str(*o, "prefix"),     str(*o, "name"),
+                str(*o, "scope"),        int64(*o, "created_ms"), int64(*o, "expires_ms"),
+                str(*o, "session_id")};
+}
+
+Result<EventType> event_type_from_json(std::string_view text, std::int64_t version) {
+  auto o = parse_object(text, "event type");
+  if (!o) return Error{o.error()};
+  EventType t;
+  t.name = str(*o, "name");
+  t.description = str(*o, "description");
+  t.archived = boolean(*o, "archived", false);
+  t.deprecated = boolean(*o, "deprecated", false);
+  t.schemas = str(*o, "schemas");
+  t.feature_flags = strings_of(*o, "feature_flags");
+  t.group_name = str(*o, "group_name");
+  t.created_ms = int64(*o, "created_ms");
+  t.updated_ms = int64(*o, "updated_ms");
+  t.version = version;
+  return t;
 }
 
 }  // namespace hookgate::outbound

@@ -17,12 +17,41 @@ namespace hookgate::outbound {
 inline constexpr std::string_view kAppKind = "app";
 inline constexpr std::string_view kEndpointKind = "endpoint";
 inline constexpr std::string_view kApiKeyKind = "api_key";
+inline constexpr std::string_view kEventTypeKind = "event_type";
+// Claims of a uid (record id: the uid; for endpoints "<app id>/<uid>"), created with
+// put_record so two nodes cannot hand out the same uid.
+inline constexpr std::string_view kAppUidKind = "app_uid";
+inline constexpr std::string_view kEndpointUidKind = "endpoint_uid";
+
+// Metadata: string pairs the API stores and returns as given (Svix's `metadata`).
+using Metadata = std::map<std::string, std::string>;
 
 struct App {
-  std::string id;  // "app_..."
+  std::string id;   // "app_..."
+  std::string uid;  // the caller's own unique name for it; empty: none
   std::string name;
+  // Svix's application throttleRate: stored and returned; endpoints' own limits are what
+  // Hookgate enforces (docs/openapi.yaml).
+  std::optional<double> throttle_rate;
+  Metadata metadata;
   std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
   std::int64_t version = 0;  // the store record's, for compare-and-set updates
+};
+
+// A global event type (Svix's event types): a name, what it means, optional JSON schemas per
+// version (stored and served as given).
+struct EventType {
+  std::string name;
+  std::string description;
+  bool archived = false;
+  bool deprecated = false;
+  std::string schemas;  // serialized JSON object, or empty: none
+  std::vector<std::string> feature_flags;
+  std::string group_name;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t version = 0;
 };
 
 // One signing key of an endpoint. The first is current; later ones are previous keys kept valid
@@ -41,6 +70,7 @@ std::optional<Verification> parse_verification(std::string_view text);
 struct Endpoint {
   std::string id;  // "ep_..."
   std::string app_id;
+  std::string uid;  // unique within its application; empty: none
   std::string url;
   std::string description;
   std::vector<std::string> event_types;  // empty: every type
@@ -59,6 +89,7 @@ struct Endpoint {
   std::string verification_error;
   std::string encryption_key;  // base64 X25519 public key; empty: payloads sent in clear
   std::int64_t failing_since_ms = 0;
+  Metadata metadata;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   std::int64_t version = 0;
@@ -75,6 +106,9 @@ struct ApiKey {
   std::string name;
   std::string scope;  // "admin" or an application id
   std::int64_t created_ms = 0;
+  // 0: never. Past it the key is refused exactly like an unknown one (app-portal tokens).
+  std::int64_t expires_ms = 0;
+  std::string session_id;  // the app-portal session it was made for, if any
 };
 
 std::string new_id(std::string_view prefix);
@@ -85,8 +119,10 @@ const schemes::Scheme& standard_webhooks();
 std::string to_json(const App& app);
 std::string to_json(const Endpoint& endpoint);
 std::string to_json(const ApiKey& key);
+std::string to_json(const EventType& type);
 Result<App> app_from_json(std::string_view json, std::int64_t version);
 Result<Endpoint> endpoint_from_json(std::string_view json, std::int64_t version);
 Result<ApiKey> api_key_from_json(std::string_view json);
+Result<EventType> event_type_from_json(std::string_view json, std::int64_t version);
 
 }  // namespace hookgate::outbound

@@ -2,6 +2,7 @@
 #include "outbound/registry.hpp"
 
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "hookgate/crypto/digest.hpp"
 #include "hookgate/crypto/encoding.hpp"
@@ -43,6 +44,47 @@ bool reserved_header(std::string name) {
          name == "user-agent" || name == "te" || name == "upgrade" || name == "trailer";
 }
 
+// Svix's uid rule: 1 to 256 of [a-zA-Z0-9-_.]; and not the id prefix, so a uid never looks
+// like (or shadows) an id.
+bool svix_name(const std::string& name) {
+  return !name.empty() && name.size() <= 256 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  });
+}
+
+Result<bool> check_uid(const std::string& uid, std::string_view id_prefix) {
+  if (!svix_name(uid)) {
+    return invalid("uid: 1 to 256 of a-z, A-Z, 0-9, '-', '_' and '.'");
+  }
+  if (uid.starts_with(id_prefix)) {
+    return invalid("uid: must not start with \"" + std::string(id_prefix) + "\" (ids do)");
+  }
+  return true;
+}
+
+Result<bool> check_metadata(const Metadata& m) {
+  if (m.size() > 64) return invalid("metadata: at most 64 entries");
+  for (const auto& [k, v] : m) {
+    if (k.empty() || k.size() > 256 || v.size() > 4096) {
+      return invalid("metadata: keys of 1 to 256 bytes, values of at most 4096");
+    }
+  }
+  return true;
+}
+
+Result<bool> check_names(const std::vector<std::string>& names, std::string_view what) {
+  if (names.size() > 256) return invalid(std::string(what) + ": at most 256");
+  for (const auto& t : names) {
+    if (t.empty() || t.size() > 256) return invalid(std::string(what) + ": names of 1 to 256 bytes");
+  }
+  return true;
+}
+
+std::string endpoint_uid_key(const std::string& app_id, const std::string& uid) {
+  return app_id + "/" + uid;
+}
+
 std::string sha256_hex(std::string_view text) {
   return crypto::hex_encode(crypto::digest(crypto::DigestAlgorithm::sha256, text));
 }
@@ -53,7 +95,11 @@ Result<SigningKey> generate_key(bool ed25519) {
   return SigningKey{made->secret, made->public_key, 0};
 }
 
-Result<SigningKey> supplied_key(const std::string& secret, bool ed25519) {
+Result<SigningKey> supplied_key(const std::string& given, bool ed25519) {
+  // Svix takes the base64 with or without the whsec_ prefix; stored with it.
+  const std::string secret =
+      ed25519 || given.starts_with("whsec_") || given.starts_with("whsk_") ? given
+                                                                            : "whsec_" + given;
   if (ed25519) {
     if (!secret.starts_with("whsk_")) return invalid("an ed25519 endpoint's secret is a whsk_ key");
     auto key = schemes::Key::parse_private_key(standard_webhooks(), secret);
@@ -160,11 +206,25 @@ Result<bool> Registry::apply(Endpoint& e, const EndpointInput& in, bool creating
     e.description = *in.description;
   }
   if (in.event_types) {
-    if (in.event_types->size() > 256) return invalid("event_types: at most 256");
-    for (const auto& t : *in.event_types) {
-      if (t.empty() || t.size() > 256) return invalid("event_types: names of 1 to 256 bytes");
-    }
+    if (auto ok = check_names(*in.event_types, "eventTypes"); !ok) return ok;
     e.event_types = *in.event_types;
+  }
+  if (in.channels) {
+    if (in.channels->size() > 10) return invalid("channels: at most 10");
+    for (const auto& c : *in.channels) {
+      if (c.empty() || c.size() > 128) return invalid("channels: names of 1 to 128 bytes");
+    }
+    e.channels = *in.channels;
+  }
+  if (in.uid) {
+    if (!in.uid->empty()) {
+      if (auto ok = check_uid(*in.uid, "ep_"); !ok) return ok;
+    }
+    e.uid = *in.uid;
+  }
+  if (in.metadata) {
+    if (auto ok = check_metadata(*in.metadata); !ok) return ok;
+    e.metadata = *in.metadata;
   }
   if (in.enabled) {
     e.enabled = *in.enabled;
@@ -175,12 +235,12 @@ Result<bool> Registry::apply(Endpoint& e, const EndpointInput& in, bool creating
   }
   if (in.rate_limit) {
     if (!(*in.rate_limit >= 0 && *in.rate_limit <= 100000)) {
-      return invalid("rate_limit: 0 (none) to 100000 per second");
+      return invalid("throttleRate: 0 (none) to 100000 per second");
     }
     e.rate_limit = *in.rate_limit;
   }
   if (in.rate_burst) {
-    if (*in.rate_burst < 1 || *in.rate_burst > 1000) return invalid("rate_burst: 1 to 1000");
+    if (*in.rate_burst < 1 || *in.rate_burst > 1000) return invalid("rateBurst: 1 to 1000");
     e.rate_burst = static_cast<int>(*in.rate_burst);
   }
   if (in.headers) {
@@ -216,7 +276,7 @@ Result<bool> Registry::apply(Endpoint& e, const EndpointInput& in, bool creating
     if (!in.encryption_key->empty()) {
       const auto raw = crypto::base64_decode(*in.encryption_key);
       if (!raw || raw->size() != 32) {
-        return invalid("encryption_key: base64 of a 32-byte X25519 public key");
+        return invalid("encryptionKey: base64 of a 32-byte X25519 public key");
       }
     }
     e.encryption_key = *in.encryption_key;
@@ -227,13 +287,191 @@ Result<bool> Registry::apply(Endpoint& e, const EndpointInput& in, bool creating
   return true;
 }
 
-Result<App> Registry::create_app(const std::string& name) {
+Result<std::optional<std::string>> Registry::claimed(std::string_view kind,
+                                                    const std::string& key) {
+  auto r = store_.record(kind, key);
+  if (!r) return store_error(r.error());
+  if (!r->has_value()) return std::optional<std::string>();
+  boost::system::error_code ec;
+  const auto v = boost::json::parse((*r)->body, ec);
+  if (ec || !v.is_object()) return std::optional<std::string>();
+  const auto* t = v.as_object().if_contains("target");
+  if (t == nullptr || !t->is_string()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(t->as_string()));
+}
+
+Result<bool> Registry::claim(std::string_view kind, const std::string& key,
+                             const std::string& owner, const std::string& target,
+                             const std::function<Result<bool>(const std::string&)>& holds) {
+  const auto body = boost::json::serialize(boost::json::object{{"target", target}});
+  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
+    auto put = store_.put_record({std::string(kind), key, owner, body, 0}, 0);
+    if (!put) return store_error(put.error());
+    if (*put) return true;
+    auto r = store_.record(kind, key);
+    if (!r) return store_error(r.error());
+    if (!r->has_value()) continue;  // released meanwhile: create again
+    auto current = claimed(kind, key);
+    if (!current) return Error{current.error()};
+    if (*current && **current == target) return true;
+    if (*current) {
+      auto held = holds(**current);
+      if (!held) return Error{held.error()};
+      if (*held) return false;
+    }
+    // Left behind (its holder is gone or renamed): taken over unless someone else did first.
+    auto taken = store_.put_record({std::string(kind), key, owner, body, 0}, (*r)->version);
+    if (!taken) return store_error(taken.error());
+    if (*taken) return true;
+  }
+  return Error{"conflict: the uid kept changing hands; try again"};
+}
+
+void Registry::release(std::string_view kind, const std::string& key, const std::string& target) {
+  auto current = claimed(kind, key);
+  if (current && *current && **current == target) (void)store_.delete_record(kind, key);
+}
+
+Result<bool> Registry::app_holds(const std::string& app_id, const std::string& uid) {
+  auto r = store_.record(kAppKind, app_id);
+  if (!r) return store_error(r.error());
+  if (!r->has_value()) return false;
+  auto a = app_from_json((*r)->body, (*r)->version);
+  return a && a->uid == uid;
+}
+
+Result<bool> Registry::endpoint_holds(const std::string& endpoint_id, const std::string& uid) {
+  auto r = store_.record(kEndpointKind, endpoint_id);
+  if (!r) return store_error(r.error());
+  if (!r->has_value()) return false;
+  auto e = endpoint_from_json((*r)->body, (*r)->version);
+  return e && e->uid == uid;
+}
+
+Result<std::optional<std::string>> Registry::app_id_of(const std::string& id_or_uid) {
+  if (id_or_uid.starts_with("app_")) return std::optional<std::string>(id_or_uid);
+  auto target = claimed(kAppUidKind, id_or_uid);
+  if (!target || !*target) return target;
+  // A claim outlives a crash between its steps: it counts only while the application holds it.
+  auto holds = app_holds(**target, id_or_uid);
+  if (!holds) return Error{holds.error()};
+  if (!*holds) return std::optional<std::string>();
+  return target;
+}
+
+Result<std::optional<std::string>> Registry::endpoint_id_of(const std::string& app_id,
+                                                           const std::string& id_or_uid) {
+  if (id_or_uid.starts_with("ep_")) return std::optional<std::string>(id_or_uid);
+  auto target = claimed(kEndpointUidKind, endpoint_uid_key(app_id, id_or_uid));
+  if (!target || !*target) return target;
+  auto holds = endpoint_holds(**target, id_or_uid);
+  if (!holds) return Error{holds.error()};
+  if (!*holds) return std::optional<std::string>();
+  return target;
+}
+
+Result<App> Registry::create_app(const AppInput& input) {
+  App a;
+  a.id = new_id("app_");
+  a.created_ms = a.updated_ms = now_ms_();
+  a.version = 1;
+  const auto name = input.name.value_or("");
   if (name.empty() || name.size() > 256) return invalid("name: 1 to 256 bytes");
-  App a{new_id("app_"), name, now_ms_(), 1};
+  a.name = name;
+  if (input.uid && !input.uid->empty()) {
+    if (auto ok = check_uid(*input.uid, "app_"); !ok) return Error{ok.error()};
+    a.uid = *input.uid;
+  }
+  if (input.throttle_rate && *input.throttle_rate) {
+    const double r = **input.throttle_rate;
+    if (!(r >= 0 && r <= 100000)) return invalid("throttleRate: 0 to 100000 per second");
+    a.throttle_rate = r;
+  }
+  if (input.metadata) {
+    if (auto ok = check_metadata(*input.metadata); !ok) return Error{ok.error()};
+    a.metadata = *input.metadata;
+  }
   auto put = store_.put_record({std::string(kAppKind), a.id, "", to_json(a), 0}, 0);
   if (!put) return store_error(put.error());
   if (!*put) return Error{"conflict: application id collision, try again"};
+  if (!a.uid.empty()) {
+    // Written first, claimed second: a claim always names an application that exists, so a
+    // claim whose application is gone (or renamed) is one left behind and may be taken over.
+    auto claimed_uid = claim(kAppUidKind, a.uid, a.id, a.id,
+                             [&](const std::string& other) { return app_holds(other, a.uid); });
+    if (!claimed_uid || !*claimed_uid) {
+      (void)store_.delete_record(kAppKind, a.id);
+      if (!claimed_uid) return Error{claimed_uid.error()};
+      return Error{"conflict: an application with uid " + a.uid + " already exists"};
+    }
+  }
   return a;
+}
+
+Result<App> Registry::modify_app(const std::string& id,
+                                 const std::function<Result<bool>(App&)>& change) {
+  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
+    auto current = app(id);
+    if (!current) return current;
+    App a = *current;
+    auto changed = change(a);
+    if (!changed) return Error{changed.error()};
+    if (!*changed) return current;
+    a.updated_ms = now_ms_();
+    auto put = store_.put_record({std::string(kAppKind), a.id, "", to_json(a), 0}, a.version);
+    if (!put) return store_error(put.error());
+    if (*put) {
+      a.version += 1;
+      return a;
+    }
+  }
+  return Error{"conflict: the application kept changing; try again"};
+}
+
+Result<App> Registry::update_app(const std::string& id, const AppInput& input) {
+  if (input.name && (input.name->empty() || input.name->size() > 256)) {
+    return invalid("name: 1 to 256 bytes");
+  }
+  if (input.uid && !input.uid->empty()) {
+    if (auto ok = check_uid(*input.uid, "app_"); !ok) return Error{ok.error()};
+  }
+  if (input.throttle_rate && *input.throttle_rate) {
+    const double r = **input.throttle_rate;
+    if (!(r >= 0 && r <= 100000)) return invalid("throttleRate: 0 to 100000 per second");
+  }
+  if (input.metadata) {
+    if (auto ok = check_metadata(*input.metadata); !ok) return Error{ok.error()};
+  }
+  auto before = app(id);
+  if (!before) return before;
+  const std::string old_uid = before->uid;
+  auto updated = modify_app(id, [&](App& a) -> Result<bool> {
+    if (input.name) a.name = *input.name;
+    if (input.uid) a.uid = *input.uid;
+    if (input.throttle_rate) a.throttle_rate = *input.throttle_rate;
+    if (input.metadata) a.metadata = *input.metadata;
+    return true;
+  });
+  if (!updated) return updated;
+  if (updated->uid != old_uid) {
+    if (!updated->uid.empty()) {
+      const std::string uid = updated->uid;
+      auto claimed_uid = claim(kAppUidKind, uid, id, id,
+                               [&](const std::string& other) { return app_holds(other, uid); });
+      if (!claimed_uid || !*claimed_uid) {
+        // Taken: the application gets its former uid back.
+        (void)modify_app(id, [&](App& a) -> Result<bool> {
+          if (a.uid != uid) return false;
+          a.uid = old_uid;
+          return true;
+        });
+        if (!claimed_uid) return Error{claimed_uid.error()};
+        return Error{"conflict: an application with uid " + uid + " already exists"};
+      }
+    }
+    if (!old_uid.empty()) release(kAppUidKind, old_uid, id);
+  }
+  return updated;
 }
 
 Result<App> Registry::app(const std::string& id) {
@@ -277,6 +515,18 @@ Result<bool> Registry::delete_app(const std::string& id) {
   }
   auto d = store_.delete_record(kAppKind, id);
   if (!d) return store_error(d.error());
+  // Its uid claims (the application's and its endpoints', all owned by it) go last: until the
+  // application is gone they still name it.
+  for (const auto kind : {kAppUidKind, kEndpointUidKind}) {
+    for (;;) {
+      auto claims = store_.records(kind, id, "", kMaxPage);
+      if (!claims) return store_error(claims.error());
+      if (claims->empty()) break;
+      for (const auto& r : *claims) {
+        if (auto gone = store_.delete_record(kind, r.id); !gone) return store_error(gone.error());
+      }
+    }
+  }
   return true;
 }
 
@@ -300,6 +550,16 @@ Result<CreatedEndpoint> Registry::create_endpoint(const std::string& app_id,
   if (!put) return store_error(put.error());
   if (!*put) return Error{"conflict: endpoint id collision, try again"};
   e.version = 1;
+  if (!e.uid.empty()) {
+    auto claimed_uid =
+        claim(kEndpointUidKind, endpoint_uid_key(app_id, e.uid), app_id, e.id,
+              [&](const std::string& other) { return endpoint_holds(other, e.uid); });
+    if (!claimed_uid || !*claimed_uid) {
+      (void)store_.delete_record(kEndpointKind, e.id);
+      if (!claimed_uid) return Error{claimed_uid.error()};
+      return Error{"conflict: an endpoint with uid " + e.uid + " already exists"};
+    }
+  }
   CreatedEndpoint out{e, receiver_key_of(e.keys.front(), e.ed25519)};
   return out;
 }
@@ -379,7 +639,9 @@ Result<Endpoint> Registry::modify_endpoint(const std::string& id,
 
 Result<Endpoint> Registry::update_endpoint(const std::string& app_id, const std::string& id,
                                            const EndpointInput& input) {
-  if (auto e = endpoint(app_id, id); !e) return e;
+  auto before = endpoint(app_id, id);
+  if (!before) return before;
+  const std::string old_uid = before->uid;
   std::optional<Error> problem;
   auto updated = modify_endpoint(id, [&](Endpoint& e) {
     if (auto ok = apply(e, input, false); !ok) {
@@ -389,13 +651,34 @@ Result<Endpoint> Registry::update_endpoint(const std::string& app_id, const std:
     return true;
   });
   if (problem) return *problem;
+  if (!updated) return updated;
+  if (updated->uid != old_uid) {
+    if (!updated->uid.empty()) {
+      const std::string uid = updated->uid;
+      auto claimed_uid =
+          claim(kEndpointUidKind, endpoint_uid_key(app_id, uid), app_id, id,
+                [&](const std::string& other) { return endpoint_holds(other, uid); });
+      if (!claimed_uid || !*claimed_uid) {
+        (void)modify_endpoint(id, [&](Endpoint& e) {
+          if (e.uid != uid) return false;
+          e.uid = old_uid;
+          return true;
+        });
+        if (!claimed_uid) return Error{claimed_uid.error()};
+        return Error{"conflict: an endpoint with uid " + uid + " already exists"};
+      }
+    }
+    if (!old_uid.empty()) release(kEndpointUidKind, endpoint_uid_key(app_id, old_uid), id);
+  }
   return updated;
 }
 
 Result<bool> Registry::delete_endpoint(const std::string& app_id, const std::string& id) {
-  if (auto e = endpoint(app_id, id); !e) return Error{e.error()};
+  auto e = endpoint(app_id, id);
+  if (!e) return Error{e.error()};
   auto d = store_.delete_record(kEndpointKind, id);
   if (!d) return store_error(d.error());
+  if (!e->uid.empty()) release(kEndpointUidKind, endpoint_uid_key(app_id, e->uid), id);
   return true;
 }
 
@@ -432,8 +715,143 @@ Result<std::string> Registry::rotate_secret(const std::string& app_id, const std
   return receiver_key_of(*key, e->ed25519);
 }
 
-Result<CreatedApiKey> Registry::create_api_key(const std::string& name, const std::string& scope) {
+namespace {
+
+Result<bool> check_event_type_input(const EventTypeInput& in) {
+  if (in.description && in.description->size() > 4096) {
+    return invalid("description: at most 4096 bytes");
+  }
+  if (in.schemas && in.schemas->size() > kMaxEventTypeSchemas) {
+    return invalid("schemas: at most 64 KiB of JSON");
+  }
+  if (in.feature_flags) {
+    if (auto ok = check_names(*in.feature_flags, "featureFlags"); !ok) return ok;
+  }
+  if (in.group_name && in.group_name->size() > 256) return invalid("groupName: at most 256 bytes");
+  return true;
+}
+
+// Sets what input holds; with replace, what it does not hold goes back to its default.
+void apply_event_type(EventType& t, const EventTypeInput& in, bool replace) {
+  if (in.description || replace) t.description = in.description.value_or("");
+  if (in.archived || replace) t.archived = in.archived.value_or(false);
+  if (in.deprecated || replace) t.deprecated = in.deprecated.value_or(false);
+  if (in.schemas || replace) t.schemas = in.schemas.value_or("");
+  if (in.feature_flags || replace) t.feature_flags = in.feature_flags.value_or(std::vector<std::string>{});
+  if (in.group_name || replace) t.group_name = in.group_name.value_or("");
+}
+
+}  // namespace
+
+Result<EventType> Registry::create_event_type(const std::string& name, const EventTypeInput& in) {
+  // Svix's event type names: 1 to 256 of [a-zA-Z0-9-_.].
+  if (!svix_name(name)) return invalid("name: 1 to 256 of a-z, A-Z, 0-9, '-', '_' and '.'");
+  if (auto ok = check_event_type_input(in); !ok) return Error{ok.error()};
+  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
+    auto existing = store_.record(kEventTypeKind, name);
+    if (!existing) return store_error(existing.error());
+    EventType t;
+    std::int64_t expected = 0;
+    if (existing->has_value()) {
+      auto old = event_type_from_json((*existing)->body, (*existing)->version);
+      if (!old) return store_error(old.error());
+      if (!old->archived) return Error{"conflict: event type " + name + " already exists"};
+      // Unarchived by a create: as Svix, the description and schemas are the new ones.
+      t.created_ms = old->created_ms;
+      expected = old->version;
+    } else {
+      t.created_ms = now_ms_();
+    }
+    t.name = name;
+    apply_event_type(t, in, true);
+    t.updated_ms = now_ms_();
+    auto put = store_.put_record({std::string(kEventTypeKind), name, "", to_json(t), 0}, expected);
+    if (!put) return store_error(put.error());
+    if (*put) {
+      t.version = expected + 1;
+      return t;
+    }
+  }
+  return Error{"conflict: the event type kept changing; try again"};
+}
+
+Result<EventType> Registry::event_type(const std::string& name) {
+  auto r = store_.record(kEventTypeKind, name);
+  if (!r) return store_error(r.error());
+  if (!r->has_value()) return not_found("no event type " + name.substr(0, 256));
+  auto t = event_type_from_json((*r)->body, (*r)->version);
+  if (!t) return store_error(t.error());
+  return t;
+}
+
+Result<Page<EventType>> Registry::event_types(const std::string& cursor, std::size_t limit,
+                                              bool include_archived) {
+  limit = std::clamp<std::size_t>(limit, 1, kMaxPage);
+  Page<EventType> page;
+  std::string after = cursor;
+  // Archived ones are skipped by reading on: a page still holds up to limit live ones.
+  for (;;) {
+    auto rows = store_.records(kEventTypeKind, "", after, kMaxPage);
+    if (!rows) return store_error(rows.error());
+    for (const auto& row : *rows) {
+      auto t = event_type_from_json(row.body, row.version);
+      if (!t || (t->archived && !include_archived)) continue;
+      if (page.items.size() == limit) {
+        page.next = page.items.back().name;
+        return page;
+      }
+      page.items.push_back(std::move(t.value()));
+    }
+    if (rows->size() < kMaxPage) return page;
+    after = rows->back().id;
+  }
+}
+
+Result<std::pair<EventType, bool>> Registry::update_event_type(const std::string& name,
+                                                              const EventTypeInput& in,
+                                                              bool replace, bool upsert) {
+  if (auto ok = check_event_type_input(in); !ok) return Error{ok.error()};
+  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
+    auto current = event_type(name);
+    if (!current) {
+      if (!upsert || !current.error().starts_with("not_found")) return Error{current.error()};
+      auto created = create_event_type(name, in);
+      if (created) return std::pair<EventType, bool>{*created, true};
+      if (created.error().starts_with("conflict")) continue;  // made meanwhile: update it
+      return Error{created.error()};
+    }
+    EventType t = *current;
+    apply_event_type(t, in, replace);
+    t.updated_ms = now_ms_();
+    auto put = store_.put_record({std::string(kEventTypeKind), name, "", to_json(t), 0}, t.version);
+    if (!put) return store_error(put.error());
+    if (*put) {
+      t.version += 1;
+      return std::pair<EventType, bool>{t, false};
+    }
+  }
+  return Error{"conflict: the event type kept changing; try again"};
+}
+
+Result<bool> Registry::delete_event_type(const std::string& name, bool expunge) {
+  if (expunge) {
+    if (auto t = event_type(name); !t) return Error{t.error()};
+    auto d = store_.delete_record(kEventTypeKind, name);
+    if (!d) return store_error(d.error());
+    return true;
+  }
+  EventTypeInput archive;
+  archive.archived = true;
+  auto done = update_event_type(name, archive, false, false);
+  if (!done) return Error{done.error()};
+  return true;
+}
+
+Result<CreatedApiKey> Registry::create_api_key(const std::string& name, const std::string& scope,
+                                               std::int64_t expires_ms,
+                                               const std::string& session_id) {
   if (name.size() > 256) return invalid("name: at most 256 bytes");
+  if (session_id.size() > 256) return invalid("sessionId: at most 256 bytes");
   if (scope != "admin") {
     if (auto a = app(scope); !a) return invalid("scope: \"admin\" or an existing application id");
   }
@@ -444,6 +862,8 @@ Result<CreatedApiKey> Registry::create_api_key(const std::string& name, const st
   out.key.name = name;
   out.key.scope = scope;
   out.key.created_ms = now_ms_();
+  out.key.expires_ms = expires_ms;
+  out.key.session_id = session_id;
   auto put = store_.put_record(
       {std::string(kApiKeyKind), out.key.hash, scope == "admin" ? "" : scope, to_json(out.key), 0},
       0);
@@ -462,6 +882,11 @@ Result<std::optional<ApiKey>> Registry::find_api_key(const std::string& plaintex
   if (!r->has_value()) return std::optional<ApiKey>();
   auto key = api_key_from_json((*r)->body);
   if (!key) return store_error(key.error());
+  // An expired key is refused exactly as an unknown one (and removed on the way).
+  if (key->expires_ms != 0 && key->expires_ms <= now_ms_()) {
+    (void)store_.delete_record(kApiKeyKind, key->hash);
+    return std::optional<ApiKey>();
+  }
   return std::optional<ApiKey>(std::move(key.value()));
 }
 

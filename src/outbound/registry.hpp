@@ -33,9 +33,32 @@ struct RegistrySettings {
   std::shared_ptr<const SecretSeal> seal;
 };
 
+// What a create or update of an application sets; an absent member is left as it is (created:
+// its default). uid "" removes the uid; throttle_rate nullopt inside removes the rate.
+struct AppInput {
+  std::optional<std::string> name;
+  std::optional<std::string> uid;
+  std::optional<std::optional<double>> throttle_rate;
+  std::optional<Metadata> metadata;
+};
+
+struct EventTypeInput {
+  std::optional<std::string> description;
+  std::optional<bool> archived;
+  std::optional<bool> deprecated;
+  std::optional<std::string> schemas;  // serialized JSON object; "" removes them
+  std::optional<std::vector<std::string>> feature_flags;
+  std::optional<std::string> group_name;
+};
+
+inline constexpr std::size_t kMaxEventTypeSchemas = 64 * 1024;  // serialized bytes
+
 struct EndpointInput {
   std::optional<std::string> url;
   std::optional<std::string> description;
+  std::optional<std::string> uid;  // "" removes it
+  std::optional<Metadata> metadata;
+  std::optional<std::vector<std::string>> channels;
   std::optional<std::vector<std::string>> event_types;
   std::optional<bool> enabled;
   std::optional<double> rate_limit;
@@ -70,8 +93,14 @@ class Registry {
  public:
   Registry(store::Store& store, RegistrySettings settings, std::function<std::int64_t()> now_ms);
 
-  Result<App> create_app(const std::string& name);
+  Result<App> create_app(const AppInput& input);
+  Result<App> create_app(const std::string& name) { return create_app(AppInput{name, {}, {}, {}}); }
+  // Changes the members input sets (a new uid is claimed first: conflict when taken).
+  Result<App> update_app(const std::string& id, const AppInput& input);
   Result<App> app(const std::string& id);
+  // The id of the application an id or a uid names; nullopt when none does. Uids never start
+  // with "app_", so an id is never shadowed by a uid.
+  Result<std::optional<std::string>> app_id_of(const std::string& id_or_uid);
   Result<Page<App>> apps(const std::string& cursor, std::size_t limit);
   // Deletes the application and its endpoints (pending deliveries to them are given up).
   Result<bool> delete_app(const std::string& id);
@@ -79,6 +108,10 @@ class Registry {
   Result<CreatedEndpoint> create_endpoint(const std::string& app_id, const EndpointInput& input);
   Result<Endpoint> endpoint(const std::string& app_id, const std::string& id);
   Result<Endpoint> endpoint_by_id(const std::string& id);
+  // The id of the application's endpoint an id or uid names (uids never start with "ep_");
+  // nullopt when none does.
+  Result<std::optional<std::string>> endpoint_id_of(const std::string& app_id,
+                                                    const std::string& id_or_uid);
   Result<Page<Endpoint>> endpoints(const std::string& app_id, const std::string& cursor,
                                    std::size_t limit);
   // The fan-out of a publish: ids of the application's endpoints that receive event_type now
@@ -102,8 +135,25 @@ class Registry {
   Result<Endpoint> modify_endpoint(const std::string& id,
                                    const std::function<bool(Endpoint&)>& change);
 
-  Result<CreatedApiKey> create_api_key(const std::string& name, const std::string& scope);
-  // The key whose hash matches, if any (constant work whatever the input).
+  // Event types (global). create makes a new one or unarchives (and replaces) an archived one;
+  // a live one of that name is a conflict.
+  Result<EventType> create_event_type(const std::string& name, const EventTypeInput& input);
+  Result<EventType> event_type(const std::string& name);
+  Result<Page<EventType>> event_types(const std::string& cursor, std::size_t limit,
+                                      bool include_archived);
+  // replace: members absent from input take their defaults (PUT); otherwise they are kept.
+  // upsert: a missing event type is created (the bool says whether it was).
+  Result<std::pair<EventType, bool>> update_event_type(const std::string& name,
+                                                       const EventTypeInput& input, bool replace,
+                                                       bool upsert);
+  // Archives it, or with expunge removes it.
+  Result<bool> delete_event_type(const std::string& name, bool expunge);
+
+  // expires_ms 0: never expires.
+  Result<CreatedApiKey> create_api_key(const std::string& name, const std::string& scope,
+                                       std::int64_t expires_ms = 0,
+                                       const std::string& session_id = "");
+  // The key whose hash matches and has not expired, if any (constant work whatever the input).
   Result<std::optional<ApiKey>> find_api_key(const std::string& plaintext);
   Result<Page<ApiKey>> api_keys(const std::string& cursor, std::size_t limit);
   Result<bool> delete_api_key(const std::string& hash);
@@ -121,6 +171,18 @@ class Registry {
   Result<std::string> encode(const Endpoint& endpoint) const;
   Result<bool> check_url(const std::string& url) const;
   Result<bool> apply(Endpoint& e, const EndpointInput& input, bool creating) const;
+  Result<App> modify_app(const std::string& id, const std::function<Result<bool>(App&)>& change);
+  // Claims key (a uid) of kind for target (owned by owner); a claim left by a target that no
+  // longer holds that uid (holds() says false) is taken over with compare-and-set. false: the
+  // uid belongs to another.
+  Result<bool> claim(std::string_view kind, const std::string& key, const std::string& owner,
+                     const std::string& target,
+                     const std::function<Result<bool>(const std::string& target)>& holds);
+  // Removes target's claim of key, if it still is target's.
+  void release(std::string_view kind, const std::string& key, const std::string& target);
+  Result<std::optional<std::string>> claimed(std::string_view kind, const std::string& key);
+  Result<bool> app_holds(const std::string& app_id, const std::string& uid);
+  Result<bool> endpoint_holds(const std::string& endpoint_id, const std::string& uid);
 
   store::Store& store_;
   RegistrySettings settings_;
