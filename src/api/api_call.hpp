@@ -2,6 +2,7 @@
 // which are split by resource over api/*_api.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct ManagementApi::Call {
   // Set by a publish the store took: the answer comes from its callback, not from route().
   const Answer* answer = nullptr;
   bool deferred = false;
+  // The stored key that authenticated the call; empty for the configured admin keys.
+  std::optional<outbound::ApiKey> key = std::nullopt;
 
   const std::string& method() const { return request.method; }
   std::size_t size() const { return segments.size(); }

@@ -3,6 +3,7 @@
 
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
+#include "api/iso8601.hpp"
 
 namespace hookgate::api {
 
@@ -22,7 +23,10 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
                                     {"prefix", k.prefix},
                                     {"name", k.name},
                                     {"scope", k.scope},
-                                    {"created_ms", k.created_ms}});
+                                    {"createdAt", iso8601(k.created_ms)},
+                                    {"expiresAt", k.expires_ms == 0
+                                                      ? json::value(nullptr)
+                                                      : json::value(iso8601(k.expires_ms))}});
       }
       return json_response(200, list_response(std::move(data), page->next, page->next.empty()));
     }
@@ -36,7 +40,14 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
       if (!scope)
         return invalid_field("scope", "required: \"admin\" or an application id",
                              "value_error.missing");
-      auto created = registry_.create_api_key(string_field(*body, "name").value_or(""), *scope);
+      // The scope may name the application by uid; the key holds its id.
+      std::string scope_id = *scope;
+      if (scope_id != "admin") {
+        auto id = registry_.app_id_of(scope_id);
+        if (!id) return from_error(id.error());
+        if (*id) scope_id = **id;
+      }
+      auto created = registry_.create_api_key(string_field(*body, "name").value_or(""), scope_id);
       if (!created) return from_error(created.error());
       return json_response(201, json::object{{"id", created->key.hash},
                                              {"key", created->plaintext},

@@ -1,8 +1,13 @@
-// /api/v1/app/{app}/endpoint: endpoints, their verification, secrets and recovery.
+// /api/v1/app/{app_id}/endpoint: endpoints in Svix's shapes (EndpointIn / EndpointPatch /
+// EndpointUpsertIn / EndpointOut, with Hookgate's additions as extra members), their secrets
+// (get, rotate), headers, verification and recovery. {endpoint_id} is an id or a uid.
 #include <boost/json.hpp>
 
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
+#include "api/body_reader.hpp"
+#include "api/iso8601.hpp"
+#include "hookgate/crypto/random.hpp"
 #include "hookgate/store/store.hpp"
 
 namespace hookgate::api {
@@ -11,101 +16,115 @@ namespace json = boost::json;
 
 namespace {
 
+json::value nullable(const std::string& s) {
+  return s.empty() ? json::value(nullptr) : json::value(s);
+}
+
+json::value nullable(const std::vector<std::string>& list) {
+  return list.empty() ? json::value(nullptr) : json::value(json::array(list.begin(), list.end()));
+}
+
 json::object endpoint_view(const outbound::Endpoint& e, std::int64_t now_ms) {
-  json::object headers;
-  for (const auto& [k, v] : e.headers)
-    headers[k] = v;
+  json::object metadata;
+  for (const auto& [k, v] : e.metadata)
+    metadata[k] = v;
   const auto live = e.live_keys(now_ms);
+  const json::value rate = e.rate_limit > 0 ? json::value(e.rate_limit) : json::value(nullptr);
   json::object view{{"id", e.id},
-                    {"app_id", e.app_id},
+                    {"uid", nullable(e.uid)},
                     {"url", e.url},
                     {"description", e.description},
-                    {"event_types", json::array(e.event_types.begin(), e.event_types.end())},
-                    {"enabled", e.enabled},
-                    {"rate_limit", e.rate_limit},
-                    {"rate_burst", e.rate_burst},
-                    {"headers", headers},
+                    {"version", 1},  // 1.x clients read it; Svix deprecated it
+                    {"disabled", !e.enabled},
+                    {"eventTypes", nullable(e.event_types)},
+                    {"filterTypes", nullable(e.event_types)},  // the 1.x name
+                    {"channels", nullable(e.channels)},
+                    {"throttleRate", rate},
+                    {"rateLimit", rate},  // the 1.x name
+                    {"metadata", std::move(metadata)},
+                    {"createdAt", iso8601(e.created_ms)},
+                    {"updatedAt", iso8601(e.updated_ms)},
+                    // Hookgate's additions.
+                    {"appId", e.app_id},
+                    {"rateBurst", e.rate_burst},
                     {"signing", e.ed25519 ? "ed25519" : "hmac"},
                     {"verification", outbound::to_string(e.verification)},
                     {"verified", e.verified},
                     {"encrypted", !e.encryption_key.empty()},
-                    {"signing_keys", static_cast<std::int64_t>(live.size())},
-                    {"created_ms", e.created_ms},
-                    {"updated_ms", e.updated_ms}};
-  if (!e.disabled_reason.empty()) view["disabled_reason"] = e.disabled_reason;
-  if (!e.verification_error.empty()) view["verification_error"] = e.verification_error;
-  if (e.failing_since_ms != 0) view["failing_since_ms"] = e.failing_since_ms;
-  if (!e.encryption_key.empty()) view["encryption_key"] = e.encryption_key;
-  if (e.ed25519 && !live.empty()) view["public_key"] = live.front().public_key;
+                    {"signingKeys", static_cast<std::int64_t>(live.size())}};
+  if (!e.disabled_reason.empty()) view["disabledReason"] = e.disabled_reason;
+  if (!e.verification_error.empty()) view["verificationError"] = e.verification_error;
+  if (e.failing_since_ms != 0) view["failingSince"] = iso8601(e.failing_since_ms);
+  if (!e.encryption_key.empty()) view["encryptionKey"] = e.encryption_key;
+  if (e.ed25519 && !live.empty()) view["publicKey"] = live.front().public_key;
   return view;
 }
 
-// Strict input: unknown fields and wrong types are refused, so a typo is not silently ignored.
-Result<outbound::EndpointInput> endpoint_input(const json::object& o) {
+enum class Shape { create, upsert, patch };
+
+// EndpointIn (create), EndpointUpsertIn (PUT) and EndpointPatch, with the 1.x names
+// (filterTypes, rateLimit, version) and Hookgate's members (signing, verification,
+// encryptionKey, rateBurst). Unknown members are refused. For create and PUT, null means the
+// default; for PATCH it clears the member.
+std::optional<outbound::EndpointInput> endpoint_input(BodyReader& body, Shape shape) {
+  if (shape == Shape::create) {
+    body.only({"url", "description", "uid", "version", "disabled", "eventTypes", "filterTypes",
+               "channels", "throttleRate", "rateLimit", "secret", "metadata", "headers",
+               "signing", "verification", "encryptionKey", "rateBurst"});
+  } else {
+    body.only({"url", "description", "uid", "version", "disabled", "eventTypes", "filterTypes",
+               "channels", "throttleRate", "rateLimit", "metadata", "headers", "verification",
+               "encryptionKey", "rateBurst"});
+  }
   outbound::EndpointInput in;
-  for (const auto& member : o) {
-    const std::string key(member.key());
-    const json::value& v = member.value();
-    const auto want_string = [&](std::optional<std::string>& field) -> Result<bool> {
-      if (!v.is_string()) return Error{"invalid: " + key + " must be a string"};
-      field = std::string(v.as_string());
-      return true;
-    };
-    Result<bool> ok = true;
-    if (key == "url") {
-      ok = want_string(in.url);
-    } else if (key == "description") {
-      ok = want_string(in.description);
-    } else if (key == "secret") {
-      ok = want_string(in.secret);
-    } else if (key == "signing") {
-      ok = want_string(in.signing);
-    } else if (key == "verification") {
-      ok = want_string(in.verification);
-    } else if (key == "encryption_key") {
-      if (v.is_null()) {
-        in.encryption_key = "";
-      } else {
-        ok = want_string(in.encryption_key);
-      }
-    } else if (key == "enabled") {
-      if (!v.is_bool()) return Error{"invalid: enabled must be true or false"};
-      in.enabled = v.as_bool();
-    } else if (key == "rate_limit") {
-      if (!v.is_number()) return Error{"invalid: rate_limit must be a number"};
-      in.rate_limit = v.to_number<double>();
-    } else if (key == "rate_burst") {
-      if (!v.is_int64()) return Error{"invalid: rate_burst must be an integer"};
-      in.rate_burst = v.as_int64();
-    } else if (key == "event_types") {
-      if (!v.is_array()) return Error{"invalid: event_types must be a list of strings"};
-      std::vector<std::string> types;
-      for (const auto& t : v.as_array()) {
-        if (!t.is_string()) return Error{"invalid: event_types must be a list of strings"};
-        types.emplace_back(t.as_string());
-      }
-      in.event_types = std::move(types);
-    } else if (key == "headers") {
-      if (!v.is_object()) return Error{"invalid: headers must be an object of strings"};
-      std::map<std::string, std::string> headers;
-      for (const auto& [hk, hv] : v.as_object()) {
-        if (!hv.is_string()) return Error{"invalid: headers must be an object of strings"};
-        headers.emplace(std::string(hk), std::string(hv.as_string()));
-      }
-      in.headers = std::move(headers);
-    } else {
-      return Error{"invalid: unknown field " + key};
-    }
-    if (!ok) return Error{ok.error()};
+  in.url = body.string("url");
+  if (!in.url && shape != Shape::patch) body.missing("url");
+  in.description = body.string("description");
+  if (auto uid = body.nullable_string("uid")) in.uid = uid->value_or("");
+  // Svix deprecated version (always 1): accepted from 1.x clients, it changes nothing.
+  if (auto version = body.integer("version"); version && *version < 1) {
+    body.fail("version", "ensure this value is greater than or equal to 1",
+              "value_error.number.not_ge");
+  }
+  if (auto disabled = body.boolean("disabled")) in.enabled = !*disabled;
+  if (auto types = body.nullable_strings(body.either("eventTypes", "filterTypes"))) {
+    in.event_types = types->value_or(std::vector<std::string>{});
+  }
+  if (auto channels = body.nullable_strings("channels")) {
+    in.channels = channels->value_or(std::vector<std::string>{});
+  }
+  if (auto rate = body.nullable_number(body.either("throttleRate", "rateLimit"))) {
+    in.rate_limit = rate->value_or(0);
+  }
+  if (auto secret = body.nullable_string("secret"); secret && *secret) in.secret = **secret;
+  in.metadata = body.string_map("metadata");
+  if (auto headers = body.nullable_string_map("headers")) {
+    in.headers = headers->value_or(std::map<std::string, std::string>{});
+  }
+  in.signing = body.string("signing");
+  in.verification = body.string("verification");
+  if (auto key = body.nullable_string("encryptionKey")) in.encryption_key = key->value_or("");
+  in.rate_burst = body.integer("rateBurst");
+  if (!body.ok()) return std::nullopt;
+  if (shape == Shape::upsert) {
+    // A replacement: Svix's members left out go back to their defaults.
+    if (!in.description) in.description = "";
+    if (!in.enabled) in.enabled = true;
+    if (!in.event_types) in.event_types = std::vector<std::string>{};
+    if (!in.channels) in.channels = std::vector<std::string>{};
+    if (!in.rate_limit) in.rate_limit = 0;
+    if (!in.metadata) in.metadata = outbound::Metadata{};
   }
   return in;
 }
 
-// The secret/rotate answers: an HMAC endpoint's shared secret, or an Ed25519 endpoint's public
-// key under its own name, so no client mistakes it for (or expects) a private key.
-json::object receiver_key_answer(const std::string& key) {
-  if (key.starts_with("whpk_")) return json::object{{"public_key", key}, {"signing", "ed25519"}};
-  return json::object{{"secret", key}, {"signing", "hmac"}};
+// Header names whose values the headers call does not show (credentials a receiver checks).
+bool sensitive_header(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+  for (const std::string_view part : {"auth", "token", "secret", "key", "password", "cookie"}) {
+    if (name.find(part) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -124,8 +143,9 @@ net::HttpResponse ManagementApi::endpoints(Call& call, const std::string& app_id
   if (call.method() != "POST") return not_allowed("GET, POST");
   auto body = body_object(call.request);
   if (!body) return http_error(400, "bad_request", body.error());
-  auto input = endpoint_input(*body);
-  if (!input) return from_error(input.error());
+  BodyReader reader(*body);
+  auto input = endpoint_input(reader, Shape::create);
+  if (!input) return reader.error();
   auto created = registry_.create_endpoint(app_id, *input);
   if (!created) return from_error(created.error());
   outbound::Endpoint endpoint = created->endpoint;
@@ -145,18 +165,47 @@ net::HttpResponse ManagementApi::endpoints(Call& call, const std::string& app_id
     }
   }
   auto view = endpoint_view(endpoint, now_ms_());
-  // The trusted channel: the creator gets the HMAC secret once, here. An Ed25519 endpoint's
-  // view already carries its public key; the private key never leaves Hookgate.
+  // The trusted channel: the creator gets the HMAC secret here too (Svix clients read it with
+  // getSecret). An Ed25519 endpoint's view carries its public key; the private key never leaves
+  // Hookgate.
   if (!endpoint.ed25519) view["secret"] = created->receiver_key;
-  view["verification_result"] = verification;
+  view["verificationResult"] = verification;
   auto r = json_response(201, view);
   r.headers.add("Location", std::string(kApiPrefix) + "app/" + app_id + "/endpoint/" + endpoint.id);
   return r;
 }
 
+// PUT /endpoint/{id_or_uid} of an endpoint that does not exist: created, with the path as its
+// uid unless the body names one.
+net::HttpResponse ManagementApi::upsert_endpoint(Call& call, const std::string& app_id,
+                                                 const std::string& id_or_uid) {
+  auto body = body_object(call.request);
+  if (!body) return http_error(400, "bad_request", body.error());
+  BodyReader reader(*body);
+  auto input = endpoint_input(reader, Shape::upsert);
+  if (!input) return reader.error();
+  auto existing = registry_.endpoint_id_of(app_id, id_or_uid);
+  if (!existing) return from_error(existing.error());
+  if (*existing) {
+    auto e = registry_.update_endpoint(app_id, **existing, *input);
+    if (!e) return from_error(e.error());
+    return json_response(200, endpoint_view(*e, now_ms_()));
+  }
+  if (id_or_uid.starts_with("ep_")) return http_error(404, "not_found", "no endpoint " + id_or_uid);
+  if (!input->uid || input->uid->empty()) input->uid = id_or_uid;
+  auto created = registry_.create_endpoint(app_id, *input);
+  if (!created) return from_error(created.error());
+  return json_response(201, endpoint_view(created->endpoint, now_ms_()));
+}
+
 net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
-                                          const std::string& id) {
+                                          const std::string& given) {
   const auto& s = call.segments;
+  if (s.size() == 4 && call.method() == "PUT") return upsert_endpoint(call, app_id, given);
+  auto resolved = registry_.endpoint_id_of(app_id, given);
+  if (!resolved) return from_error(resolved.error());
+  if (!*resolved) return http_error(404, "not_found", "no endpoint " + given);
+  const std::string& id = **resolved;
   if (s.size() == 4) {
     if (call.method() == "GET") {
       auto e = registry_.endpoint(app_id, id);
@@ -166,8 +215,9 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     if (call.method() == "PATCH") {
       auto body = body_object(call.request);
       if (!body) return http_error(400, "bad_request", body.error());
-      auto input = endpoint_input(*body);
-      if (!input) return from_error(input.error());
+      BodyReader reader(*body);
+      auto input = endpoint_input(reader, Shape::patch);
+      if (!input) return reader.error();
       auto e = registry_.update_endpoint(app_id, id, *input);
       if (!e) return from_error(e.error());
       return json_response(200, endpoint_view(*e, now_ms_()));
@@ -175,13 +225,12 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     if (call.method() == "DELETE") {
       auto d = registry_.delete_endpoint(app_id, id);
       if (!d) return from_error(d.error());
-      net::HttpResponse r;
-      r.status = 204;
-      return r;
+      return no_content();
     }
-    return not_allowed("GET, PATCH, DELETE");
+    return not_allowed("GET, PUT, PATCH, DELETE");
   }
   const std::string& action = s[4];
+  if (s.size() == 5 && action == "headers") return endpoint_headers(call, app_id, id);
   if (s.size() == 5 && action == "verify") {
     if (call.method() != "POST") return not_allowed("POST");
     auto result = verifier_.verify(app_id, id);
@@ -192,26 +241,30 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
   }
   if (s.size() == 5 && action == "secret") {
     if (call.method() != "GET") return not_allowed("GET");
+    auto e = registry_.endpoint(app_id, id);
+    if (!e) return from_error(e.error());
     auto secret = registry_.reveal_secret(app_id, id);
     if (!secret) return from_error(secret.error());
-    return json_response(200, receiver_key_answer(*secret));
+    // EndpointSecretOut. For Ed25519 the key is the public key (the private one never leaves).
+    return json_response(200, json::object{{"key", *secret},
+                                           {"signing", e->ed25519 ? "ed25519" : "hmac"}});
   }
   if (s.size() == 6 && action == "secret" && s[5] == "rotate") {
     if (call.method() != "POST") return not_allowed("POST");
     auto body = body_object(call.request);
     if (!body) return http_error(400, "bad_request", body.error());
-    if (auto field = non_string_field(*body, {"secret"})) {
-      return invalid_field(*field, "must be a string", "type_error.str");
-    }
+    BodyReader reader(*body);
+    reader.only({"key", "gracePeriodSeconds"});
+    const auto key = reader.nullable_string("key");
+    const auto grace_seconds = reader.nullable_integer("gracePeriodSeconds");
+    if (!reader.ok()) return reader.error();
     std::optional<std::chrono::seconds> grace;
-    if (const auto* g = body->if_contains("grace_seconds")) {
-      if (!g->is_int64())
-        return invalid_field("grace_seconds", "must be an integer", "type_error.integer");
-      grace = std::chrono::seconds(g->as_int64());
-    }
-    auto secret = registry_.rotate_secret(app_id, id, string_field(*body, "secret"), grace);
+    if (grace_seconds && *grace_seconds) grace = std::chrono::seconds(**grace_seconds);
+    std::optional<std::string> supplied;
+    if (key && *key) supplied = **key;
+    auto secret = registry_.rotate_secret(app_id, id, supplied, grace);
     if (!secret) return from_error(secret.error());
-    return json_response(200, receiver_key_answer(*secret));
+    return no_content();
   }
   if (s.size() == 5 && action == "public-key") {
     if (call.method() != "GET") return not_allowed("GET");
@@ -223,27 +276,103 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     json::array keys;
     for (const auto& k : live)
       keys.push_back(json::value(k.public_key));
-    return json_response(
-        200, json::object{{"public_key", live.front().public_key}, {"public_keys", keys}});
+    return json_response(200,
+                         json::object{{"publicKey", live.front().public_key}, {"publicKeys", keys}});
   }
   if (s.size() == 5 && action == "recover") {
     if (call.method() != "POST") return not_allowed("POST");
     auto body = body_object(call.request);
     if (!body) return http_error(400, "bad_request", body.error());
-    const auto* since = body->if_contains("since_ms");
-    if (since == nullptr || !since->is_int64()) {
-      return invalid_field("since_ms", "unix milliseconds are required", "value_error.missing");
+    BodyReader reader(*body);
+    reader.only({"since", "until"});
+    const auto since_text = reader.string("since");
+    std::optional<std::int64_t> since;
+    if (!since_text && reader.ok()) reader.missing("since");
+    if (since_text) {
+      since = parse_iso8601(*since_text);
+      if (!since) reader.fail("since", "invalid datetime format", "value_error.datetime");
     }
+    // Recovery runs up to now: a bounded window would need the store to filter by it.
+    if (auto until = reader.nullable_string("until"); until && *until) {
+      reader.fail("until", "not supported: recovery covers everything since `since`");
+    }
+    if (!reader.ok()) return reader.error();
     if (auto e = registry_.endpoint(app_id, id); !e) return from_error(e.error());
     store::Requeue which;
     which.destination = outbound::endpoint_destination(id);
-    which.since_ms = since->as_int64();
+    which.since_ms = *since;
     auto moved = store_.requeue(which, now_ms_());
     if (!moved) return from_error("store_error: " + moved.error());
     if (on_published_) on_published_();
-    return json_response(202, json::object{{"requeued", *moved}});
+    // RecoverOut: the failed deliveries are due again at once, so the task is done when
+    // answered; requeued is Hookgate's count of them.
+    return json_response(
+        202, json::object{{"id", "qtask_" + crypto::random_string(
+                                                20, "0123456789abcdefghijklmnopqrstuvwxyz")},
+                          {"status", "finished"},
+                          {"task", "endpoint.recover"},
+                          {"updatedAt", iso8601(now_ms_())},
+                          {"requeued", *moved}});
   }
   return http_error(404, "not_found", "unknown path");
+}
+
+// GET / PUT / PATCH .../headers (EndpointHeadersOut, EndpointHeadersIn, EndpointHeadersPatchIn).
+net::HttpResponse ManagementApi::endpoint_headers(Call& call, const std::string& app_id,
+                                                  const std::string& id) {
+  if (call.method() == "GET") {
+    auto e = registry_.endpoint(app_id, id);
+    if (!e) return from_error(e.error());
+    json::object headers;
+    json::array sensitive;
+    for (const auto& [k, v] : e->headers) {
+      if (sensitive_header(k)) {
+        sensitive.push_back(json::value(k));
+      } else {
+        headers[k] = v;
+      }
+    }
+    return json_response(200, json::object{{"headers", headers}, {"sensitive", sensitive}});
+  }
+  if (call.method() != "PUT" && call.method() != "PATCH") return not_allowed("GET, PUT, PATCH");
+  auto body = body_object(call.request);
+  if (!body) return http_error(400, "bad_request", body.error());
+  BodyReader reader(*body);
+  const bool patch = call.method() == "PATCH";
+  if (patch) {
+    reader.only({"headers", "deleteHeaders"});
+  } else {
+    reader.only({"headers"});
+  }
+  auto headers = reader.string_map("headers");
+  if (!headers && reader.ok()) reader.missing("headers");
+  const auto remove = patch ? reader.strings("deleteHeaders") : std::nullopt;
+  if (!reader.ok()) return reader.error();
+  auto current = registry_.endpoint(app_id, id);
+  if (!current) return from_error(current.error());
+  outbound::EndpointInput input;
+  if (patch) {
+    // Names compare without case, as HTTP's do.
+    const auto same = [](std::string a, std::string b) {
+      std::transform(a.begin(), a.end(), a.begin(), ::tolower);
+      std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+      return a == b;
+    };
+    auto merged = current->headers;
+    for (const auto& [k, v] : *headers) {
+      std::erase_if(merged, [&](const auto& kv) { return same(kv.first, k); });
+      merged[k] = v;
+    }
+    for (const auto& name : remove.value_or(std::vector<std::string>{})) {
+      std::erase_if(merged, [&](const auto& kv) { return same(kv.first, name); });
+    }
+    input.headers = std::move(merged);
+  } else {
+    input.headers = std::move(*headers);
+  }
+  auto e = registry_.update_endpoint(app_id, id, input);
+  if (!e) return from_error(e.error());
+  return no_content();
 }
 
 }  // namespace hookgate::api

@@ -3,6 +3,7 @@
 
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
+#include "api/portal_capabilities.hpp"
 #include "hookgate/crypto/compare.hpp"
 
 namespace hookgate::api {
@@ -61,6 +62,13 @@ net::HttpResponse ManagementApi::authenticate_and_route(Call& call) {
       return http_error(401, "unauthorized", "unknown API key");
     }
     call.scope = (*found)->scope;
+    call.key = **found;
+    // An app-portal token reaches what its capabilities name, no more.
+    if (!call.key->capabilities.empty() &&
+        !portal_allows(call.key->capabilities, request.method, call.segments)) {
+      verdict = "forbidden";
+      return http_error(403, "forbidden", "this app-portal token's capabilities do not allow this");
+    }
   }
   try {
     auto response = route(call);
@@ -72,6 +80,20 @@ net::HttpResponse ManagementApi::authenticate_and_route(Call& call) {
   }
 }
 
+Result<std::string> ManagementApi::resolve_app(Call& call) {
+  const std::string& given = call.segments[1];
+  const bool admin = call.scope == "admin";
+  auto resolved = registry_.app_id_of(given);
+  if (!resolved) return Error{resolved.error()};
+  // An application's key learns nothing about other applications, not even whether a uid is
+  // taken: a miss and someone else's application are the same refusal.
+  if (!admin && (!*resolved || **resolved != call.scope)) {
+    return Error{"forbidden: this key belongs to another application"};
+  }
+  if (!*resolved) return Error{"not_found: no application " + given};
+  return **resolved;
+}
+
 net::HttpResponse ManagementApi::route(Call& call) {
   const auto& s = call.segments;
   const bool admin = call.scope == "admin";
@@ -80,16 +102,28 @@ net::HttpResponse ManagementApi::route(Call& call) {
     if (!admin) return http_error(403, "forbidden", "API keys are managed with an admin key");
     return api_keys(call);
   }
+  if (s.front() == "event-type") return event_types(call);
+  if (s.front() == "auth") return auth(call);
   if (s.front() != "app") return http_error(404, "not_found", "unknown path");
   if (s.size() == 1) {
     if (!admin)
       return http_error(403, "forbidden", "listing and creating applications needs admin");
     return apps(call);
   }
-  const std::string& app_id = s[1];
-  if (!admin && call.scope != app_id) {
-    return http_error(403, "forbidden", "this key belongs to another application");
+  // {app_id} is an id or a uid in every path below; the resources see the id only.
+  auto resolved = resolve_app(call);
+  if (!resolved) {
+    // PUT on an application that does not exist creates it (Svix's upsert).
+    if (admin && s.size() == 2 && call.method() == "PUT" &&
+        resolved.error().starts_with("not_found")) {
+      return upsert_app(call, s[1]);
+    }
+    if (resolved.error().starts_with("forbidden")) {
+      return http_error(403, "forbidden", "this key belongs to another application");
+    }
+    return from_error(resolved.error());
   }
+  const std::string& app_id = *resolved;
   if (s.size() == 2) return app(call, app_id);
   if (s[2] == "endpoint") {
     if (s.size() == 3) return endpoints(call, app_id);

@@ -47,6 +47,14 @@ class ManagementApi {
   net::HttpResponse publish(Call& call, const std::string& app_id);
   net::HttpResponse message(Call& call, const std::string& app_id, const std::string& id);
   net::HttpResponse api_keys(Call& call);
+  // Applications by uid and id alike: the canonical id of s[1], or a refusal.
+  Result<std::string> resolve_app(Call& call);
+  net::HttpResponse upsert_app(Call& call, const std::string& id_or_uid);
+  net::HttpResponse endpoint_headers(Call& call, const std::string& app_id, const std::string& id);
+  net::HttpResponse upsert_endpoint(Call& call, const std::string& app_id,
+                                    const std::string& id_or_uid);
+  net::HttpResponse event_types(Call& call);
+  net::HttpResponse auth(Call& call);
 
   const config::Config& config_;
   store::Store& store_;

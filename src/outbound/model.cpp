@@ -180,7 +180,11 @@ std::string to_json(const ApiKey& k) {
                                       {"scope", k.scope},
                                       {"created_ms", k.created_ms},
                                       {"expires_ms", k.expires_ms},
-                                      {"session_id", k.session_id}});
+                                      {"session_id", k.session_id},
+                                      {"capabilities", json::array(k.capabilities.begin(),
+                                                                   k.capabilities.end())},
+                                      {"feature_flags", json::array(k.feature_flags.begin(),
+                                                                    k.feature_flags.end())}});
 }
 
 Result<App> app_from_json(std::string_view text, std::int64_t version) {
@@ -258,9 +262,17 @@ Result<Endpoint> endpoint_from_json(std::string_view text, std::int64_t version)
 Result<ApiKey> api_key_from_json(std::string_view text) {
   auto o = parse_object(text, "API key");
   if (!o) return Error{o.error()};
-  return ApiKey{str(*o, "hash"),         str(*o, "prefix"),     str(*o, "name"),
-                str(*o, "scope"),        int64(*o, "created_ms"), int64(*o, "expires_ms"),
-                str(*o, "session_id")};
+  ApiKey k;
+  k.hash = str(*o, "hash");
+  k.prefix = str(*o, "prefix");
+  k.name = str(*o, "name");
+  k.scope = str(*o, "scope");
+  k.created_ms = int64(*o, "created_ms");
+  k.expires_ms = int64(*o, "expires_ms");
+  k.session_id = str(*o, "session_id");
+  k.capabilities = strings_of(*o, "capabilities");
+  k.feature_flags = strings_of(*o, "feature_flags");
+  return k;
 }
 
 Result<EventType> event_type_from_json(std::string_view text, std::int64_t version) {

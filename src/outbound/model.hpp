@@ -109,6 +109,10 @@ struct ApiKey {
   // 0: never. Past it the key is refused exactly like an unknown one (app-portal tokens).
   std::int64_t expires_ms = 0;
   std::string session_id;  // the app-portal session it was made for, if any
+  // An app-portal token's capabilities (Svix's AppPortalCapability names); empty: an ordinary
+  // key, not limited by capabilities.
+  std::vector<std::string> capabilities;
+  std::vector<std::string> feature_flags;  // feature-flagged event types this key may see
 };
 
 std::string new_id(std::string_view prefix);

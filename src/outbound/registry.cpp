@@ -696,7 +696,7 @@ Result<std::string> Registry::rotate_secret(const std::string& app_id, const std
   if (!e) return Error{e.error()};
   const auto period = grace.value_or(settings_.default_grace);
   if (period.count() < 0 || period > std::chrono::hours(24 * 30)) {
-    return invalid("grace_seconds: 0 to 2592000");
+    return invalid("gracePeriodSeconds: 0 to 2592000");
   }
   auto key = secret ? supplied_key(*secret, e->ed25519) : generate_key(e->ed25519);
   if (!key) return Error{key.error()};
@@ -847,11 +847,12 @@ Result<bool> Registry::delete_event_type(const std::string& name, bool expunge) 
   return true;
 }
 
-Result<CreatedApiKey> Registry::create_api_key(const std::string& name, const std::string& scope,
-                                               std::int64_t expires_ms,
-                                               const std::string& session_id) {
+Result<CreatedApiKey> Registry::create_api_key(const ApiKey& like) {
+  const std::string& name = like.name;
+  const std::string& scope = like.scope;
   if (name.size() > 256) return invalid("name: at most 256 bytes");
-  if (session_id.size() > 256) return invalid("sessionId: at most 256 bytes");
+  if (like.session_id.size() > 256) return invalid("sessionId: at most 256 bytes");
+  if (auto ok = check_names(like.feature_flags, "featureFlags"); !ok) return Error{ok.error()};
   if (scope != "admin") {
     if (auto a = app(scope); !a) return invalid("scope: \"admin\" or an existing application id");
   }
@@ -862,8 +863,10 @@ Result<CreatedApiKey> Registry::create_api_key(const std::string& name, const st
   out.key.name = name;
   out.key.scope = scope;
   out.key.created_ms = now_ms_();
-  out.key.expires_ms = expires_ms;
-  out.key.session_id = session_id;
+  out.key.expires_ms = like.expires_ms;
+  out.key.session_id = like.session_id;
+  out.key.capabilities = like.capabilities;
+  out.key.feature_flags = like.feature_flags;
   auto put = store_.put_record(
       {std::string(kApiKeyKind), out.key.hash, scope == "admin" ? "" : scope, to_json(out.key), 0},
       0);
@@ -888,6 +891,39 @@ Result<std::optional<ApiKey>> Registry::find_api_key(const std::string& plaintex
     return std::optional<ApiKey>();
   }
   return std::optional<ApiKey>(std::move(key.value()));
+}
+
+Result<std::size_t> Registry::expire_portal_tokens(const std::string& app_id,
+                                                  const std::vector<std::string>& session_ids,
+                                                  std::int64_t delay_ms) {
+  const auto until = now_ms_() + delay_ms;
+  std::size_t cut = 0;
+  std::string cursor;
+  for (;;) {
+    auto rows = store_.records(kApiKeyKind, app_id, cursor, kMaxPage);
+    if (!rows) return store_error(rows.error());
+    for (const auto& row : *rows) {
+      auto k = api_key_from_json(row.body);
+      if (!k || k->capabilities.empty()) continue;  // ordinary keys are not portal tokens
+      if (!session_ids.empty() && std::find(session_ids.begin(), session_ids.end(),
+                                            k->session_id) == session_ids.end()) {
+        continue;
+      }
+      if (k->expires_ms != 0 && k->expires_ms <= until) continue;
+      if (delay_ms == 0) {
+        if (auto d = store_.delete_record(kApiKeyKind, row.id); !d) return store_error(d.error());
+      } else {
+        k->expires_ms = until;
+        auto put = store_.put_record({std::string(kApiKeyKind), row.id, app_id, to_json(*k), 0},
+                                     row.version);
+        if (!put) return store_error(put.error());
+      }
+      ++cut;
+    }
+    if (rows->size() < kMaxPage) break;
+    cursor = rows->back().id;
+  }
+  return cut;
 }
 
 Result<Page<ApiKey>> Registry::api_keys(const std::string& cursor, std::size_t limit) {

@@ -149,10 +149,19 @@ class Registry {
   // Archives it, or with expunge removes it.
   Result<bool> delete_event_type(const std::string& name, bool expunge);
 
-  // expires_ms 0: never expires.
-  Result<CreatedApiKey> create_api_key(const std::string& name, const std::string& scope,
-                                       std::int64_t expires_ms = 0,
-                                       const std::string& session_id = "");
+  Result<CreatedApiKey> create_api_key(const std::string& name, const std::string& scope) {
+    ApiKey k;
+    k.name = name;
+    k.scope = scope;
+    return create_api_key(k);
+  }
+  // name, scope, expires_ms (0: never), session_id, capabilities and feature_flags of like.
+  Result<CreatedApiKey> create_api_key(const ApiKey& like);
+  // Makes the application's app-portal tokens (of those sessions, if any are named) expire
+  // within delay_ms. Returns how many were cut short.
+  Result<std::size_t> expire_portal_tokens(const std::string& app_id,
+                                           const std::vector<std::string>& session_ids,
+                                           std::int64_t delay_ms);
   // The key whose hash matches and has not expired, if any (constant work whatever the input).
   Result<std::optional<ApiKey>> find_api_key(const std::string& plaintext);
   Result<Page<ApiKey>> api_keys(const std::string& cursor, std::size_t limit);
