@@ -88,7 +88,7 @@ make_app() {
 
 # make_endpoint URL EVENT-TYPE -> ENDPOINT_ID (subscribed to that one event type)
 make_endpoint() {
-  api POST "/api/v1/app/$APP/endpoint" "{\"url\":\"$1\",\"event_types\":[\"$2\"]}"
+  api POST "/api/v1/app/$APP/endpoint" "{\"url\":\"$1\",\"eventTypes\":[\"$2\"]}"
   [ "$HTTP_STATUS" = 201 ] || die "create endpoint $1: $HTTP_STATUS $HTTP_BODY"
   ENDPOINT_ID=$(json_string id)
 }

@@ -77,7 +77,7 @@ json="Content-Type: application/json"
 http POST "$HG_PORT" /api/v1/app '{"name":"bench"}' "$auth" "$json"
 [ "$HTTP_STATUS" = 201 ] || die "create app: $HTTP_STATUS $HTTP_BODY"
 app=$(json_string id)
-http POST "$HG_PORT" "/api/v1/app/$app/endpoint" '{"url":"http://127.0.0.1:9/off","enabled":false}' \
+http POST "$HG_PORT" "/api/v1/app/$app/endpoint" '{"url":"http://127.0.0.1:9/off","disabled":true}' \
   "$auth" "$json"
 [ "$HTTP_STATUS" = 201 ] || die "create endpoint: $HTTP_STATUS $HTTP_BODY"
 payload='{"order":{"id":"ord_123","total":4200,"currency":"eur","note":"'$(head -c 940 /dev/zero | tr '\0' 'x')'"}}'

@@ -118,7 +118,7 @@ admin_keys = [")" << kAdminKey
   std::string create_endpoint(const std::string& app, int port, const std::string& kind,
                               json::object extra = {}) const {
     extra["url"] = "http://127.0.0.1:" + std::to_string(port) + "/" + kind;
-    extra["event_types"] = json::array{json::string(kind)};
+    extra["eventTypes"] = json::array{json::string(kind)};
     const auto r = call("POST", "/api/v1/app/" + app + "/endpoint", json::serialize(extra));
     EXPECT_EQ(r.status, 201) << r.body;
     return str(object_of(r.body), "id");
@@ -236,7 +236,7 @@ TEST_F(Deliver, ARateLimitHoldsInEverySlidingSecondAtTheReceiver) {
   write_config(5'000, 4, 30);
   start();
   const auto app = create_app();
-  create_endpoint(app, receiver.port(), "limited", json::object{{"rate_limit", 5}});
+  create_endpoint(app, receiver.port(), "limited", json::object{{"throttleRate", 5}});
   for (int i = 0; i < 40; ++i)
     ASSERT_TRUE(publish(app, "limited", i));
   ASSERT_TRUE(

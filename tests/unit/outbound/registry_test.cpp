@@ -443,5 +443,140 @@ TEST_F(RegistryTest, KeyFilesOthersCanReadOrThatAreMalformedAreRefused) {
   EXPECT_NE(short_key.error().find("32"), std::string::npos) << short_key.error();
 }
 
+// Uids: unique across everything sharing the store, usable instead of ids, freed on delete and
+// on a change, never shaped like an id.
+TEST_F(RegistryTest, ApplicationUidsAreUniqueAndResolveToIds) {
+  AppInput in;
+  in.name = "Acme";
+  in.uid = "acme";
+  auto acme = registry_->create_app(in);
+  ASSERT_TRUE(acme) << acme.error();
+  EXPECT_EQ(registry_->app_id_of("acme").value(), std::optional<std::string>(acme->id));
+  EXPECT_EQ(registry_->app_id_of("nobody").value(), std::nullopt);
+  // A second registry (another node on the same store) cannot take it.
+  auto other_node = with_seal(seal_);
+  in.name = "Impostor";
+  const auto taken = other_node->create_app(in);
+  ASSERT_FALSE(taken);
+  EXPECT_TRUE(taken.error().starts_with("conflict")) << taken.error();
+  EXPECT_EQ(registry_->apps("", 10)->items.size(), 1U);  // the refused one is not stored
+  for (const std::string& bad :
+       std::vector<std::string>{"app_acme", "with space", std::string(257, 'a'), "a/b"}) {
+    AppInput b;
+    b.name = "x";
+    b.uid = bad;
+    const auto refused = registry_->create_app(b);
+    EXPECT_FALSE(refused) << bad;
+  }
+  // Renamed: the old uid is free, the new one resolves.
+  AppInput rename;
+  rename.uid = "acme-2";
+  ASSERT_TRUE(registry_->update_app(acme->id, rename));
+  EXPECT_EQ(registry_->app_id_of("acme").value(), std::nullopt);
+  EXPECT_EQ(registry_->app_id_of("acme-2").value(), std::optional<std::string>(acme->id));
+  in.name = "Newcomer";
+  auto newcomer = other_node->create_app(in);
+  ASSERT_TRUE(newcomer) << newcomer.error();
+  // Renaming onto a taken uid is a conflict that changes nothing.
+  rename.uid = "acme";
+  EXPECT_TRUE(registry_->update_app(acme->id, rename).error().starts_with("conflict"));
+  EXPECT_EQ(registry_->app(acme->id)->uid, "acme-2");
+  // Deleted: its uid is free again.
+  ASSERT_TRUE(registry_->delete_app(newcomer->id));
+  EXPECT_EQ(registry_->app_id_of("acme").value(), std::nullopt);
+  EXPECT_TRUE(registry_->create_app(in));
+}
+
+// A claim left behind (its application was removed without releasing it, as a crash between
+// the two writes would) does not block the uid forever and does not resolve.
+TEST_F(RegistryTest, AStaleUidClaimIsTakenOver) {
+  AppInput in;
+  in.name = "Acme";
+  in.uid = "acme";
+  auto acme = registry_->create_app(in);
+  ASSERT_TRUE(acme);
+  ASSERT_TRUE(store_->delete_record(kAppKind, acme->id).value());
+  EXPECT_EQ(registry_->app_id_of("acme").value(), std::nullopt);
+  auto again = registry_->create_app(in);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(registry_->app_id_of("acme").value(), std::optional<std::string>(again->id));
+}
+
+TEST_F(RegistryTest, EndpointUidsAreUniqueWithinTheirApplication) {
+  const auto a = app();
+  const auto b = app();
+  EndpointInput in;
+  in.url = "http://127.0.0.1:9/hook";
+  in.uid = "primary";
+  const auto first = endpoint(a, in);
+  EXPECT_EQ(registry_->endpoint_id_of(a, "primary").value(),
+            std::optional<std::string>(first.endpoint.id));
+  EXPECT_TRUE(registry_->create_endpoint(a, in).error().starts_with("conflict"));
+  EXPECT_EQ(registry_->endpoints(a, "", 10)->items.size(), 1U);
+  // Another application's namespace is its own.
+  const auto theirs = endpoint(b, in);
+  EXPECT_EQ(registry_->endpoint_id_of(b, "primary").value(),
+            std::optional<std::string>(theirs.endpoint.id));
+  in.uid = "ep_primary";
+  EXPECT_TRUE(registry_->create_endpoint(a, in).error().starts_with("invalid"));
+  ASSERT_TRUE(registry_->delete_endpoint(a, first.endpoint.id));
+  EXPECT_EQ(registry_->endpoint_id_of(a, "primary").value(), std::nullopt);
+}
+
+TEST_F(RegistryTest, EventTypesAreCreatedArchivedUnarchivedAndExpunged) {
+  EventTypeInput in;
+  in.description = "An invoice was paid";
+  in.schemas = R"({"1":{"type":"object"}})";
+  auto made = registry_->create_event_type("invoice.paid", in);
+  ASSERT_TRUE(made) << made.error();
+  EXPECT_TRUE(registry_->create_event_type("invoice.paid", in).error().starts_with("conflict"));
+  EXPECT_TRUE(registry_->create_event_type("bad name", in).error().starts_with("invalid"));
+  in.schemas = std::string(kMaxEventTypeSchemas + 1, ' ');
+  EXPECT_TRUE(registry_->create_event_type("big", in).error().starts_with("invalid"));
+  ASSERT_TRUE(registry_->delete_event_type("invoice.paid", false));
+  EXPECT_TRUE(registry_->event_type("invoice.paid")->archived);
+  EXPECT_TRUE(registry_->event_types("", 10, false)->items.empty());
+  EXPECT_EQ(registry_->event_types("", 10, true)->items.size(), 1U);
+  // Creating an archived one unarchives it.
+  EventTypeInput again;
+  again.description = "paid";
+  auto back = registry_->create_event_type("invoice.paid", again);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_FALSE(back->archived);
+  EXPECT_EQ(back->schemas, "");
+  ASSERT_TRUE(registry_->delete_event_type("invoice.paid", true));
+  EXPECT_TRUE(registry_->event_type("invoice.paid").error().starts_with("not_found"));
+}
+
+// An expired key is refused exactly as an unknown one.
+TEST_F(RegistryTest, ExpiringApiKeysStopAtTheirExpiry) {
+  const auto a = app();
+  ApiKey like;
+  like.scope = a;
+  like.expires_ms = now_ + 3'600'000;
+  like.capabilities = {"ViewBase"};
+  like.session_id = "s1";
+  auto key = registry_->create_api_key(like);
+  ASSERT_TRUE(key) << key.error();
+  EXPECT_TRUE(registry_->find_api_key(key->plaintext)->has_value());
+  now_ += 3'600'000;
+  EXPECT_FALSE(registry_->find_api_key(key->plaintext)->has_value());
+  // Expire-all cuts the application's portal tokens (of the sessions named) short.
+  like.expires_ms = now_ + 3'600'000;
+  auto s1 = registry_->create_api_key(like);
+  like.session_id = "s2";
+  auto s2 = registry_->create_api_key(like);
+  auto plain = registry_->create_api_key("ci", a);
+  ASSERT_TRUE(s1 && s2 && plain);
+  EXPECT_EQ(registry_->expire_portal_tokens(a, {"s1"}, 0).value(), 1U);
+  EXPECT_FALSE(registry_->find_api_key(s1->plaintext)->has_value());
+  EXPECT_TRUE(registry_->find_api_key(s2->plaintext)->has_value());
+  EXPECT_EQ(registry_->expire_portal_tokens(a, {}, 60'000).value(), 1U);
+  EXPECT_TRUE(registry_->find_api_key(s2->plaintext)->has_value());
+  now_ += 60'000;
+  EXPECT_FALSE(registry_->find_api_key(s2->plaintext)->has_value());
+  EXPECT_TRUE(registry_->find_api_key(plain->plaintext)->has_value());  // not a portal token
+}
+
 }  // namespace
 }  // namespace hookgate::outbound
