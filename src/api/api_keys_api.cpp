@@ -19,14 +19,14 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
       if (!page) return from_error(page.error());
       json::array data;
       for (const auto& k : page->items) {
-        data.push_back(json::object{{"id", k.hash},
-                                    {"prefix", k.prefix},
-                                    {"name", k.name},
-                                    {"scope", k.scope},
-                                    {"createdAt", iso8601(k.created_ms)},
-                                    {"expiresAt", k.expires_ms == 0
-                                                      ? json::value(nullptr)
-                                                      : json::value(iso8601(k.expires_ms))}});
+        data.push_back(
+            json::object{{"id", k.hash},
+                         {"prefix", k.prefix},
+                         {"name", k.name},
+                         {"scope", k.scope},
+                         {"createdAt", iso8601(k.created_ms)},
+                         {"expiresAt", k.expires_ms == 0 ? json::value(nullptr)
+                                                         : json::value(iso8601(k.expires_ms))}});
       }
       return json_response(200, list_response(std::move(data), page->next, page->next.empty()));
     }

@@ -102,7 +102,8 @@ net::HttpResponse ManagementApi::upsert_app(Call& call, const std::string& id_or
   BodyReader reader(*body);
   auto input = app_input(reader, true);
   if (!input) return reader.error();
-  if (id_or_uid.starts_with("app_")) return http_error(404, "not_found", "no application " + id_or_uid);
+  if (id_or_uid.starts_with("app_"))
+    return http_error(404, "not_found", "no application " + id_or_uid);
   if (!input->uid || input->uid->empty()) input->uid = id_or_uid;
   auto created = registry_.create_app(*input);
   if (!created) return from_error(created.error());

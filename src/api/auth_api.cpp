@@ -15,13 +15,13 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kMinPortalExpiry = 3600;            // Svix: 1 hour ...
-constexpr std::int64_t kMaxPortalExpiry = 7 * 24 * 3600;   // ... to 7 days, the default
+constexpr std::int64_t kMinPortalExpiry = 3600;           // Svix: 1 hour ...
+constexpr std::int64_t kMaxPortalExpiry = 7 * 24 * 3600;  // ... to 7 days, the default
 constexpr std::int64_t kMaxExpireAllDelay = 7 * 24 * 3600;
 
 bool host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == ':' || c == '[' || c == ']';
 }
 
 // Where the portal is served: [server] public_url, else the address this request reached
@@ -80,8 +80,8 @@ net::HttpResponse ManagementApi::auth(Call& call) {
     if (!app_id) return from_error(app_id.error());
     if (!*app_id) return http_error(404, "not_found", "no application " + given);
     if (auto a = registry_.app(**app_id); !a) return from_error(a.error());
-    auto cut = registry_.expire_portal_tokens(**app_id, sessions.value_or(std::vector<std::string>{}),
-                                              seconds * 1000);
+    auto cut = registry_.expire_portal_tokens(
+        **app_id, sessions.value_or(std::vector<std::string>{}), seconds * 1000);
     if (!cut) return from_error(cut.error());
     return no_content();
   }

@@ -69,8 +69,8 @@ enum class Shape { create, upsert, patch };
 std::optional<outbound::EndpointInput> endpoint_input(BodyReader& body, Shape shape) {
   if (shape == Shape::create) {
     body.only({"url", "description", "uid", "version", "disabled", "eventTypes", "filterTypes",
-               "channels", "throttleRate", "rateLimit", "secret", "metadata", "headers",
-               "signing", "verification", "encryptionKey", "rateBurst"});
+               "channels", "throttleRate", "rateLimit", "secret", "metadata", "headers", "signing",
+               "verification", "encryptionKey", "rateBurst"});
   } else {
     body.only({"url", "description", "uid", "version", "disabled", "eventTypes", "filterTypes",
                "channels", "throttleRate", "rateLimit", "metadata", "headers", "verification",
@@ -246,8 +246,8 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     auto secret = registry_.reveal_secret(app_id, id);
     if (!secret) return from_error(secret.error());
     // EndpointSecretOut. For Ed25519 the key is the public key (the private one never leaves).
-    return json_response(200, json::object{{"key", *secret},
-                                           {"signing", e->ed25519 ? "ed25519" : "hmac"}});
+    return json_response(
+        200, json::object{{"key", *secret}, {"signing", e->ed25519 ? "ed25519" : "hmac"}});
   }
   if (s.size() == 6 && action == "secret" && s[5] == "rotate") {
     if (call.method() != "POST") return not_allowed("POST");
@@ -276,8 +276,8 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     json::array keys;
     for (const auto& k : live)
       keys.push_back(json::value(k.public_key));
-    return json_response(200,
-                         json::object{{"publicKey", live.front().public_key}, {"publicKeys", keys}});
+    return json_response(
+        200, json::object{{"publicKey", live.front().public_key}, {"publicKeys", keys}});
   }
   if (s.size() == 5 && action == "recover") {
     if (call.method() != "POST") return not_allowed("POST");

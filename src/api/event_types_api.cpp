@@ -34,8 +34,8 @@ json::object event_type_view(const outbound::EventType& t, bool with_schemas) {
           {"groupName", t.group_name.empty() ? json::value(nullptr) : json::value(t.group_name)},
           {"featureFlags", flags},
           // The 1.x single flag.
-          {"featureFlag", t.feature_flags.empty() ? json::value(nullptr)
-                                                  : json::value(t.feature_flags.front())},
+          {"featureFlag",
+           t.feature_flags.empty() ? json::value(nullptr) : json::value(t.feature_flags.front())},
           {"createdAt", iso8601(t.created_ms)},
           {"updatedAt", iso8601(t.updated_ms)}};
 }
@@ -82,8 +82,7 @@ std::optional<outbound::EventTypeInput> event_type_input(const json::object& o, 
   const auto flags_key = body.either("featureFlags", "featureFlag");
   if (flags_key == "featureFlag") {
     if (auto flag = body.nullable_string("featureFlag")) {
-      in.feature_flags =
-          *flag ? std::vector<std::string>{**flag} : std::vector<std::string>{};
+      in.feature_flags = *flag ? std::vector<std::string>{**flag} : std::vector<std::string>{};
     }
   } else if (auto flags = body.nullable_strings("featureFlags")) {
     in.feature_flags = flags->value_or(std::vector<std::string>{});

@@ -174,17 +174,16 @@ std::string to_json(const Endpoint& e) {
 }
 
 std::string to_json(const ApiKey& k) {
-  return json::serialize(json::object{{"hash", k.hash},
-                                      {"prefix", k.prefix},
-                                      {"name", k.name},
-                                      {"scope", k.scope},
-                                      {"created_ms", k.created_ms},
-                                      {"expires_ms", k.expires_ms},
-                                      {"session_id", k.session_id},
-                                      {"capabilities", json::array(k.capabilities.begin(),
-                                                                   k.capabilities.end())},
-                                      {"feature_flags", json::array(k.feature_flags.begin(),
-                                                                    k.feature_flags.end())}});
+  return json::serialize(
+      json::object{{"hash", k.hash},
+                   {"prefix", k.prefix},
+                   {"name", k.name},
+                   {"scope", k.scope},
+                   {"created_ms", k.created_ms},
+                   {"expires_ms", k.expires_ms},
+                   {"session_id", k.session_id},
+                   {"capabilities", json::array(k.capabilities.begin(), k.capabilities.end())},
+                   {"feature_flags", json::array(k.feature_flags.begin(), k.feature_flags.end())}});
 }
 
 Result<App> app_from_json(std::string_view text, std::int64_t version) {

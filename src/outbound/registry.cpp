@@ -48,8 +48,8 @@ bool reserved_header(std::string name) {
 // like (or shadows) an id.
 bool svix_name(const std::string& name) {
   return !name.empty() && name.size() <= 256 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -76,7 +76,8 @@ Result<bool> check_metadata(const Metadata& m) {
 Result<bool> check_names(const std::vector<std::string>& names, std::string_view what) {
   if (names.size() > 256) return invalid(std::string(what) + ": at most 256");
   for (const auto& t : names) {
-    if (t.empty() || t.size() > 256) return invalid(std::string(what) + ": names of 1 to 256 bytes");
+    if (t.empty() || t.size() > 256)
+      return invalid(std::string(what) + ": names of 1 to 256 bytes");
   }
   return true;
 }
@@ -97,9 +98,9 @@ Result<SigningKey> generate_key(bool ed25519) {
 
 Result<SigningKey> supplied_key(const std::string& given, bool ed25519) {
   // Svix takes the base64 with or without the whsec_ prefix; stored with it.
-  const std::string secret =
-      ed25519 || given.starts_with("whsec_") || given.starts_with("whsk_") ? given
-                                                                            : "whsec_" + given;
+  const std::string secret = ed25519 || given.starts_with("whsec_") || given.starts_with("whsk_")
+                                 ? given
+                                 : "whsec_" + given;
   if (ed25519) {
     if (!secret.starts_with("whsk_")) return invalid("an ed25519 endpoint's secret is a whsk_ key");
     auto key = schemes::Key::parse_private_key(standard_webhooks(), secret);
@@ -288,7 +289,7 @@ Result<bool> Registry::apply(Endpoint& e, const EndpointInput& in, bool creating
 }
 
 Result<std::optional<std::string>> Registry::claimed(std::string_view kind,
-                                                    const std::string& key) {
+                                                     const std::string& key) {
   auto r = store_.record(kind, key);
   if (!r) return store_error(r.error());
   if (!r->has_value()) return std::optional<std::string>();
@@ -360,7 +361,7 @@ Result<std::optional<std::string>> Registry::app_id_of(const std::string& id_or_
 }
 
 Result<std::optional<std::string>> Registry::endpoint_id_of(const std::string& app_id,
-                                                           const std::string& id_or_uid) {
+                                                            const std::string& id_or_uid) {
   if (id_or_uid.starts_with("ep_")) return std::optional<std::string>(id_or_uid);
   auto target = claimed(kEndpointUidKind, endpoint_uid_key(app_id, id_or_uid));
   if (!target || !*target) return target;
@@ -737,7 +738,8 @@ void apply_event_type(EventType& t, const EventTypeInput& in, bool replace) {
   if (in.archived || replace) t.archived = in.archived.value_or(false);
   if (in.deprecated || replace) t.deprecated = in.deprecated.value_or(false);
   if (in.schemas || replace) t.schemas = in.schemas.value_or("");
-  if (in.feature_flags || replace) t.feature_flags = in.feature_flags.value_or(std::vector<std::string>{});
+  if (in.feature_flags || replace)
+    t.feature_flags = in.feature_flags.value_or(std::vector<std::string>{});
   if (in.group_name || replace) t.group_name = in.group_name.value_or("");
 }
 
@@ -808,8 +810,8 @@ Result<Page<EventType>> Registry::event_types(const std::string& cursor, std::si
 }
 
 Result<std::pair<EventType, bool>> Registry::update_event_type(const std::string& name,
-                                                              const EventTypeInput& in,
-                                                              bool replace, bool upsert) {
+                                                               const EventTypeInput& in,
+                                                               bool replace, bool upsert) {
   if (auto ok = check_event_type_input(in); !ok) return Error{ok.error()};
   for (int attempt = 0; attempt < kCasRetries; ++attempt) {
     auto current = event_type(name);
@@ -894,8 +896,8 @@ Result<std::optional<ApiKey>> Registry::find_api_key(const std::string& plaintex
 }
 
 Result<std::size_t> Registry::expire_portal_tokens(const std::string& app_id,
-                                                  const std::vector<std::string>& session_ids,
-                                                  std::int64_t delay_ms) {
+                                                   const std::vector<std::string>& session_ids,
+                                                   std::int64_t delay_ms) {
   const auto until = now_ms_() + delay_ms;
   std::size_t cut = 0;
   std::string cursor;
@@ -905,8 +907,8 @@ Result<std::size_t> Registry::expire_portal_tokens(const std::string& app_id,
     for (const auto& row : *rows) {
       auto k = api_key_from_json(row.body);
       if (!k || k->capabilities.empty()) continue;  // ordinary keys are not portal tokens
-      if (!session_ids.empty() && std::find(session_ids.begin(), session_ids.end(),
-                                            k->session_id) == session_ids.end()) {
+      if (!session_ids.empty() &&
+          std::find(session_ids.begin(), session_ids.end(), k->session_id) == session_ids.end()) {
         continue;
       }
       if (k->expires_ms != 0 && k->expires_ms <= until) continue;

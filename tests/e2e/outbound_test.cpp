@@ -733,8 +733,8 @@ TEST_F(Outbound, ManyConcurrentPublishesAreAllStoredAnsweredAndDelivered) {
   std::set<std::string> listed;
   std::string cursor;
   for (int page = 0; page < 100; ++page) {
-    const auto list =
-        get("/api/v1/app/" + app + "/msg?limit=250" + (cursor.empty() ? "" : "&iterator=" + cursor));
+    const auto list = get("/api/v1/app/" + app + "/msg?limit=250" +
+                          (cursor.empty() ? "" : "&iterator=" + cursor));
     for (const auto& item : arr(list, "data"))
       listed.insert(str(item.as_object(), "id"));
     if (flag(list, "done")) break;
@@ -811,8 +811,8 @@ TEST_F(Outbound, APublishAnswered2xxSurvivesSigkill) {
   std::map<std::string, std::string> stored;
   std::string cursor;
   for (int page = 0; page < 1000; ++page) {
-    const auto list =
-        get("/api/v1/app/" + app + "/msg?limit=250" + (cursor.empty() ? "" : "&iterator=" + cursor));
+    const auto list = get("/api/v1/app/" + app + "/msg?limit=250" +
+                          (cursor.empty() ? "" : "&iterator=" + cursor));
     for (const auto& item : arr(list, "data"))
       stored.emplace(str(item.as_object(), "id"), "");
     if (flag(list, "done")) break;
@@ -1192,8 +1192,8 @@ TEST_F(Outbound, Ed25519EndpointsSignWithV1a) {
   EXPECT_TRUE(verdict.ok()) << schemes::to_string(verdict.reason) << " " << verdict.detail;
   EXPECT_EQ(got.body, R"({"signed":"asymmetrically"})");
 
-  // Rotation to a private key the customer supplies: the secret call answers its public half, and that
-  // key (its base64 body) appears in no answer.
+  // Rotation to a private key the customer supplies: the secret call answers its public half, and
+  // that key (its base64 body) appears in no answer.
   auto pair = schemes::generate_secret(standard_webhooks(), "ed25519");
   ASSERT_TRUE(pair) << pair.error();
   const auto rotated =

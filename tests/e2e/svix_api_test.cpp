@@ -72,7 +72,8 @@ class SvixApi : public ::testing::Test {
     std::ofstream(path) << R"([server]
 listen = "127.0.0.1:0"
 [store]
-url = ")" << store_.url() << R"("
+url = ")" << store_.url()
+                        << R"("
 [delivery]
 schedule = [1, 1, 1]
 jitter = 0
@@ -81,10 +82,12 @@ lease_seconds = 5
 allow_cidrs = ["127.0.0.1/32"]
 require_https = false
 timeout_ms = 2000
-secret_key = ")" << kSealKey << R"("
+secret_key = ")" << kSealKey
+                        << R"("
 [api]
 enabled = true
-admin_keys = [")" << kAdminKey << R"("]
+admin_keys = [")" << kAdminKey
+                        << R"("]
 )";
     server_ = std::make_unique<ServerProcess>(path);
     ASSERT_TRUE(server_->started()) << server_->stderr_text();
@@ -239,8 +242,8 @@ TEST_F(SvixApi, EndpointsInSvixShapesWithUidsAndHeaders) {
 
   // By uid in the path; a duplicate uid in the same application is 409, nothing stored.
   EXPECT_EQ(str(object_of(call("GET", "/app/a/endpoint/main")), "id"), id);
-  const auto dup =
-      call("POST", "/app/a/endpoint", json::object{{"url", "http://127.0.0.1:9/b"}, {"uid", "main"}});
+  const auto dup = call("POST", "/app/a/endpoint",
+                        json::object{{"url", "http://127.0.0.1:9/b"}, {"uid", "main"}});
   EXPECT_EQ(dup.status, 409) << dup.body;
   EXPECT_EQ(count("/app/a/endpoint"), 1U);
 
@@ -300,34 +303,34 @@ TEST_F(SvixApi, EndpointsInSvixShapesWithUidsAndHeaders) {
             204);
   auto now = object_of(call("GET", "/app/a/endpoint/main/headers"));
   EXPECT_EQ(now.at("headers"), json::value(json::object{{"X-Region", "eu"}}));
-  EXPECT_EQ(call("PUT", "/app/a/endpoint/main/headers", json::object{{"headers", json::object{}}})
-                .status,
-            204);
+  EXPECT_EQ(
+      call("PUT", "/app/a/endpoint/main/headers", json::object{{"headers", json::object{}}}).status,
+      204);
   now = object_of(call("GET", "/app/a/endpoint/main/headers"));
   EXPECT_TRUE(now.at("headers").as_object().empty());
   EXPECT_TRUE(arr(now, "sensitive").empty());
   EXPECT_EQ(call("PUT", "/app/a/endpoint/main/headers", json::object{{"headers", {{"Host", "x"}}}})
                 .status,
             422);
-  EXPECT_EQ(call("PUT", "/app/a/endpoint/main/headers", json::object{{"hdrs", json::object{}}})
-                .status,
-            422);
+  EXPECT_EQ(
+      call("PUT", "/app/a/endpoint/main/headers", json::object{{"hdrs", json::object{}}}).status,
+      422);
 
   EXPECT_EQ(call("DELETE", "/app/a/endpoint/main").status, 204);
   EXPECT_EQ(call("GET", "/app/a/endpoint/main").status, 404);
   // Its uid is free again.
-  EXPECT_EQ(
-      call("POST", "/app/a/endpoint", json::object{{"url", "http://127.0.0.1:9/c"}, {"uid", "main"}})
-          .status,
-      201);
+  EXPECT_EQ(call("POST", "/app/a/endpoint",
+                 json::object{{"url", "http://127.0.0.1:9/c"}, {"uid", "main"}})
+                .status,
+            201);
 }
 
 TEST_F(SvixApi, ARotatedSecretSignsTheNextDelivery) {
   LoopbackReceiver receiver([](const ReceivedRequest&) { return ReceiverAnswer{200, {}, "ok"}; });
   ASSERT_EQ(call("POST", "/app", json::object{{"name", "R"}, {"uid", "r"}}).status, 201);
-  ASSERT_EQ(call("POST", "/app/r/endpoint", json::object{{"url", url_of(receiver)}, {"uid", "e"}})
-                .status,
-            201);
+  ASSERT_EQ(
+      call("POST", "/app/r/endpoint", json::object{{"url", url_of(receiver)}, {"uid", "e"}}).status,
+      201);
   const auto before = str(object_of(call("GET", "/app/r/endpoint/e/secret")), "key");
   ASSERT_TRUE(before.starts_with("whsec_"));
   const auto rotated = call("POST", "/app/r/endpoint/e/secret/rotate", json::object{});
@@ -363,15 +366,17 @@ TEST_F(SvixApi, EventTypesWithSchemasArchivedAndExpunged) {
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(object_of(created).at("schemas"), json::value(schemas));
   EXPECT_TRUE(iso_time(str(object_of(created), "createdAt"))) << created.body;
-  EXPECT_EQ(call("POST", "/event-type",
-                 json::object{{"name", "invoice.paid"}, {"description", "again"}})
-                .status,
-            409);
+  EXPECT_EQ(
+      call("POST", "/event-type", json::object{{"name", "invoice.paid"}, {"description", "again"}})
+          .status,
+      409);
   for (const auto& body : std::vector<json::object>{
            {{"name", "bad name"}, {"description", "x"}},
            {{"name", "no.description"}},
            {{"name", "x.y"}, {"description", "x"}, {"schemas", {{"1", "not a schema"}}}},
-           {{"name", "x.y"}, {"description", "x"}, {"schemas", {{"1", {{"big", std::string(70000, 'a')}}}}}},
+           {{"name", "x.y"},
+            {"description", "x"},
+            {"schemas", {{"1", {{"big", std::string(70000, 'a')}}}}}},
            {{"name", "x.y"}, {"description", "x"}, {"colour", "red"}}}) {
     EXPECT_EQ(call("POST", "/event-type", body).status, 422) << json::serialize(body);
   }
@@ -381,10 +386,10 @@ TEST_F(SvixApi, EventTypesWithSchemasArchivedAndExpunged) {
   EXPECT_EQ(got.at("schemas"), json::value(schemas));
   EXPECT_EQ(str(got, "groupName"), "billing");
   // Listing leaves the schemas out unless asked.
-  EXPECT_TRUE(is_null(arr(object_of(call("GET", "/event-type")), "data")[0].as_object(), "schemas"));
-  EXPECT_EQ(arr(object_of(call("GET", "/event-type?with_content=true")), "data")[0]
-                .as_object()
-                .at("schemas"),
+  EXPECT_TRUE(
+      is_null(arr(object_of(call("GET", "/event-type")), "data")[0].as_object(), "schemas"));
+  EXPECT_EQ(arr(object_of(call("GET", "/event-type?with_content=true")), "data")[0].as_object().at(
+                "schemas"),
             json::value(schemas));
   const auto patched =
       call("PATCH", "/event-type/invoice.paid", json::object{{"deprecated", true}});
@@ -398,9 +403,9 @@ TEST_F(SvixApi, EventTypesWithSchemasArchivedAndExpunged) {
   ASSERT_EQ(call("POST", "/app", json::object{{"name", "K"}, {"uid", "k"}}).status, 201);
   const auto key = str(object_of(call("POST", "/api-key", json::object{{"scope", "k"}})), "key");
   EXPECT_EQ(call("GET", "/event-type/invoice.paid", "", key).status, 200);
-  EXPECT_EQ(call("POST", "/event-type", json::object{{"name", "z"}, {"description", "z"}}, key)
-                .status,
-            403);
+  EXPECT_EQ(
+      call("POST", "/event-type", json::object{{"name", "z"}, {"description", "z"}}, key).status,
+      403);
   EXPECT_EQ(call("DELETE", "/event-type/invoice.paid", "", key).status, 403);
 
   // Deleting archives; archived ones are listed only when asked; expunge removes.
@@ -415,7 +420,8 @@ TEST_F(SvixApi, EventTypesWithSchemasArchivedAndExpunged) {
 TEST_F(SvixApi, AppPortalTokensReachOnlyTheirApplicationUntilLoggedOut) {
   ASSERT_EQ(call("POST", "/app", json::object{{"name", "Mine"}, {"uid", "mine"}}).status, 201);
   ASSERT_EQ(call("POST", "/app", json::object{{"name", "Theirs"}, {"uid", "theirs"}}).status, 201);
-  ASSERT_EQ(call("POST", "/app/mine/endpoint", json::object{{"url", "http://127.0.0.1:9/m"}, {"uid", "e"}})
+  ASSERT_EQ(call("POST", "/app/mine/endpoint",
+                 json::object{{"url", "http://127.0.0.1:9/m"}, {"uid", "e"}})
                 .status,
             201);
   const auto access = call("POST", "/auth/app-portal-access/mine", json::object{});
@@ -432,30 +438,30 @@ TEST_F(SvixApi, AppPortalTokensReachOnlyTheirApplicationUntilLoggedOut) {
   EXPECT_EQ(call("GET", "/app/mine/endpoint/e/secret", "", token).status, 200);
   EXPECT_EQ(call("PATCH", "/app/mine/endpoint/e", json::object{{"description", "x"}}, token).status,
             200);
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/app/theirs"},
-           {"GET", "/app/theirs/endpoint"},
-           {"GET", "/app"},
-           {"DELETE", "/app/mine"},
-           {"POST", "/app/mine/msg"},
-           {"GET", "/api-key"},
-           {"POST", "/auth/app-portal-access/mine"}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/app/theirs"},
+                                                        {"GET", "/app/theirs/endpoint"},
+                                                        {"GET", "/app"},
+                                                        {"DELETE", "/app/mine"},
+                                                        {"POST", "/app/mine/msg"},
+                                                        {"GET", "/api-key"},
+                                                        {"POST", "/auth/app-portal-access/mine"}}) {
     const auto r = call(method, path, method == "GET" ? "" : "{}", token);
     EXPECT_EQ(r.status, 403) << method << " " << path << ": " << r.body;
   }
   // Read-only: no secret, no changes.
-  const auto ro = str(
-      object_of(call("POST", "/auth/app-portal-access/mine", json::object{{"readOnly", true}})),
-      "token");
+  const auto ro =
+      str(object_of(call("POST", "/auth/app-portal-access/mine", json::object{{"readOnly", true}})),
+          "token");
   EXPECT_EQ(call("GET", "/app/mine/endpoint/e", "", ro).status, 200);
   EXPECT_EQ(call("GET", "/app/mine/endpoint/e/secret", "", ro).status, 403);
   EXPECT_EQ(call("PATCH", "/app/mine/endpoint/e", json::object{{"description", "y"}}, ro).status,
             403);
   // Bounded expiry, known capabilities, only admin keys make tokens.
   EXPECT_EQ(call("POST", "/auth/app-portal-access/mine", json::object{{"expiry", 60}}).status, 422);
-  EXPECT_EQ(call("POST", "/auth/app-portal-access/mine", json::object{{"expiry", 8 * 24 * 3600}})
-                .status,
-            422);
+  EXPECT_EQ(
+      call("POST", "/auth/app-portal-access/mine", json::object{{"expiry", 8 * 24 * 3600}}).status,
+      422);
   EXPECT_EQ(call("POST", "/auth/app-portal-access/mine",
                  json::object{{"capabilities", {"ViewBase", "Everything"}}})
                 .status,
