@@ -37,9 +37,10 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
         return invalid_field(*field, "must be a string", "type_error.str");
       }
       const auto scope = string_field(*body, "scope");
-      if (!scope)
-        return invalid_field("scope", "required: \"admin\" or an application id",
+      if (!scope) {
+        return invalid_field("scope", "required: \"admin\" or an application id or uid",
                              "value_error.missing");
+      }
       // The scope may name the application by uid; the key holds its id.
       std::string scope_id = *scope;
       if (scope_id != "admin") {

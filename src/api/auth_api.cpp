@@ -15,9 +15,10 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kMinPortalExpiry = 3600;           // Svix: 1 hour ...
-constexpr std::int64_t kMaxPortalExpiry = 7 * 24 * 3600;  // ... to 7 days, the default
-constexpr std::int64_t kMaxExpireAllDelay = 7 * 24 * 3600;
+constexpr std::int64_t kMinPortalExpiry = 3600;  // Svix: 1 hour ...
+constexpr std::int64_t kMaxPortalExpiry =
+    std::int64_t{7} * 24 * 3600;  // ... to 7 days, the default
+constexpr std::int64_t kMaxExpireAllDelay = std::int64_t{7} * 24 * 3600;
 
 bool host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||

@@ -359,9 +359,9 @@ net::HttpResponse ManagementApi::endpoint_headers(Call& call, const std::string&
       return a == b;
     };
     auto merged = current->headers;
-    for (const auto& [k, v] : *headers) {
-      std::erase_if(merged, [&](const auto& kv) { return same(kv.first, k); });
-      merged[k] = v;
+    for (const auto& header : *headers) {
+      std::erase_if(merged, [&](const auto& kv) { return same(kv.first, header.first); });
+      merged[header.first] = header.second;
     }
     for (const auto& name : remove.value_or(std::vector<std::string>{})) {
       std::erase_if(merged, [&](const auto& kv) { return same(kv.first, name); });

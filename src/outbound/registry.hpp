@@ -51,7 +51,7 @@ struct EventTypeInput {
   std::optional<std::string> group_name;
 };
 
-inline constexpr std::size_t kMaxEventTypeSchemas = 64 * 1024;  // serialized bytes
+inline constexpr std::size_t kMaxEventTypeSchemas = std::size_t{64} * 1024;  // serialized bytes
 
 struct EndpointInput {
   std::optional<std::string> url;
