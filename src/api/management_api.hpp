@@ -1,8 +1,9 @@
-// ManagementApi: the REST API under /api/v1 (docs/openapi.yaml describes it): applications,
-// endpoints (with verification, secret reveal and rotation), messages (publish with idempotency,
-// attempts, resend), and API keys, in the shapes of Svix's API (api/api_wire.hpp). The resources
-// live in api/*_api.cpp. Authenticated with API keys: admin keys reach everything, an
-// application's key reaches only that application.
+// ManagementApi: the REST API under /api/v1 (docs/openapi.yaml describes it): applications
+// (by id or uid), endpoints (with verification, secret reveal and rotation, headers), messages
+// (publish with idempotency, attempts, resend), event types, app-portal access and API keys, in
+// the shapes of Svix's API (api/api_wire.hpp). The resources live in api/*_api.cpp.
+// Authenticated with API keys: admin keys reach everything, an application's key reaches only
+// that application, an app-portal token only what its capabilities allow there.
 #pragma once
 
 #include <functional>
