@@ -3,6 +3,7 @@
 
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
+#include "api/body_reader.hpp"
 #include "api/iso8601.hpp"
 
 namespace hookgate::api {
@@ -16,7 +17,7 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
       auto q = list_query(call.request);
       if (!q) return list_query_error(q.error());
       auto page = registry_.api_keys(q->iterator, q->limit);
-      if (!page) return from_error(page.error());
+      if (!page) return registry_refusal(page.error());
       json::array data;
       for (const auto& k : page->items) {
         data.push_back(
@@ -45,11 +46,11 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
       std::string scope_id = *scope;
       if (scope_id != "admin") {
         auto id = registry_.app_id_of(scope_id);
-        if (!id) return from_error(id.error());
+        if (!id) return registry_refusal(id.error());
         if (*id) scope_id = **id;
       }
       auto created = registry_.create_api_key(string_field(*body, "name").value_or(""), scope_id);
-      if (!created) return from_error(created.error());
+      if (!created) return registry_refusal(created.error());
       return json_response(201, json::object{{"id", created->key.hash},
                                              {"key", created->plaintext},
                                              {"prefix", created->key.prefix},
@@ -61,7 +62,7 @@ net::HttpResponse ManagementApi::api_keys(Call& call) {
   if (s.size() == 2) {
     if (call.method() != "DELETE") return not_allowed("DELETE");
     auto d = registry_.delete_api_key(s[1]);
-    if (!d) return from_error(d.error());
+    if (!d) return registry_refusal(d.error());
     net::HttpResponse r;
     r.status = 204;
     return r;

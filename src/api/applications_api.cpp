@@ -56,7 +56,7 @@ net::HttpResponse ManagementApi::apps(Call& call) {
     auto q = list_query(call.request);
     if (!q) return list_query_error(q.error());
     auto page = registry_.apps(q->iterator, q->limit);
-    if (!page) return from_error(page.error());
+    if (!page) return registry_refusal(page.error());
     json::array data;
     for (const auto& a : page->items)
       data.push_back(app_view(a));
@@ -74,10 +74,10 @@ net::HttpResponse ManagementApi::apps(Call& call) {
     const auto existing = [&]() -> std::optional<net::HttpResponse> {
       if (!get_if_exists || !input->uid || input->uid->empty()) return std::nullopt;
       auto id = registry_.app_id_of(*input->uid);
-      if (!id) return from_error(id.error());
+      if (!id) return registry_refusal(id.error());
       if (!*id) return std::nullopt;
       auto a = registry_.app(**id);
-      if (!a) return from_error(a.error());
+      if (!a) return registry_refusal(a.error());
       return json_response(200, app_view(*a));
     };
     if (auto found = existing()) return *found;
@@ -86,7 +86,7 @@ net::HttpResponse ManagementApi::apps(Call& call) {
     if (!created && created.error().starts_with("conflict")) {
       if (auto found = existing()) return *found;
     }
-    if (!created) return from_error(created.error());
+    if (!created) return registry_refusal(created.error());
     auto r = json_response(201, app_view(*created));
     r.headers.add("Location", std::string(kApiPrefix) + "app/" + created->id);
     return r;
@@ -106,7 +106,7 @@ net::HttpResponse ManagementApi::upsert_app(Call& call, const std::string& id_or
     return http_error(404, "not_found", "no application " + id_or_uid);
   if (!input->uid || input->uid->empty()) input->uid = id_or_uid;
   auto created = registry_.create_app(*input);
-  if (!created) return from_error(created.error());
+  if (!created) return registry_refusal(created.error());
   return json_response(201, app_view(*created));
 }
 
@@ -114,7 +114,7 @@ net::HttpResponse ManagementApi::app(Call& call, const std::string& app_id) {
   const bool admin = call.scope == "admin";
   if (call.method() == "GET") {
     auto a = registry_.app(app_id);
-    if (!a) return from_error(a.error());
+    if (!a) return registry_refusal(a.error());
     return json_response(200, app_view(*a));
   }
   if (call.method() == "PUT" || call.method() == "PATCH") {
@@ -132,13 +132,13 @@ net::HttpResponse ManagementApi::app(Call& call, const std::string& app_id) {
       if (!input->metadata) input->metadata = outbound::Metadata{};
     }
     auto a = registry_.update_app(app_id, *input);
-    if (!a) return from_error(a.error());
+    if (!a) return registry_refusal(a.error());
     return json_response(200, app_view(*a));
   }
   if (call.method() == "DELETE") {
     if (!admin) return http_error(403, "forbidden", "deleting needs an admin key");
     auto d = registry_.delete_app(app_id);
-    if (!d) return from_error(d.error());
+    if (!d) return registry_refusal(d.error());
     return no_content();
   }
   return not_allowed("GET, PUT, PATCH, DELETE");

@@ -55,7 +55,7 @@ net::HttpResponse ManagementApi::auth(Call& call) {
       return http_error(403, "forbidden", "only an app-portal token can log out");
     }
     auto d = registry_.delete_api_key(call.key->hash);
-    if (!d) return from_error(d.error());
+    if (!d) return registry_refusal(d.error());
     return no_content();
   }
   const bool portal_access = s.size() == 3 && s[1] == "app-portal-access";
@@ -78,12 +78,12 @@ net::HttpResponse ManagementApi::auth(Call& call) {
     }
     if (!reader.ok()) return reader.error();
     auto app_id = registry_.app_id_of(given);
-    if (!app_id) return from_error(app_id.error());
+    if (!app_id) return registry_refusal(app_id.error());
     if (!*app_id) return http_error(404, "not_found", "no application " + given);
-    if (auto a = registry_.app(**app_id); !a) return from_error(a.error());
+    if (auto a = registry_.app(**app_id); !a) return registry_refusal(a.error());
     auto cut = registry_.expire_portal_tokens(
         **app_id, sessions.value_or(std::vector<std::string>{}), seconds * 1000);
-    if (!cut) return from_error(cut.error());
+    if (!cut) return registry_refusal(cut.error());
     return no_content();
   }
 
@@ -123,10 +123,10 @@ net::HttpResponse ManagementApi::auth(Call& call) {
   if (!reader.ok()) return reader.error();
 
   auto app_id = registry_.app_id_of(given);
-  if (!app_id) return from_error(app_id.error());
+  if (!app_id) return registry_refusal(app_id.error());
   if (*app_id) {
     if (auto a = registry_.app(**app_id); !a) {
-      if (!application || !a.error().starts_with("not_found")) return from_error(a.error());
+      if (!application || !a.error().starts_with("not_found")) return registry_refusal(a.error());
       app_id->reset();
     }
   }
@@ -147,7 +147,7 @@ net::HttpResponse ManagementApi::auth(Call& call) {
     in.metadata = app_reader.string_map("metadata");
     if (!app_reader.ok()) return app_reader.error();
     auto created = registry_.create_app(in);
-    if (!created) return from_error(created.error());
+    if (!created) return registry_refusal(created.error());
     *app_id = created->id;
   }
   if (like.capabilities.empty()) {
@@ -166,7 +166,7 @@ net::HttpResponse ManagementApi::auth(Call& call) {
   like.scope = **app_id;
   like.expires_ms = now_ms_() + seconds * 1000;
   auto token = registry_.create_api_key(like);
-  if (!token) return from_error(token.error());
+  if (!token) return registry_refusal(token.error());
   // The token travels in the fragment, which browsers never send: it stays out of server logs.
   return json_response(200, json::object{{"url", *base + "/portal#token=" + token->plaintext},
                                          {"token", token->plaintext}});

@@ -151,4 +151,17 @@ std::optional<std::optional<std::map<std::string, std::string>>> BodyReader::nul
   return std::optional<std::map<std::string, std::string>>(std::move(*m));
 }
 
+net::HttpResponse registry_refusal(const std::string& error, std::string_view secret_member) {
+  constexpr std::string_view kInvalid = "invalid: ";
+  if (!error.starts_with(kInvalid)) return from_error(error);
+  const std::string message = error.substr(kInvalid.size());
+  const auto colon = message.find(": ");
+  const std::string member = colon == std::string::npos ? "" : message.substr(0, colon);
+  const bool named = !member.empty() && std::all_of(member.begin(), member.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  });
+  if (!named) return from_error(error);
+  return invalid_field(member == "secret" ? secret_member : std::string_view(member), message);
+}
+
 }  // namespace hookgate::api

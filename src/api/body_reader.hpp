@@ -51,4 +51,10 @@ class BodyReader {
   std::vector<FieldError> errors_;
 };
 
+// A registry error as the answer: "invalid: <member>: why" names its member in the 422's loc
+// (["body", member]; a "secret" is called secret_member, as the rotate call names it "key");
+// anything else as from_error().
+net::HttpResponse registry_refusal(const std::string& error,
+                                   std::string_view secret_member = "secret");
+
 }  // namespace hookgate::api

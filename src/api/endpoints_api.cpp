@@ -134,7 +134,7 @@ net::HttpResponse ManagementApi::endpoints(Call& call, const std::string& app_id
     auto q = list_query(call.request);
     if (!q) return list_query_error(q.error());
     auto page = registry_.endpoints(app_id, q->iterator, q->limit);
-    if (!page) return from_error(page.error());
+    if (!page) return registry_refusal(page.error());
     json::array data;
     for (const auto& e : page->items)
       data.push_back(endpoint_view(e, now_ms_()));
@@ -147,7 +147,7 @@ net::HttpResponse ManagementApi::endpoints(Call& call, const std::string& app_id
   auto input = endpoint_input(reader, Shape::create);
   if (!input) return reader.error();
   auto created = registry_.create_endpoint(app_id, *input);
-  if (!created) return from_error(created.error());
+  if (!created) return registry_refusal(created.error());
   outbound::Endpoint endpoint = created->endpoint;
   json::object verification{{"state", "not_needed"}};
   if (endpoint.verification != outbound::Verification::none) {
@@ -185,16 +185,16 @@ net::HttpResponse ManagementApi::upsert_endpoint(Call& call, const std::string& 
   auto input = endpoint_input(reader, Shape::upsert);
   if (!input) return reader.error();
   auto existing = registry_.endpoint_id_of(app_id, id_or_uid);
-  if (!existing) return from_error(existing.error());
+  if (!existing) return registry_refusal(existing.error());
   if (*existing) {
     auto e = registry_.update_endpoint(app_id, **existing, *input);
-    if (!e) return from_error(e.error());
+    if (!e) return registry_refusal(e.error());
     return json_response(200, endpoint_view(*e, now_ms_()));
   }
   if (id_or_uid.starts_with("ep_")) return http_error(404, "not_found", "no endpoint " + id_or_uid);
   if (!input->uid || input->uid->empty()) input->uid = id_or_uid;
   auto created = registry_.create_endpoint(app_id, *input);
-  if (!created) return from_error(created.error());
+  if (!created) return registry_refusal(created.error());
   return json_response(201, endpoint_view(created->endpoint, now_ms_()));
 }
 
@@ -203,13 +203,13 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
   const auto& s = call.segments;
   if (s.size() == 4 && call.method() == "PUT") return upsert_endpoint(call, app_id, given);
   auto resolved = registry_.endpoint_id_of(app_id, given);
-  if (!resolved) return from_error(resolved.error());
+  if (!resolved) return registry_refusal(resolved.error());
   if (!*resolved) return http_error(404, "not_found", "no endpoint " + given);
   const std::string& id = **resolved;
   if (s.size() == 4) {
     if (call.method() == "GET") {
       auto e = registry_.endpoint(app_id, id);
-      if (!e) return from_error(e.error());
+      if (!e) return registry_refusal(e.error());
       return json_response(200, endpoint_view(*e, now_ms_()));
     }
     if (call.method() == "PATCH") {
@@ -219,12 +219,12 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
       auto input = endpoint_input(reader, Shape::patch);
       if (!input) return reader.error();
       auto e = registry_.update_endpoint(app_id, id, *input);
-      if (!e) return from_error(e.error());
+      if (!e) return registry_refusal(e.error());
       return json_response(200, endpoint_view(*e, now_ms_()));
     }
     if (call.method() == "DELETE") {
       auto d = registry_.delete_endpoint(app_id, id);
-      if (!d) return from_error(d.error());
+      if (!d) return registry_refusal(d.error());
       return no_content();
     }
     return not_allowed("GET, PUT, PATCH, DELETE");
@@ -234,7 +234,7 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
   if (s.size() == 5 && action == "verify") {
     if (call.method() != "POST") return not_allowed("POST");
     auto result = verifier_.verify(app_id, id);
-    if (!result) return from_error(result.error());
+    if (!result) return registry_refusal(result.error());
     json::object out{{"verified", result->verified}};
     if (!result->reason.empty()) out["reason"] = result->reason;
     return json_response(200, out);
@@ -242,9 +242,9 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
   if (s.size() == 5 && action == "secret") {
     if (call.method() != "GET") return not_allowed("GET");
     auto e = registry_.endpoint(app_id, id);
-    if (!e) return from_error(e.error());
+    if (!e) return registry_refusal(e.error());
     auto secret = registry_.reveal_secret(app_id, id);
-    if (!secret) return from_error(secret.error());
+    if (!secret) return registry_refusal(secret.error());
     // EndpointSecretOut. For Ed25519 the key is the public key (the private one never leaves).
     return json_response(
         200, json::object{{"key", *secret}, {"signing", e->ed25519 ? "ed25519" : "hmac"}});
@@ -263,13 +263,13 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
     std::optional<std::string> supplied;
     if (key && *key) supplied = **key;
     auto secret = registry_.rotate_secret(app_id, id, supplied, grace);
-    if (!secret) return from_error(secret.error());
+    if (!secret) return registry_refusal(secret.error(), "key");
     return no_content();
   }
   if (s.size() == 5 && action == "public-key") {
     if (call.method() != "GET") return not_allowed("GET");
     auto e = registry_.endpoint(app_id, id);
-    if (!e) return from_error(e.error());
+    if (!e) return registry_refusal(e.error());
     if (!e->ed25519) return http_error(404, "not_found", "this endpoint signs with HMAC (v1)");
     const auto live = e->live_keys(now_ms_());
     if (live.empty()) return http_error(404, "not_found", "this endpoint has no live key");
@@ -297,12 +297,12 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
       reader.fail("until", "not supported: recovery covers everything since `since`");
     }
     if (!reader.ok()) return reader.error();
-    if (auto e = registry_.endpoint(app_id, id); !e) return from_error(e.error());
+    if (auto e = registry_.endpoint(app_id, id); !e) return registry_refusal(e.error());
     store::Requeue which;
     which.destination = outbound::endpoint_destination(id);
     which.since_ms = *since;
     auto moved = store_.requeue(which, now_ms_());
-    if (!moved) return from_error("store_error: " + moved.error());
+    if (!moved) return registry_refusal("store_error: " + moved.error());
     if (on_published_) on_published_();
     // RecoverOut: the failed deliveries are due again at once, so the task is done when
     // answered; requeued is Hookgate's count of them.
@@ -322,7 +322,7 @@ net::HttpResponse ManagementApi::endpoint_headers(Call& call, const std::string&
                                                   const std::string& id) {
   if (call.method() == "GET") {
     auto e = registry_.endpoint(app_id, id);
-    if (!e) return from_error(e.error());
+    if (!e) return registry_refusal(e.error());
     json::object headers;
     json::array sensitive;
     for (const auto& [k, v] : e->headers) {
@@ -349,7 +349,7 @@ net::HttpResponse ManagementApi::endpoint_headers(Call& call, const std::string&
   const auto remove = patch ? reader.strings("deleteHeaders") : std::nullopt;
   if (!reader.ok()) return reader.error();
   auto current = registry_.endpoint(app_id, id);
-  if (!current) return from_error(current.error());
+  if (!current) return registry_refusal(current.error());
   outbound::EndpointInput input;
   if (patch) {
     // Names compare without case, as HTTP's do.
@@ -371,7 +371,7 @@ net::HttpResponse ManagementApi::endpoint_headers(Call& call, const std::string&
     input.headers = std::move(*headers);
   }
   auto e = registry_.update_endpoint(app_id, id, input);
-  if (!e) return from_error(e.error());
+  if (!e) return registry_refusal(e.error());
   return no_content();
 }
 

@@ -126,7 +126,7 @@ net::HttpResponse ManagementApi::event_types(Call& call) {
       if (!q) return list_query_error(q.error());
       auto page = registry_.event_types(q->iterator, q->limit,
                                         query_flag(call.request, "include_archived"));
-      if (!page) return from_error(page.error());
+      if (!page) return registry_refusal(page.error());
       const bool with_content = query_flag(call.request, "with_content");
       json::array data;
       for (const auto& t : page->items) {
@@ -143,13 +143,13 @@ net::HttpResponse ManagementApi::event_types(Call& call) {
     auto input = event_type_input(*body, reader, Shape::create);
     if (!input) return reader.error();
     auto created = registry_.create_event_type(*name, *input);
-    if (!created) return from_error(created.error());
+    if (!created) return registry_refusal(created.error());
     return json_response(201, event_type_view(*created, true));
   }
   const std::string& name = s[1];
   if (reading) {
     auto t = registry_.event_type(name);
-    if (!t) return from_error(t.error());
+    if (!t) return registry_refusal(t.error());
     if (!visible(*t, call.scope, call.key)) {
       return http_error(404, "not_found", "no event type " + name);
     }
@@ -163,12 +163,12 @@ net::HttpResponse ManagementApi::event_types(Call& call) {
     auto input = event_type_input(*body, reader, put ? Shape::upsert : Shape::patch);
     if (!input) return reader.error();
     auto updated = registry_.update_event_type(name, *input, put, put);
-    if (!updated) return from_error(updated.error());
+    if (!updated) return registry_refusal(updated.error());
     return json_response(updated->second ? 201 : 200, event_type_view(updated->first, true));
   }
   if (call.method() == "DELETE") {
     auto d = registry_.delete_event_type(name, query_flag(call.request, "expunge"));
-    if (!d) return from_error(d.error());
+    if (!d) return registry_refusal(d.error());
     return no_content();
   }
   return not_allowed("GET, PUT, PATCH, DELETE");

@@ -1042,7 +1042,7 @@ TEST_F(Outbound, RefusedAddressesAndRedirectsNeverReachAnotherHost) {
     const auto r =
         call("POST", path, json::serialize(json::object{{"url", url}, {"verification", "echo"}}));
     EXPECT_EQ(r.status, 422) << url << ": " << r.body;
-    EXPECT_TRUE(field_errors(r).starts_with("body: url")) << url << ": " << r.body;
+    EXPECT_TRUE(field_errors(r).starts_with("url: url")) << url << ": " << r.body;  // loc, msg
   }
   // outbound_policy.hpp: a mapped address is judged as the IPv4 address it embeds, allow list
   // included, so with 127.0.0.1/32 allowed its mapped form is allowed too.

@@ -152,8 +152,8 @@ TEST_F(SvixApi, ApplicationsAreReachableByUidInEveryPath) {
   // Bad input: Svix's 422 naming each field, nothing stored.
   for (const auto& [body, field] : std::vector<std::pair<json::object, std::string>>{
            {{{"nmae", "typo"}}, "nmae"},
-           {{{"name", "x"}, {"uid", "app_looks_like_an_id"}}, ""},
-           {{{"name", "x"}, {"uid", "has space"}}, ""},
+           {{{"name", "x"}, {"uid", "app_looks_like_an_id"}}, "uid"},
+           {{{"name", "x"}, {"uid", "has space"}}, "uid"},
            {{{"name", 5}}, "name"},
            {{{"name", "x"}, {"throttleRate", 1}, {"rateLimit", 1}}, "rateLimit"},
            {{{"name", "x"}, {"metadata", {{"k", 1}}}}, "metadata"}}) {
