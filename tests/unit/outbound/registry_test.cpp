@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "outbound/publisher.hpp"
 #include "outbound/sealing_key.hpp"
@@ -485,6 +486,41 @@ TEST_F(RegistryTest, ApplicationUidsAreUniqueAndResolveToIds) {
   ASSERT_TRUE(registry_->delete_app(newcomer->id));
   EXPECT_EQ(registry_->app_id_of("acme").value(), std::nullopt);
   EXPECT_TRUE(registry_->create_app(in));
+}
+
+// Nodes racing for one uid (registries of their own on one store, at once): one wins, the
+// others get a conflict and leave nothing behind.
+TEST_F(RegistryTest, RacingCreatesOfOneUidLeaveExactlyOneApplication) {
+  constexpr int kRacers = 8;
+  std::vector<std::unique_ptr<Registry>> nodes;
+  nodes.reserve(kRacers);
+  for (int i = 0; i < kRacers; ++i)
+    nodes.push_back(with_seal(seal_));
+  std::vector<Result<App>> results(kRacers, Error{"not run"});
+  std::vector<std::thread> threads;
+  threads.reserve(kRacers);
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      AppInput in;
+      in.name = "racer " + std::to_string(i);
+      in.uid = "race";
+      results[static_cast<std::size_t>(i)] = nodes[static_cast<std::size_t>(i)]->create_app(in);
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  std::string winner;
+  for (const auto& r : results) {
+    if (r) {
+      EXPECT_TRUE(winner.empty()) << "two applications got the uid";
+      winner = r->id;
+    } else {
+      EXPECT_TRUE(r.error().starts_with("conflict")) << r.error();
+    }
+  }
+  ASSERT_FALSE(winner.empty());
+  EXPECT_EQ(registry_->app_id_of("race").value(), std::optional<std::string>(winner));
+  EXPECT_EQ(registry_->apps("", 50)->items.size(), 1U);
 }
 
 // A claim left behind (its application was removed without releasing it, as a crash between
