@@ -85,6 +85,7 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
       waiters_(config.limits.max_parked_polls, config.store_url.starts_with("postgres")
                                                    ? kRecheckShared
                                                    : std::chrono::milliseconds(0)),
+      streams_(config, store),
       health_lane_(1, kLaneQueue),
       metrics_lane_(1, kLaneQueue),
       pool_(workers, config.limits.max_pending_writes) {}
@@ -99,6 +100,7 @@ Gateway::~Gateway() {
 
 void Gateway::stop_polls() {
   waiters_.stop();
+  streams_.stop();
 }
 
 std::size_t Gateway::body_limit(std::string_view /*method*/, std::string_view path) const {
@@ -143,6 +145,16 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
       response.body = std::move(out.body);
       finish(line, std::move(response), source, verdict, started, respond);
     });
+    return;
+  }
+  if (request.path.starts_with(kStreamPrefix)) {
+    // Opening a stream reads nothing that blocks: it is answered here; its store reads run on
+    // the streams' own workers.
+    std::string source, verdict;
+    auto response = streams_.open(request, source, verdict);
+    if (source.empty()) source = kUnmatchedLabel;
+    finish(RequestLine{request.method, request.path, request.peer}, std::move(response), source,
+           verdict, started, respond);
     return;
   }
   auto shared = std::make_shared<net::HttpRequest>(std::move(request));
@@ -197,12 +209,14 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
   }
 }
 
-void Gateway::wake_polls(const std::string& source) {
+void Gateway::wake_polls(const std::string& source, std::int64_t seq) {
   waiters_.notify(source);
+  streams_.notify(source, seq);
 }
 
 void Gateway::note_accepted(const std::string& source, bool routed) {
   waiters_.notify(source);
+  streams_.notify(source);
   // The dispatcher's claim is a store write: wake it only when this event queued deliveries.
   if (routed && on_accepted_) on_accepted_();
 }
@@ -243,6 +257,8 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
     }
     metrics_.set_gauge("hookgate_pull_parked", "Long polls parked, waiting for events.",
                        static_cast<double>(waiters_.parked()));
+    metrics_.set_gauge("hookgate_streams_open", "Event streams open on this node.",
+                       static_cast<double>(streams_.open_count()));
     auto r = text(200, "");
     r.headers.set("Content-Type", "text/plain; version=0.0.4");
     r.body = metrics_.render();

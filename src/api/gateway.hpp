@@ -4,7 +4,8 @@
 // (management API, pull queries, Asana and SNS handshakes) runs on a bounded worker pool, and
 // a publish, once its reads are done there, is answered from the store's writer too; and
 // /healthz and /metrics each on a lane of their own so they never queue behind it. A long poll
-// with nothing to return is parked (PullWaiters) and holds no thread while it waits. One JSON
+// with nothing to return is parked (PullWaiters) and holds no thread while it waits; an event
+// stream (EventStreams) is opened on the network thread and holds none either. One JSON
 // log line per request (path only: queries may carry challenge codes).
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "api/event_streams.hpp"
 #include "api/in_flight.hpp"
 #include "api/log_sink.hpp"
 #include "api/management_api.hpp"
@@ -39,11 +41,13 @@ class Gateway : public net::HttpHandler {
   std::size_t body_limit(std::string_view method, std::string_view path) const override;
   void handle(net::HttpRequest request, net::Responder respond) override;
   // Shutdown, first stage: every parked poll is answered now (an empty page) and later polls do
-  // not wait, so the server's drain does not sit out their wait times.
+  // not wait, and every event stream ends cleanly, so the server's drain does not sit out their
+  // wait times.
   void stop_polls();
-  // Another node sharing the store accepted an event of source: its parked polls query again.
-  // Must be quick (runs on the store's listener thread).
-  void wake_polls(const std::string& source);
+  // Another node sharing the store accepted an event of source (seq: its seq, 0 if unknown;
+  // an empty source: possibly any): its parked polls and streams query again. Must be quick
+  // (runs on the store's listener thread).
+  void wake_polls(const std::string& source, std::int64_t seq = 0);
 
  private:
   // Hands the request to ingest (inline) or the worker pool; may throw only before that.
@@ -80,6 +84,7 @@ class Gateway : public net::HttpHandler {
   ManagementApi* api_;  // null when [api] is not enabled
   InFlight in_flight_;
   PullWaiters waiters_;
+  EventStreams streams_;
   WorkerPool health_lane_;   // /healthz only
   WorkerPool metrics_lane_;  // /metrics only
   WorkerPool pool_;          // last: its threads are joined before the members they use go

@@ -229,7 +229,7 @@ int run_serve(const std::string& config_path) {
   // Other nodes' appends (PostgreSQL LISTEN/NOTIFY) wake this node's claimer and the long polls
   // of that source at once, instead of at their next poll.
   (**store).on_remote_append([&dispatcher, &gateway](const store::RemoteAppend& append) {
-    if (gateway) gateway->wake_polls(append.source);
+    if (gateway) gateway->wake_polls(append.source, append.seq);
     if (append.routed) dispatcher.notify();
   });
   net::HttpServer server(config->listeners, config->limits, *gateway);

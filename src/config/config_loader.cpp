@@ -245,10 +245,11 @@ Result<Listener> read_listener(const Table& t) {
 }
 
 Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) {
-  if (auto e = t.unknown({"name", "path", "scheme", "secrets", "public_keys", "verify_token",
-                          "handshake", "allow_ips", "trusted_proxies", "max_body_bytes",
-                          "tolerance", "failure_status", "dedupe_ttl", "pull_token", "keep_headers",
-                          "event_type_from", "expect_app_id", "dedupe_window"})) {
+  if (auto e =
+          t.unknown({"name", "path", "scheme", "secrets", "public_keys", "verify_token",
+                     "handshake", "allow_ips", "trusted_proxies", "max_body_bytes", "tolerance",
+                     "failure_status", "dedupe_ttl", "pull_token", "keep_headers",
+                     "event_type_from", "expect_app_id", "dedupe_window", "stream_capability"})) {
     return *e;
   }
   Source s;
@@ -299,6 +300,19 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
   if (window) s.dedupe_window = std::chrono::seconds(*window);
   HG_GET(pull, optional_secret(t, "pull_token"));
   s.pull_token = std::move(pull);
+  HG_GET(capability, optional_secret(t, "stream_capability"));
+  if (capability) {
+    // A path segment that is a bearer credential: long enough not to be guessed, and made of
+    // characters that need no escaping in a URL.
+    const auto& v = capability->value;
+    if (v.size() < 32 || v.size() > 256 ||
+        v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+            std::string::npos) {
+      return t.error("stream_capability",
+                     "32 to 256 characters of A-Z a-z 0-9 _ - (openssl rand -hex 32)");
+    }
+  }
+  s.stream_capability = std::move(capability);
   HG_GET(keep, t.strings("keep_headers"));
   s.keep_headers = std::move(keep);
   HG_GET(type_from, t.str("event_type_from"));
@@ -528,7 +542,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   const Ctx ctx(origin, std::filesystem::path(origin).parent_path());
   const Table top(ctx, root, "");
   if (auto e = top.unknown({"server", "listener", "store", "delivery", "scheme", "source",
-                            "destination", "route", "outbound", "api", "retention"})) {
+                            "destination", "route", "outbound", "api", "retention", "streams"})) {
     return *e;
   }
   auto catalogue = schemes::Catalogue::with_builtins();
@@ -593,6 +607,26 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     if (days) c.retention.events = std::chrono::seconds(*days * 86400);
     HG_GET(batch, t.integer("batch", 1, 100'000));
     if (batch) c.retention.batch = static_cast<std::size_t>(*batch);
+  }
+  HG_GET(streams, sub("streams"));
+  if (streams) {
+    const Table t(ctx, *streams, "streams");
+    if (auto e = t.unknown({"ping_interval_ms", "retry_ms", "buffer_bytes", "write_timeout_ms",
+                            "max_streams", "max_streams_per_ip"})) {
+      return *e;
+    }
+    HG_GET(ping, millis(t, "ping_interval_ms", c.streams.ping_interval));
+    HG_GET(retry, millis(t, "retry_ms", c.streams.retry));
+    HG_GET(write, millis(t, "write_timeout_ms", c.streams.write_timeout));
+    HG_GET(buffer, t.integer("buffer_bytes", 64 << 10, 1LL << 30));
+    HG_GET(max, t.integer("max_streams", 1, 1 << 20));
+    HG_GET(per_ip, t.integer("max_streams_per_ip", 1, 1 << 20));
+    c.streams.ping_interval = ping;
+    c.streams.retry = retry;
+    c.streams.write_timeout = write;
+    if (buffer) c.streams.buffer_bytes = static_cast<std::size_t>(*buffer);
+    if (max) c.streams.max_streams = static_cast<std::size_t>(*max);
+    if (per_ip) c.streams.max_streams_per_ip = static_cast<std::size_t>(*per_ip);
   }
   HG_GET(delivery, sub("delivery"));
   if (delivery) {

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "hookgate/net/request_head.hpp"
+#include "net/stream_outbox.hpp"
 
 namespace hookgate::net {
 
@@ -107,12 +108,18 @@ struct ChunkExtensionBound {
   }
 };
 
+// How a response's body is delimited on the wire.
+enum class Framing { length, chunked_stream, close_stream };
+
 // HTTP/1.1 response head and body into one buffer, written with one call: Beast's serializer
 // costs more than the rest of a small answer. Status 1xx, 204 and 304 carry no body and no
-// Content-Length (RFC 9110, 8.6). Refuses (false) a header with CR, LF or NUL in it.
-bool serialize(const HttpResponse& res, bool keep_alive, std::string& out) {
+// Content-Length (RFC 9110, 8.6). A stream's head only: its body follows in chunks, or until
+// the close for an HTTP/1.0 client. Refuses (false) a header with CR, LF or NUL in it.
+bool serialize(const HttpResponse& res, bool keep_alive, std::string& out,
+               Framing framing = Framing::length) {
   const auto status = static_cast<unsigned>(res.status);
-  const bool bodyless = (status >= 100 && status < 200) || status == 204 || status == 304;
+  const bool bodyless = (status >= 100 && status < 200) || status == 204 || status == 304 ||
+                        framing != Framing::length;
   out.clear();
   out += "HTTP/1.1 ";
   out += std::to_string(status);
@@ -126,7 +133,7 @@ bool serialize(const HttpResponse& res, bool keep_alive, std::string& out) {
       return false;
     }
     if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Connection") ||
-        beast::iequals(name, "Server")) {
+        beast::iequals(name, "Server") || beast::iequals(name, "Transfer-Encoding")) {
       continue;  // framing and identity are this function's
     }
     out += name;
@@ -139,6 +146,7 @@ bool serialize(const HttpResponse& res, bool keep_alive, std::string& out) {
     out += std::to_string(res.body.size());
     out += "\r\n";
   }
+  if (framing == Framing::chunked_stream) out += "Transfer-Encoding: chunked\r\n";
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   if (!bodyless) out += res.body;
@@ -163,6 +171,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     buffer_.reserve(kReadReserve);
   }
   ~Session() {
+    // The server stopped with the stream still open (its loop's handlers were destroyed): the
+    // handler is still owed its end.
+    if (sink_ && !stream_over_) sink_->on_closed();
     gauge_.release_peer(peer_);
     gauge_.release();
   }
@@ -297,6 +308,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec) return reply(plain(400, "malformed request body"), false);
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
+    http11_ = message.version() >= 11;
     HttpRequest req;
     req.method = std::string(message.method_string());
     req.target = std::string(message.target());
@@ -316,6 +328,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::get_lowest_layer(stream_).expires_never();
     handler_.handle(std::move(req), [self = this->shared_from_this()](HttpResponse res) {
       asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        if (res.stream) return self->start_stream(std::move(res));
         self->reply(std::move(res), self->keep_alive_);
       });
     });
@@ -334,6 +347,107 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           if (ec || !keep_alive) return self->close();
           self->read_header(false);
         });
+  }
+
+  // A streaming response: the head, then whatever the handler writes, until either side ends
+  // it. From the head on, nothing is read but the peer's close; the header, body and idle
+  // timeouts no longer apply, the write timeout does (per slice of the queue).
+  void start_stream(HttpResponse res) {
+    sink_ = std::move(res.stream);
+    stream_options_ = std::move(res.stream_options);
+    const auto framing = http11_ ? Framing::chunked_stream : Framing::close_stream;
+    if (!serialize(res, false, wire_, framing)) {
+      serialize(plain(500, "internal error"), false, wire_);
+      stream_over_ = true;
+      sink_->on_closed();
+      return reply_written();
+    }
+    std::weak_ptr<Session> weak = this->shared_from_this();
+    auto executor = stream_.get_executor();
+    outbox_ = std::make_shared<StreamOutbox>(
+        stream_options_.max_queued_bytes, framing == Framing::chunked_stream,
+        [weak, executor] {
+          asio::post(executor, [weak] {
+            if (auto self = weak.lock()) self->flush();
+          });
+        },
+        [weak, executor] {
+          asio::post(executor, [weak] {
+            if (auto self = weak.lock()) self->end_stream(false);
+          });
+        });
+    beast::get_lowest_layer(stream_).expires_after(stream_options_.write_timeout);
+    asio::async_write(stream_, asio::buffer(wire_),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->end_stream(false);
+                        // Reads never time out from here; writes set their own deadline.
+                        beast::get_lowest_layer(self->stream_).expires_never();
+                        self->watch_peer();
+                        self->beat();
+                        self->sink_->on_open(self->outbox_);
+                        self->flush();
+                      });
+  }
+
+  // An answer that is not a stream after all (the head could not be framed): written, closed.
+  void reply_written() {
+    beast::get_lowest_layer(stream_).expires_after(limits_.body_timeout);
+    asio::async_write(
+        stream_, asio::buffer(wire_),
+        [self = this->shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+  }
+
+  // A stream's client sends nothing after its request: any byte or the end of its side ends
+  // the stream (so a vanished client does not hold it until the next write fails).
+  void watch_peer() {
+    stream_.async_read_some(asio::buffer(peek_),
+                            [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                              self->end_stream(false);
+                            });
+  }
+
+  void beat() {
+    if (stream_options_.heartbeat.count() <= 0 || stream_over_) return;
+    if (!heartbeat_) heartbeat_.emplace(stream_.get_executor());
+    heartbeat_->expires_after(stream_options_.heartbeat);
+    heartbeat_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || self->stream_over_) return;
+      if (self->outbox_->idle()) self->outbox_->write(self->stream_options_.heartbeat_bytes);
+      self->beat();
+    });
+  }
+
+  void flush() {
+    static constexpr std::size_t kSlice = 64 << 10;
+    if (writing_ || stream_over_) return;
+    bool finish = false;
+    if (!outbox_->take(wire_, kSlice, finish)) return sink_->on_drained();
+    writing_ = true;
+    beast::get_lowest_layer(stream_).expires_after(stream_options_.write_timeout);
+    asio::async_write(
+        stream_, asio::buffer(wire_),
+        [self = this->shared_from_this(), finish](beast::error_code ec, std::size_t n) {
+          self->writing_ = false;
+          self->outbox_->sent(n);
+          if (ec || finish) return self->end_stream(!ec);
+          self->flush();
+        });
+  }
+
+  // Once per stream: the handler is told, and the connection closes (after the last chunk
+  // cleanly; otherwise at once, which also cancels what is pending on it).
+  void end_stream(bool clean) {
+    if (stream_over_) return;
+    stream_over_ = true;
+    if (outbox_) outbox_->end();
+    if (heartbeat_) heartbeat_->cancel();
+    sink_->on_closed();
+    // The last chunk (or the close, for HTTP/1.0) tells the client the body is complete; the
+    // client sends nothing on a stream, so closing at once loses nothing it could read.
+    beast::error_code ec;
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    if (clean) socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
   }
 
   void close() {
@@ -376,6 +490,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool require_client_cert_;
   bool client_cert_ = false;
   bool keep_alive_ = false;
+  bool http11_ = true;
   std::size_t drained_ = 0;
   bool head_started_ = false;  // a byte of the current request has arrived
   ChunkExtensionBound chunk_extensions_;
@@ -384,6 +499,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<RequestHeadCheck> head_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // A streaming response's state, touched on this connection's thread only.
+  std::shared_ptr<StreamSink> sink_;
+  StreamOptions stream_options_;
+  std::shared_ptr<StreamOutbox> outbox_;
+  std::optional<asio::steady_timer> heartbeat_;
+  std::array<char, 16> peek_{};
+  bool writing_ = false;
+  bool stream_over_ = false;
 };
 
 }  // namespace

@@ -61,7 +61,10 @@ struct Source {
   // checks no timestamp age: byte-identical requests inside it are one event. Unset: the
   // scheme's [id] dedupe_window, else dedupe_ttl.
   std::optional<std::chrono::seconds> dedupe_window;
-  std::optional<SecretRef> pull_token;    // enables GET /pull/{source}
+  std::optional<SecretRef> pull_token;  // enables GET /pull/{source} and GET /stream/{source}
+  // Enables GET /stream/{source}/{capability}: reading this source's stream without a token.
+  // At least 32 characters of [A-Za-z0-9_-]; changing it revokes the old URL.
+  std::optional<SecretRef> stream_capability;
   std::vector<std::string> keep_headers;  // request headers stored with the event
   std::string event_type_from;            // "header:X-GitHub-Event" or "json:type"; empty = none
   // For events from a Hookgate sender: the application id the signed webhook-id must carry
@@ -139,6 +142,16 @@ struct Retention {
   std::size_t batch = 1000;        // events looked at per store transaction
 };
 
+// [streams]: GET /stream/{source} (text/event-stream).
+struct Streams {
+  std::chrono::milliseconds ping_interval{30'000};  // a comment line on an idle stream
+  std::chrono::milliseconds retry{3'000};           // the client's reconnection delay (retry:)
+  std::size_t buffer_bytes = 1 << 20;  // unsent bytes per stream beyond which it is cut off
+  std::chrono::milliseconds write_timeout{30'000};  // no progress this long: cut off
+  std::size_t max_streams = 1024;                   // open at once on this node; then 503
+  std::size_t max_streams_per_ip = 16;              // open at once from one address; then 503
+};
+
 struct Config {
   std::string origin;  // the file it came from
   std::vector<Listener> listeners;
@@ -153,6 +166,7 @@ struct Config {
   Outbound outbound;
   Api api;
   Retention retention;
+  Streams streams;
 };
 
 // env is consulted for env: references through getenv; file: paths relative to the config file.

@@ -1,0 +1,53 @@
+// EventStreams: GET /stream/<source> as text/event-stream. A stream is authorised like the pull
+// API (the source's pull_token as a Bearer token) or by the source's capability path
+// (/stream/<source>/<stream_capability>); it resumes after the client's cursor (Last-Event-ID,
+// else ?after=, else the head) from the durable store, then carries live events as the gateway
+// is told of them (this node's accepts, other nodes' through the store's notifications).
+//
+// No stream holds a thread: a stream is a connection on the server's event loops plus a small
+// state here; reading the store runs on this object's few workers, one page at a time per
+// stream. Catching up is paced by the consumer (the next page is read once the previous one has
+// mostly left); live events are written as they come, and a consumer that lets more than
+// [streams] buffer_bytes pile up unsent is cut off (it resumes with Last-Event-ID). The number
+// of streams is bounded per node and per client address.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hookgate/config/config.hpp"
+#include "hookgate/net/http_server.hpp"
+#include "hookgate/store/store.hpp"
+
+namespace hookgate::api {
+
+inline constexpr std::string_view kStreamPrefix = "/stream/";
+
+class WorkerPool;
+
+class EventStreams {
+ public:
+  EventStreams(const config::Config& config, store::Store& store);
+  ~EventStreams();  // stop(), then waits for the store reads in progress
+  EventStreams(const EventStreams&) = delete;
+  EventStreams& operator=(const EventStreams&) = delete;
+
+  // Answers a request under kStreamPrefix: a refusal (404, 405, 401, 400, 503) or a streaming
+  // response. Never blocks. source and verdict are set for the metrics and the log line.
+  net::HttpResponse open(const net::HttpRequest& request, std::string& source,
+                         std::string& verdict);
+  // A new durable event of source (empty: of any source) with that seq (0: unknown).
+  void notify(const std::string& source, std::int64_t seq = 0);
+  // Ends every stream cleanly (the last chunk) and refuses new ones. Idempotent.
+  void stop();
+  std::size_t open_count() const;
+
+ private:
+  struct Shared;
+  class Stream;
+  std::shared_ptr<Shared> shared_;  // also held by every stream, which may outlive this object
+  std::unique_ptr<WorkerPool> pool_;
+};
+
+}  // namespace hookgate::api
