@@ -217,5 +217,35 @@ TEST_F(ConfigLoader, ConnectionsPerIpAreBounded) {
   EXPECT_NE(zero.error().find("server.max_connections_per_ip"), std::string::npos) << zero.error();
 }
 
+TEST_F(ConfigLoader, StreamsAreBoundedAndCapabilitiesUnguessable) {
+  auto fallback = parse_config("", "c.toml");
+  ASSERT_TRUE(fallback) << fallback.error();
+  EXPECT_EQ(fallback->streams.ping_interval, std::chrono::seconds(30));
+  EXPECT_EQ(fallback->streams.max_streams, 1024u);
+  auto set = parse_config(
+      "[streams]\nping_interval_ms = 500\nbuffer_bytes = 65536\nmax_streams_per_ip = 2\n",
+      "c.toml");
+  ASSERT_TRUE(set) << set.error();
+  EXPECT_EQ(set->streams.ping_interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(set->streams.buffer_bytes, 65536u);
+  EXPECT_EQ(set->streams.max_streams_per_ip, 2u);
+  for (const auto* bad : {"[streams]\nbuffer_bytes = 10\n", "[streams]\nmax_streams = 0\n",
+                          "[streams]\nping = 1\n"}) {
+    EXPECT_FALSE(parse_config(bad, "c.toml")) << bad;
+  }
+  const std::string source =
+      "[[source]]\nname = \"gh\"\nscheme = \"github\"\nsecrets = [\"s\"]\n"
+      "stream_capability = ";
+  auto good = parse_config(source + "\"0123456789abcdef0123456789ABCDEF_-\"\n", "c.toml");
+  ASSERT_TRUE(good) << good.error();
+  EXPECT_EQ(good->sources[0].stream_capability->value, "0123456789abcdef0123456789ABCDEF_-");
+  for (const auto* bad : {"\"short\"", "\"0123456789abcdef0123456789abcdef/..\"",
+                          "\"0123456789abcdef0123456789abcdef?x=1\""}) {
+    auto r = parse_config(source + bad + "\n", "c.toml");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().find("stream_capability"), std::string::npos) << r.error();
+  }
+}
+
 }  // namespace
 }  // namespace hookgate::config
