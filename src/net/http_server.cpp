@@ -355,6 +355,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void start_stream(HttpResponse res) {
     sink_ = std::move(res.stream);
     stream_options_ = std::move(res.stream_options);
+    // Nothing more is read from a stream's client: the request's buffers are given back, so an
+    // idle stream costs little more than its socket.
+    parser_.reset();
+    head_.reset();
+    buffer_.clear();
+    buffer_.shrink_to_fit();
     const auto framing = http11_ ? Framing::chunked_stream : Framing::close_stream;
     if (!serialize(res, false, wire_, framing)) {
       serialize(plain(500, "internal error"), false, wire_);
