@@ -273,6 +273,13 @@ std::size_t EventStreams::open_count() const {
   return shared_->count;
 }
 
+std::string EventStreams::loggable_path(std::string_view path) {
+  if (!path.starts_with(kStreamPrefix)) return std::string(path);
+  const auto slash = path.find('/', kStreamPrefix.size());
+  if (slash == std::string_view::npos) return std::string(path);
+  return std::string(path.substr(0, slash + 1)) + "***";
+}
+
 void EventStreams::notify(const std::string& source, std::int64_t seq) {
   std::vector<std::shared_ptr<Stream>> woken;
   {

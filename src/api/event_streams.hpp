@@ -42,6 +42,8 @@ class EventStreams {
   // Ends every stream cleanly (the last chunk) and refuses new ones. Idempotent.
   void stop();
   std::size_t open_count() const;
+  // The path as logs may show it: a capability segment is a credential and becomes "***".
+  static std::string loggable_path(std::string_view path);
 
  private:
   struct Shared;

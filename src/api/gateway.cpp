@@ -153,8 +153,8 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
     std::string source, verdict;
     auto response = streams_.open(request, source, verdict);
     if (source.empty()) source = kUnmatchedLabel;
-    finish(RequestLine{request.method, request.path, request.peer}, std::move(response), source,
-           verdict, started, respond);
+    finish(RequestLine{request.method, EventStreams::loggable_path(request.path), request.peer},
+           std::move(response), source, verdict, started, respond);
     return;
   }
   auto shared = std::make_shared<net::HttpRequest>(std::move(request));
