@@ -79,7 +79,9 @@ MessageStatus delivery_status(const store::DeliveryState& d, std::int64_t now_ms
 }
 
 MessageStatus attempt_status(const store::Attempt& a) {
-  return a.error.empty() ? MessageStatus::success : MessageStatus::fail;
+  // error is empty whenever the endpoint answered; only a 2xx answer delivers.
+  return a.error.empty() && a.status >= 200 && a.status < 300 ? MessageStatus::success
+                                                              : MessageStatus::fail;
 }
 
 json::object message_out(const store::Event& e, bool with_content) {

@@ -20,7 +20,7 @@ enum class MessageStatus { success = 0, pending = 1, fail = 2, sending = 3 };
 std::string_view status_text(MessageStatus status);
 // A delivery's: sending while an attempt holds its lease at now_ms.
 MessageStatus delivery_status(const store::DeliveryState& d, std::int64_t now_ms);
-// A finished attempt's: success when it delivered, fail otherwise.
+// A finished attempt's: success when the endpoint answered 2xx, fail otherwise.
 MessageStatus attempt_status(const store::Attempt& a);
 
 // MessageOut. Without content the payload is {} (Svix's with_content=false).

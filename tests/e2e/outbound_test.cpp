@@ -892,6 +892,188 @@ TEST_F(Outbound, AnIdempotencyKeyOrEventIdPublishesOnce) {
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }
 
+// Message ids are random (msg_ + 30 base62 digits), not a count: two applications publishing in
+// turn get ids that say nothing about each other's traffic, lists page newest first by an
+// iterator that is itself a message id, and one application never reads another's messages.
+TEST_F(Outbound, MessageIdsRevealNothingAcrossApplications) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  const auto a = create_app("tenant-a");
+  const auto b = create_app("tenant-b");
+  std::vector<std::string> of_a;
+  std::vector<std::string> of_b;
+  for (int i = 0; i < 3; ++i) {
+    of_a.push_back(str(publish(a, "x.y", R"({"i":)" + std::to_string(i) + "}"), "id"));
+    of_b.push_back(str(publish(b, "x.y", R"({"i":)" + std::to_string(i) + "}"), "id"));
+  }
+  std::set<std::string> all;
+  for (const auto* list : {&of_a, &of_b}) {
+    for (const auto& id : *list) {
+      EXPECT_EQ(id.size(), 34U) << id;
+      EXPECT_TRUE(id.starts_with("msg_")) << id;
+      EXPECT_EQ(id.find_first_not_of(
+                    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 4),
+                std::string::npos)
+          << id;
+      // Not a number after the prefix (the old msg_<seq>): a counter would end in digits only.
+      EXPECT_NE(id.find_first_not_of("0123456789", 4), std::string::npos) << id;
+      all.insert(id);
+    }
+  }
+  EXPECT_EQ(all.size(), 6U);
+  // Newest first, paged by an iterator that is the last message's id.
+  const auto page1 = get("/api/v1/app/" + a + "/msg?limit=2");
+  ASSERT_EQ(arr(page1, "data").size(), 2U);
+  EXPECT_EQ(str(arr(page1, "data")[0].as_object(), "id"), of_a[2]);
+  EXPECT_EQ(str(arr(page1, "data")[1].as_object(), "id"), of_a[1]);
+  EXPECT_FALSE(flag(page1, "done"));
+  EXPECT_EQ(str(page1, "iterator"), of_a[1]);
+  const auto page2 = get("/api/v1/app/" + a + "/msg?limit=2&iterator=" + of_a[1]);
+  ASSERT_EQ(arr(page2, "data").size(), 1U);
+  EXPECT_EQ(str(arr(page2, "data")[0].as_object(), "id"), of_a[0]);
+  EXPECT_TRUE(flag(page2, "done"));
+  EXPECT_TRUE(page2.at("iterator").is_null());
+  // with_content=false leaves the payload out, as Svix does.
+  const auto bare = get("/api/v1/app/" + a + "/msg/" + of_a[0] + "?with_content=false");
+  EXPECT_TRUE(obj(bare, "payload").empty());
+  EXPECT_EQ(num(obj(get("/api/v1/app/" + a + "/msg/" + of_a[0]), "payload"), "i"), 0);
+  // Another application's message, or its id as an iterator, is not there.
+  EXPECT_EQ(call("GET", "/api/v1/app/" + b + "/msg/" + of_a[0]).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + b + "/msg?iterator=" + of_a[0]).status, 422);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + b + "/attempt/msg/" + of_a[0]).status, 404);
+  // Filters: event types (comma-separated, as the svix client sends them), time.
+  publish(a, "other.type", "{}");
+  EXPECT_EQ(arr(get("/api/v1/app/" + a + "/msg?event_types=x.y"), "data").size(), 3U);
+  EXPECT_EQ(arr(get("/api/v1/app/" + a + "/msg?event_types=x.y,other.type"), "data").size(), 4U);
+  EXPECT_EQ(arr(get("/api/v1/app/" + a + "/msg?before=2000-01-01T00:00:00Z"), "data").size(), 0U);
+  EXPECT_EQ(arr(get("/api/v1/app/" + a + "/msg?after=2000-01-01T00:00:00Z"), "data").size(), 4U);
+  EXPECT_EQ(call("GET", "/api/v1/app/" + a + "/msg?before=yesterday").status, 422);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+// Bad input is a 4xx with Svix's error body, and nothing is stored or delivered.
+TEST_F(Outbound, MalformedMessagesAreRefusedWithSvixErrorsAndNothingStored) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  LoopbackReceiver receiver(ok_answer);
+  const auto app = create_app("strict");
+  create_endpoint(app, {{"url", url_of(receiver)}});
+  const auto path = "/api/v1/app/" + app + "/msg";
+  const std::vector<std::pair<std::string, std::string>> refused{
+      {R"({"eventType":"x"})", "payload"},
+      {R"({"payload":{}})", "eventType"},
+      {R"({"eventType":"has space","payload":{}})", "eventType"},
+      {R"({"eventType":7,"payload":{}})", "eventType"},
+      {R"({"eventType":"x","payload":null})", "payload"},
+      {R"({"eventType":"x","payload":{},"eventId":"bad id"})", "eventId"},
+      {R"({"eventType":"x","payload":{},"eventId":5})", "eventId"},
+      {R"({"eventType":"x","payload":{},"channels":"a"})", "channels"},
+      {R"({"eventType":"x","payload":{},"channels":["a b"]})", "channels"},
+      {R"({"eventType":"x","payload":{},"channels":["1","2","3","4","5","6","7","8","9","10","11"]})",
+       "channels"},
+      {R"({"eventType":"x","payload":{},"tags":["1","2","3","4","5","6"]})", "tags"},
+      {R"({"eventType":"x","payload":{},"payloadRetentionPeriod":0})", "payloadRetentionPeriod"},
+      {R"({"eventType":"x","payload":{},"deliverAt":"2030-01-01T00:00:00Z"})", "deliverAt"},
+      {R"({"eventType":"x","payload":{},"application":{"name":"auto"}})", "application"},
+      {R"({"eventType":"x","payload":{},"event_type":"x"})", "event_type"}};
+  for (const auto& [body, field] : refused) {
+    const auto r = call("POST", path, body);
+    EXPECT_EQ(r.status, 422) << body << ": " << r.body;
+    EXPECT_TRUE(field_errors(r).starts_with(field + ": ")) << body << ": " << r.body;
+  }
+  const auto broken = call("POST", path, R"({"eventType":"x","payload":)");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_EQ(str(object_of(broken), "code"), "bad_request");
+  const auto missing = call("GET", path + "/msg_0ujsswThIGTUYm2K8FjOOfXtY1K");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(str(object_of(missing), "code"), "not_found");
+  EXPECT_EQ(call("GET", path + "?limit=0").status, 422);
+  EXPECT_EQ(call("GET", path + "?with_content=maybe").status, 422);
+  EXPECT_TRUE(arr(get(path), "data").empty());
+  // Null optional fields are "not given", as the svix client may send them.
+  const auto ok = call("POST", path,
+                       R"({"eventType":"x","payload":{},"eventId":null,"channels":null,)"
+                       R"("tags":["t/1"],"payloadRetentionPeriod":90})");
+  EXPECT_EQ(ok.status, 202) << ok.body;
+  EXPECT_EQ(arr(object_of(ok), "tags").size(), 1U);
+  EXPECT_EQ(arr(get(path), "data").size(), 1U);
+  ASSERT_TRUE(eventually([&] { return receiver.received().size() == 1; }));
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+// An endpoint's view: its messages with their state, its attempts (Svix status enum), its
+// stats, and recover: failed messages since a time sent again.
+TEST_F(Outbound, EndpointAttemptsStatsAndRecoverSince) {
+  start_sender();
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  std::atomic<bool> failing{true};
+  LoopbackReceiver receiver([&](const ReceivedRequest&) {
+    return failing ? ReceiverAnswer{500, {}, "broken"} : ReceiverAnswer{200, {}, "fine"};
+  });
+  const auto app = create_app("recovering");
+  const auto ep = str(create_endpoint(app, {{"url", url_of(receiver)}}), "id");
+  const auto base = "/api/v1/app/" + app;
+  const auto early = str(publish(app, "a.b", R"({"k":1})"), "id");
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, early) == "failed"; }))
+      << server_->stderr_text();
+  // Recover since the later message's time sends it and not the earlier one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto late_published = publish(app, "a.b", R"({"k":2})");
+  const auto late = str(late_published, "id");
+  const auto between = str(late_published, "timestamp");
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, late) == "failed"; }))
+      << server_->stderr_text();
+
+  const auto stats = get(base + "/endpoint/" + ep + "/stats");
+  EXPECT_EQ(num(stats, "fail"), 2);
+  EXPECT_EQ(num(stats, "success"), 0);
+  EXPECT_EQ(num(stats, "pending") + num(stats, "sending"), 0);
+  const auto messages = arr(get(base + "/endpoint/" + ep + "/msg"), "data");
+  ASSERT_EQ(messages.size(), 2U);
+  EXPECT_EQ(str(messages[0].as_object(), "id"), late);
+  EXPECT_EQ(num(messages[0].as_object(), "status"), 2);
+  EXPECT_EQ(str(messages[0].as_object(), "statusText"), "fail");
+  // Attempts by endpoint: newest message first, each a failure (status 2) with the answer.
+  const auto page = get(base + "/attempt/endpoint/" + ep + "?limit=5");
+  const auto attempts_of_ep = arr(page, "data");
+  ASSERT_EQ(attempts_of_ep.size(), 5U);
+  EXPECT_EQ(str(attempts_of_ep[0].as_object(), "msgId"), late);
+  for (const auto& a : attempts_of_ep) {
+    EXPECT_EQ(num(a.as_object(), "status"), 2);
+    EXPECT_EQ(num(a.as_object(), "responseStatusCode"), 500);
+    EXPECT_EQ(str(a.as_object(), "endpointId"), ep);
+  }
+  EXPECT_FALSE(flag(page, "done"));
+  const auto rest =
+      get(base + "/attempt/endpoint/" + ep + "?limit=5&iterator=" + str(page, "iterator"));
+  ASSERT_EQ(arr(rest, "data").size(), 3U);
+  EXPECT_TRUE(flag(rest, "done"));
+  EXPECT_EQ(str(arr(rest, "data")[2].as_object(), "msgId"), early);
+  EXPECT_EQ(arr(get(base + "/attempt/endpoint/" + ep + "?status=0"), "data").size(), 0U);
+  EXPECT_EQ(call("GET", base + "/attempt/endpoint/" + ep + "?iterator=nonsense").status, 422);
+  EXPECT_EQ(call("GET", base + "/attempt/endpoint/ep_missing").status, 404);
+
+  failing = false;
+  EXPECT_EQ(call("POST", base + "/endpoint/" + ep + "/recover", R"({"since":"soon"})").status, 422);
+  const auto recovered =
+      call("POST", base + "/endpoint/" + ep + "/recover",
+           json::serialize(json::object{{"since", between}}));
+  ASSERT_EQ(recovered.status, 202) << recovered.body;
+  EXPECT_EQ(num(obj(object_of(recovered), "data"), "messagesSent"), 1);
+  EXPECT_TRUE(str(object_of(recovered), "id").starts_with("qtask_"));
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, late) == "delivered"; }))
+      << server_->stderr_text();
+  EXPECT_EQ(delivery_state(app, early), "failed");
+  const auto newest = attempts(app, late).back().as_object();
+  EXPECT_EQ(num(newest, "status"), 0);
+  EXPECT_EQ(num(newest, "triggerType"), 1);
+  const auto after = get(base + "/endpoint/" + ep + "/stats");
+  EXPECT_EQ(num(after, "success"), 1);
+  EXPECT_EQ(num(after, "fail"), 1);
+  EXPECT_EQ(num(get(base + "/endpoint/" + ep + "/stats?since=" + between), "fail"), 0);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
 TEST_F(Outbound, RetriesUntilTheReceiverRecoversWithEveryAttemptRecorded) {
   start_sender();
   ASSERT_TRUE(server_->started()) << server_->stderr_text();

@@ -147,8 +147,8 @@ struct Requeue {
   std::int64_t event_seq = 0;      // 0: any event
   std::string destination;         // empty: any destination
   std::int64_t since_ms = 0;       // only deliveries of events received at or after this time
-  std::int64_t until_ms = 0;       // only deliveries of events received before this time (0: any)
   bool include_delivered = false;  // false: only failed (given up) deliveries
+  std::int64_t until_ms = 0;       // only deliveries of events received before this time (0: any)
 };
 
 // A small versioned document of the management plane (an application, an endpoint, an API
