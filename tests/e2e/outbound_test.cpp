@@ -1004,7 +1004,8 @@ TEST_F(Outbound, MalformedMessagesAreRefusedWithSvixErrorsAndNothingStored) {
 // An endpoint's view: its messages with their state, its attempts (Svix status enum), its
 // stats, and recover: failed messages since a time sent again.
 TEST_F(Outbound, EndpointAttemptsStatsAndRecoverSince) {
-  start_sender();
+  // No circuit breaker: the second message must fail on its own schedule, not wait it out.
+  start_sender("breaker_failures = 1000\nsecret_key = \"" + std::string(kSealKey) + "\"\n");
   ASSERT_TRUE(server_->started()) << server_->stderr_text();
   std::atomic<bool> failing{true};
   LoopbackReceiver receiver([&](const ReceivedRequest&) {
