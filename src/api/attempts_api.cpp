@@ -31,8 +31,7 @@ struct MessageAttempt {
 
 // Every attempt of a message, newest first, with the id and address of its endpoint.
 Result<std::vector<MessageAttempt>> attempts_of(store::Store& store, outbound::Registry& registry,
-                                                const std::string& app_id,
-                                                const store::Event& e) {
+                                                const std::string& app_id, const store::Event& e) {
   auto deliveries = store.deliveries(e.seq);
   if (!deliveries) return Error{"store_error: " + deliveries.error()};
   std::vector<MessageAttempt> out;
@@ -136,7 +135,8 @@ net::HttpResponse ManagementApi::attempts(Call& call, const std::string& app_id)
   if (!q->iterator.empty()) {
     const auto dot = q->iterator.rfind('.');
     std::optional<store::Event> from;
-    if (dot != std::string::npos && dot + 1 < q->iterator.size() && dot + 1 + 9 >= q->iterator.size() &&
+    if (dot != std::string::npos && dot + 1 < q->iterator.size() &&
+        dot + 1 + 9 >= q->iterator.size() &&
         q->iterator.find_first_not_of("0123456789", dot + 1) == std::string::npos &&
         outbound::is_message_id(q->iterator.substr(0, dot))) {
       auto found = store_.event_by_public_id(source, q->iterator.substr(0, dot));
@@ -187,8 +187,7 @@ net::HttpResponse ManagementApi::message_deliveries(Call& call, const std::strin
     if (!all) return from_error(all.error());
     for (const auto& m : *all) {
       if (m.id == s[5]) {
-        return json_response(200,
-                             attempt_out(m.attempt, m.delivery, event, m.endpoint_id, m.url));
+        return json_response(200, attempt_out(m.attempt, m.delivery, event, m.endpoint_id, m.url));
       }
     }
     return http_error(404, "not_found", "no attempt " + s[5] + " of message " + event.public_id);

@@ -64,15 +64,18 @@ net::HttpResponse ManagementApi::endpoint_deliveries(Call& call, const std::stri
     auto body = body_object(call.request);
     if (!body) return http_error(400, "bad_request", body.error());
     for (const auto& [k, v] : *body) {
-      if (k != "since" && k != "until") return invalid_field(k, "unknown field", "value_error.extra");
+      if (k != "since" && k != "until")
+        return invalid_field(k, "unknown field", "value_error.extra");
     }
     if (auto field = non_string_field(*body, {"since"})) {
       return invalid_field(*field, "must be an RFC 3339 date-time", "type_error.str");
     }
-    if (const auto* u = body->if_contains("until"); u != nullptr && !u->is_null() && !u->is_string())
+    if (const auto* u = body->if_contains("until");
+        u != nullptr && !u->is_null() && !u->is_string())
       return invalid_field("until", "must be an RFC 3339 date-time", "type_error.str");
     const auto since_text = string_field(*body, "since");
-    if (!since_text) return invalid_field("since", "a date-time is required", "value_error.missing");
+    if (!since_text)
+      return invalid_field("since", "a date-time is required", "value_error.missing");
     store::Requeue which;
     which.destination = destination;
     if (auto bad = read_time(since_text, {"body", "since"}, which.since_ms)) return *bad;

@@ -46,11 +46,13 @@ std::optional<net::HttpResponse> read_names(const json::object& body, std::strin
                          "value_error.list.max_items");
   }
   for (const auto& item : list) {
-    if (!item.is_string()) return invalid_field(field, "must be a list of strings", "type_error.str");
+    if (!item.is_string())
+      return invalid_field(field, "must be a list of strings", "type_error.str");
     const std::string_view s = item.as_string();
     if (s.empty() || s.size() > max_bytes || !only(s, allowed)) {
       return invalid_field(
-          field, "each 1 to " + std::to_string(max_bytes) + " characters of " + std::string(described),
+          field,
+          "each 1 to " + std::to_string(max_bytes) + " characters of " + std::string(described),
           "value_error.str.regex");
     }
     if (std::find(out.begin(), out.end(), s) == out.end()) out.emplace_back(s);
@@ -68,8 +70,8 @@ std::optional<net::HttpResponse> check_integer(const json::object& body, std::st
   }
   const auto n = v->is_int64() ? v->as_int64() : static_cast<std::int64_t>(v->as_uint64());
   if (n < low || n > high) {
-    return invalid_field(field, "must be from " + std::to_string(low) + " to " +
-                                    std::to_string(high),
+    return invalid_field(field,
+                         "must be from " + std::to_string(low) + " to " + std::to_string(high),
                          "value_error.number");
   }
   return std::nullopt;
@@ -149,8 +151,8 @@ net::HttpResponse ManagementApi::publish(Call& call, const std::string& app_id) 
   if (auto field = non_string_field(*body, {"eventType"})) {
     return invalid_field(*field, "must be a string", "type_error.str");
   }
-  if (const auto* v = body->if_contains("eventId"); v != nullptr && !v->is_null() &&
-                                                    !v->is_string()) {
+  if (const auto* v = body->if_contains("eventId");
+      v != nullptr && !v->is_null() && !v->is_string()) {
     return invalid_field("eventId", "must be a string", "type_error.str");
   }
   outbound::Message m;
@@ -170,14 +172,13 @@ net::HttpResponse ManagementApi::publish(Call& call, const std::string& app_id) 
     return invalid_field("eventId", "1 to 256 characters of [a-zA-Z0-9-_.]",
                          "value_error.str.regex");
   }
-  if (auto bad = read_names(*body, "channels", outbound::kMaxMessageChannels,
-                            outbound::kMaxChannelBytes, std::string(kNameChars) + ":",
-                            "[a-zA-Z0-9-_.:]", m.meta.channels)) {
+  if (auto bad =
+          read_names(*body, "channels", outbound::kMaxMessageChannels, outbound::kMaxChannelBytes,
+                     std::string(kNameChars) + ":", "[a-zA-Z0-9-_.:]", m.meta.channels)) {
     return *bad;
   }
   if (auto bad = read_names(*body, "tags", outbound::kMaxMessageTags, outbound::kMaxTagBytes,
-                            std::string(kNameChars) + "/\\#", "[a-zA-Z0-9-_./\\#]",
-                            m.meta.tags)) {
+                            std::string(kNameChars) + "/\\#", "[a-zA-Z0-9-_./\\#]", m.meta.tags)) {
     return *bad;
   }
   // Accepted for Svix clients; how long payloads are kept is the operator's [store] retention.
@@ -189,8 +190,7 @@ net::HttpResponse ManagementApi::publish(Call& call, const std::string& app_id) 
     return invalid_field("payload", "any JSON value is required", "value_error.missing");
   }
   m.payload = std::string(*payload);
-  m.idempotency_key =
-      std::string(call.request.headers.get("Idempotency-Key").value_or(""));
+  m.idempotency_key = std::string(call.request.headers.get("Idempotency-Key").value_or(""));
   const bool with_content =
       schemes::url_query_param(call.request.target, "with_content").value_or("true") != "false";
   // Refusals before the append are answered on this thread, the outcome of the append from the

@@ -112,8 +112,8 @@ class EndpointTarget : public engine::Target {
 
   void send_async(const store::Delivery& d, int /*attempt*/, engine::SendDone done) override {
     // webhook-id is the message's public id, the id the API returns for it.
-    auto request = sign_for_endpoint(endpoint_, d.event.public_id,
-                                     d.event.body, stored_content_type(d.event.headers),
+    auto request = sign_for_endpoint(endpoint_, d.event.public_id, d.event.body,
+                                     stored_content_type(d.event.headers),
                                      std::chrono::system_clock::now(), owner_.now_ms_());
     if (!request) {
       engine::SendResult result;

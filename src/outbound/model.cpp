@@ -93,9 +93,8 @@ std::optional<Verification> parse_verification(std::string_view text) {
 
 bool Endpoint::wants(std::string_view event_type,
                      const std::vector<std::string>& message_channels) const {
-  const bool type_ok =
-      event_types.empty() ||
-      std::find(event_types.begin(), event_types.end(), event_type) != event_types.end();
+  const bool type_ok = event_types.empty() || std::find(event_types.begin(), event_types.end(),
+                                                        event_type) != event_types.end();
   if (!type_ok) return false;
   if (channels.empty()) return true;
   return std::any_of(message_channels.begin(), message_channels.end(), [&](const auto& c) {

@@ -67,8 +67,8 @@ std::string attempt_id(std::string_view message_id, std::string_view endpoint_id
   const std::string_view nul("\0", 1);
   const std::array<std::string_view, 7> pieces = {"hookgate attempt", nul, message_id, nul,
                                                   endpoint_id,        nul, n};
-  const std::string digest = crypto::digest(crypto::DigestAlgorithm::sha256,
-                                            std::span<const std::string_view>(pieces));
+  const std::string digest =
+      crypto::digest(crypto::DigestAlgorithm::sha256, std::span<const std::string_view>(pieces));
   return std::string(kAttemptIdPrefix) + base62(digest.substr(0, kAttemptBytes), kAttemptDigits);
 }
 

@@ -598,9 +598,9 @@ Result<Page<Endpoint>> Registry::endpoints(const std::string& app_id, const std:
   return page;
 }
 
-Result<std::vector<std::string>> Registry::subscribers(
-    const std::string& app_id, std::string_view event_type,
-    const std::vector<std::string>& channels) {
+Result<std::vector<std::string>> Registry::subscribers(const std::string& app_id,
+                                                       std::string_view event_type,
+                                                       const std::vector<std::string>& channels) {
   if (auto a = app(app_id); !a) return Error{a.error()};
   std::vector<std::string> ids;
   std::string cursor;

@@ -911,9 +911,9 @@ TEST_F(Outbound, MessageIdsRevealNothingAcrossApplications) {
     for (const auto& id : *list) {
       EXPECT_EQ(id.size(), 34U) << id;
       EXPECT_TRUE(id.starts_with("msg_")) << id;
-      EXPECT_EQ(id.find_first_not_of(
-                    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 4),
-                std::string::npos)
+      EXPECT_EQ(
+          id.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 4),
+          std::string::npos)
           << id;
       // Not a number after the prefix (the old msg_<seq>): a counter would end in digits only.
       EXPECT_NE(id.find_first_not_of("0123456789", 4), std::string::npos) << id;
@@ -1056,9 +1056,8 @@ TEST_F(Outbound, EndpointAttemptsStatsAndRecoverSince) {
 
   failing = false;
   EXPECT_EQ(call("POST", base + "/endpoint/" + ep + "/recover", R"({"since":"soon"})").status, 422);
-  const auto recovered =
-      call("POST", base + "/endpoint/" + ep + "/recover",
-           json::serialize(json::object{{"since", between}}));
+  const auto recovered = call("POST", base + "/endpoint/" + ep + "/recover",
+                              json::serialize(json::object{{"since", between}}));
   ASSERT_EQ(recovered.status, 202) << recovered.body;
   EXPECT_EQ(num(obj(object_of(recovered), "data"), "messagesSent"), 1);
   EXPECT_TRUE(str(object_of(recovered), "id").starts_with("qtask_"));
@@ -1099,7 +1098,7 @@ TEST_F(Outbound, RetriesUntilTheReceiverRecoversWithEveryAttemptRecorded) {
     EXPECT_EQ(num(a, "attempt"), static_cast<std::int64_t>(i + 1));
     EXPECT_EQ(num(a, "responseStatusCode"), statuses[i]);
     EXPECT_EQ(num(a, "status"), i < 3 ? 2 : 0);  // Svix MessageStatus: fail, then success
-    EXPECT_EQ(num(a, "triggerType"), 0);          // scheduled
+    EXPECT_EQ(num(a, "triggerType"), 0);         // scheduled
     EXPECT_EQ(str(a, "endpointId"), str(endpoint, "id"));
     EXPECT_EQ(str(a, "msgId"), msg);
     EXPECT_EQ(str(a, "url"), url_of(receiver));

@@ -111,9 +111,9 @@ struct DeliveryState {
 // Newest first pages of one source's events (Store::events_before).
 struct EventPage {
   std::string source;
-  std::int64_t before_seq = 0;  // 0: from the newest
-  std::int64_t since_ms = 0;    // received at or after; 0: no bound
-  std::int64_t until_ms = 0;    // received before; 0: no bound
+  std::int64_t before_seq = 0;           // 0: from the newest
+  std::int64_t since_ms = 0;             // received at or after; 0: no bound
+  std::int64_t until_ms = 0;             // received before; 0: no bound
   std::vector<std::string> event_types;  // empty: any (at most kMaxEventTypesFilter)
   std::size_t limit = 0;
 };

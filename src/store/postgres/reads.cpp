@@ -72,11 +72,11 @@ Result<std::vector<Event>> read_events_after(Conn& conn, std::string_view source
                                              std::int64_t after, std::size_t limit) {
   std::vector<Event> events;
   if (limit == 0) return events;
-  auto rows = conn.exec(
-      std::string("SELECT ") + kEventColumns +
-          " FROM events e WHERE e.source = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
-      Params().bytes(source).int64(after).int64(
-          static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
+  auto rows =
+      conn.exec(std::string("SELECT ") + kEventColumns +
+                    " FROM events e WHERE e.source = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
+                Params().bytes(source).int64(after).int64(
+                    static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
   if (!rows) return Error{rows.error()};
   events.reserve(static_cast<std::size_t>(rows->size()));
   for (int r = 0; r < rows->size(); ++r)
@@ -86,7 +86,7 @@ Result<std::vector<Event>> read_events_after(Conn& conn, std::string_view source
 
 Result<std::optional<Event>> read_event(Conn& conn, std::int64_t seq) {
   auto rows = conn.exec(std::string("SELECT ") + kEventColumns + " FROM events e WHERE e.seq = $1",
-      Params().int64(seq));
+                        Params().int64(seq));
   if (!rows) return Error{rows.error()};
   if (rows->size() == 0) return std::optional<Event>();
   return std::optional<Event>(event_at(*rows, 0));
@@ -95,7 +95,7 @@ Result<std::optional<Event>> read_event(Conn& conn, std::int64_t seq) {
 Result<std::vector<DeliveryState>> read_deliveries(Conn& conn, std::int64_t event_seq) {
   auto rows = conn.exec(std::string("SELECT ") + kDeliveryColumns +
                             " FROM deliveries d WHERE d.event_seq = $1 ORDER BY d.id",
-      Params().int64(event_seq));
+                        Params().int64(event_seq));
   if (!rows) return Error{rows.error()};
   std::vector<DeliveryState> deliveries;
   deliveries.reserve(static_cast<std::size_t>(rows->size()));
@@ -120,7 +120,7 @@ Result<std::vector<Attempt>> read_attempts(Conn& conn, std::int64_t delivery_id)
 }
 
 Result<std::optional<Event>> read_event_by_public_id(Conn& conn, std::string_view source,
-                                                    std::string_view public_id) {
+                                                     std::string_view public_id) {
   auto rows = conn.exec(std::string("SELECT ") + kEventColumns +
                             " FROM events e WHERE e.source = $1 AND e.public_id = $2",
                         Params().bytes(source).bytes(public_id));
@@ -136,18 +136,18 @@ Result<std::vector<Event>> read_events_before(Conn& conn, const EventPage& page)
   // Walks events_by_source backwards from the cursor; the filters are checked on the way. Unset
   // filters are written so they always hold, keeping one statement text (one plan).
   std::vector<std::string_view> types(page.event_types.begin(), page.event_types.end());
-  auto rows = conn.exec(
-      std::string("SELECT ") + kEventColumns +
-          " FROM events e WHERE e.source = $1 AND e.seq < $2 AND e.received_ms >= $3 "
-          "AND e.received_ms < $4 AND (cardinality($5::bytea[]) = 0 OR "
-          "e.event_type = ANY($5::bytea[])) ORDER BY e.seq DESC LIMIT $6",
-      Params()
-          .bytes(page.source)
-          .int64(page.before_seq == 0 ? INT64_MAX : page.before_seq)
-          .int64(page.since_ms)
-          .int64(page.until_ms == 0 ? INT64_MAX : page.until_ms)
-          .bytes_array(types)
-          .int64(as_limit(page.limit)));
+  auto rows =
+      conn.exec(std::string("SELECT ") + kEventColumns +
+                    " FROM events e WHERE e.source = $1 AND e.seq < $2 AND e.received_ms >= $3 "
+                    "AND e.received_ms < $4 AND (cardinality($5::bytea[]) = 0 OR "
+                    "e.event_type = ANY($5::bytea[])) ORDER BY e.seq DESC LIMIT $6",
+                Params()
+                    .bytes(page.source)
+                    .int64(page.before_seq == 0 ? INT64_MAX : page.before_seq)
+                    .int64(page.since_ms)
+                    .int64(page.until_ms == 0 ? INT64_MAX : page.until_ms)
+                    .bytes_array(types)
+                    .int64(as_limit(page.limit)));
   if (!rows) return Error{rows.error()};
   events.reserve(static_cast<std::size_t>(rows->size()));
   for (int r = 0; r < rows->size(); ++r)
@@ -156,9 +156,9 @@ Result<std::vector<Event>> read_events_before(Conn& conn, const EventPage& page)
 }
 
 Result<std::vector<DestinationDelivery>> read_deliveries_to(Conn& conn,
-                                                           std::string_view destination,
-                                                           std::int64_t before_seq,
-                                                           std::size_t limit) {
+                                                            std::string_view destination,
+                                                            std::int64_t before_seq,
+                                                            std::size_t limit) {
   std::vector<DestinationDelivery> out;
   if (limit == 0) return out;
   auto rows = conn.exec(std::string("SELECT ") + kDeliveryColumns + ", " + kEventColumns +
@@ -179,8 +179,8 @@ Result<std::vector<DestinationDelivery>> read_deliveries_to(Conn& conn,
 }
 
 Result<std::vector<DestinationAttempt>> read_attempts_to(Conn& conn, std::string_view destination,
-                                                        std::int64_t before_seq, int before_number,
-                                                        std::size_t limit) {
+                                                         std::int64_t before_seq, int before_number,
+                                                         std::size_t limit) {
   std::vector<DestinationAttempt> out;
   if (limit == 0) return out;
   // (event_seq, number) below the cursor: the deliveries before its event, and the cursor
@@ -201,9 +201,9 @@ Result<std::vector<DestinationAttempt>> read_attempts_to(Conn& conn, std::string
   if (!rows) return Error{rows.error()};
   out.reserve(static_cast<std::size_t>(rows->size()));
   for (int r = 0; r < rows->size(); ++r) {
-    out.push_back(DestinationAttempt{
-        attempt_at(*rows, r), delivery_at(*rows, r, kAttemptColumnCount),
-        event_at(*rows, r, kAttemptColumnCount + kDeliveryColumnCount)});
+    out.push_back(
+        DestinationAttempt{attempt_at(*rows, r), delivery_at(*rows, r, kAttemptColumnCount),
+                           event_at(*rows, r, kAttemptColumnCount + kDeliveryColumnCount)});
   }
   return out;
 }

@@ -130,8 +130,8 @@ Result<std::vector<Attempt>> read_attempts(Db& db, std::int64_t delivery_id) {
 }
 
 Result<std::optional<Event>> read_event_by_public_id(Db& db, std::string_view source,
-                                                    std::string_view public_id,
-                                                    std::int64_t up_to) {
+                                                     std::string_view public_id,
+                                                     std::int64_t up_to) {
   auto select = db.prepare(std::string("SELECT ") + kEventColumns +
                            " FROM events e WHERE e.source = ?1 AND e.public_id = ?2 AND "
                            "e.seq <= ?3");
@@ -143,8 +143,7 @@ Result<std::optional<Event>> read_event_by_public_id(Db& db, std::string_view so
   return std::optional<Event>(event_at(*select));
 }
 
-Result<std::vector<Event>> read_events_before(Db& db, const EventPage& page,
-                                              std::int64_t up_to) {
+Result<std::vector<Event>> read_events_before(Db& db, const EventPage& page, std::int64_t up_to) {
   std::vector<Event> events;
   if (page.limit == 0) return events;
   if (page.event_types.size() > kMaxEventTypesFilter) return Error{"too many event types"};
@@ -182,9 +181,8 @@ Result<std::vector<Event>> read_events_before(Db& db, const EventPage& page,
 }
 
 Result<std::vector<DestinationDelivery>> read_deliveries_to(Db& db, std::string_view destination,
-                                                           std::int64_t before_seq,
-                                                           std::int64_t up_to,
-                                                           std::size_t limit) {
+                                                            std::int64_t before_seq,
+                                                            std::int64_t up_to, std::size_t limit) {
   std::vector<DestinationDelivery> out;
   if (limit == 0) return out;
   auto select = db.prepare(std::string("SELECT ") + kDeliveryColumns + ", " + kEventColumns +
@@ -207,8 +205,8 @@ Result<std::vector<DestinationDelivery>> read_deliveries_to(Db& db, std::string_
 }
 
 Result<std::vector<DestinationAttempt>> read_attempts_to(Db& db, std::string_view destination,
-                                                        std::int64_t before_seq, int before_number,
-                                                        std::size_t limit) {
+                                                         std::int64_t before_seq, int before_number,
+                                                         std::size_t limit) {
   std::vector<DestinationAttempt> out;
   if (limit == 0) return out;
   // (event_seq, number) below the cursor: the deliveries before its event, and the cursor
@@ -231,9 +229,9 @@ Result<std::vector<DestinationAttempt>> read_attempts_to(Db& db, std::string_vie
     auto row = select->step();
     if (!row) return Error{row.error()};
     if (!*row) break;
-    out.push_back(DestinationAttempt{
-        attempt_at(*select), delivery_at(*select, kAttemptColumnCount),
-        event_at(*select, kAttemptColumnCount + kDeliveryColumnCount)});
+    out.push_back(
+        DestinationAttempt{attempt_at(*select), delivery_at(*select, kAttemptColumnCount),
+                           event_at(*select, kAttemptColumnCount + kDeliveryColumnCount)});
   }
   return out;
 }
@@ -258,8 +256,8 @@ Result<DestinationStats> read_destination_stats(Db& db, std::string_view destina
   auto row = select->step();
   if (!row) return Error{row.error()};
   if (!*row) return Error{"stats returned no row"};
-  return DestinationStats{select->column_int64(0), select->column_int64(1),
-                          select->column_int64(2), select->column_int64(3)};
+  return DestinationStats{select->column_int64(0), select->column_int64(1), select->column_int64(2),
+                          select->column_int64(3)};
 }
 
 Result<Counts> read_counts(Db& db) {

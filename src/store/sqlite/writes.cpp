@@ -26,8 +26,8 @@ Result<std::optional<Appended>> live_duplicate(Db& db, const NewEvent& event) {
   auto row = (*found)->step();
   if (!row) return Error{row.error()};
   if (!*row) return std::optional<Appended>();
-  return std::optional<Appended>(Appended{(*found)->column_int64(0), true,
-                                          (*found)->column_text(1), (*found)->column_int64(2)});
+  return std::optional<Appended>(Appended{(*found)->column_int64(0), true, (*found)->column_text(1),
+                                          (*found)->column_int64(2)});
 }
 
 Result<std::int64_t> insert_event(Db& db, const NewEvent& event) {

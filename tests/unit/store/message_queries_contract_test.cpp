@@ -81,8 +81,8 @@ TEST_P(StoreContract, APublicIdIsUniqueWithinItsSource) {
 TEST_P(StoreContract, EventsBeforeAreNewestFirstWithTheirFilters) {
   std::vector<std::int64_t> seqs;
   for (int i = 0; i < 6; ++i) {
-    seqs.push_back(append_ok(message("msg_" + std::to_string(i), 1000 + i * 10,
-                                     i % 2 == 0 ? "even" : "odd")));
+    seqs.push_back(
+        append_ok(message("msg_" + std::to_string(i), 1000 + i * 10, i % 2 == 0 ? "even" : "odd")));
   }
   append_ok(event("app:other", 1005));
   EventPage page;
@@ -120,10 +120,10 @@ TEST_P(StoreContract, ADestinationsDeliveriesAttemptsAndStats) {
       f.attempt.started_ms = 10'000 + round * 1000;
       f.attempt.status = d.event.seq == s2 ? 200 : 500;
       f.attempt.error = d.event.seq == s2 ? "" : "HTTP 500";
-      f.next = d.event.seq == s2 ? Next::delivered
+      f.next = d.event.seq == s2   ? Next::delivered
                : d.event.seq == s3 ? Next::retry
-               : round == 0 ? Next::retry
-                            : Next::give_up;
+               : round == 0        ? Next::retry
+                                   : Next::give_up;
       f.retry_at_ms = 10'500 + round * 1000;
       ASSERT_TRUE(store_->finish(f, "me"));
     }
