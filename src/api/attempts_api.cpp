@@ -59,6 +59,9 @@ Result<std::vector<MessageAttempt>> attempts_of(store::Store& store, outbound::R
 
 bool attempt_passes(const store::Attempt& a, const ListFilters& f) {
   if (f.status && attempt_status(a) != *f.status) return false;
+  if (f.status_code_class && (a.status < 100 ? 0 : a.status / 100 * 100) != *f.status_code_class) {
+    return false;
+  }
   if (f.since_ms != 0 && a.started_ms < f.since_ms) return false;
   return f.until_ms == 0 || a.started_ms < f.until_ms;
 }

@@ -177,6 +177,12 @@ Result<ListFilters> list_filters(const net::HttpRequest& request) {
     }
     f.status = static_cast<MessageStatus>(std::stoi(*v));
   }
+  if (const auto v = schemes::url_query_param(target, "status_code_class")) {
+    if (*v != "0" && *v != "100" && *v != "200" && *v != "300" && *v != "400" && *v != "500") {
+      return Error{"status_code_class: 0, 100, 200, 300, 400 or 500"};
+    }
+    f.status_code_class = std::stoi(*v);
+  }
   f.endpoint_id = schemes::url_query_param(target, "endpoint_id").value_or("");
   if (f.endpoint_id.size() > 256) return Error{"endpoint_id: at most 256 bytes"};
   return f;

@@ -48,6 +48,8 @@ struct ListFilters {
   std::string channel;
   std::string tag;
   std::optional<MessageStatus> status;
+  // Svix StatusCodeClass of attempts: 0 (no answer), 100, 200, 300, 400 or 500.
+  std::optional<int> status_code_class;
   std::string endpoint_id;
 };
 Result<ListFilters> list_filters(const net::HttpRequest& request);

@@ -1051,6 +1051,10 @@ TEST_F(Outbound, EndpointAttemptsStatsAndRecoverSince) {
   EXPECT_TRUE(flag(rest, "done"));
   EXPECT_EQ(str(arr(rest, "data")[2].as_object(), "msgId"), early);
   EXPECT_EQ(arr(get(base + "/attempt/endpoint/" + ep + "?status=0"), "data").size(), 0U);
+  EXPECT_EQ(arr(get(base + "/attempt/endpoint/" + ep + "?status_code_class=500"), "data").size(),
+            8U);
+  EXPECT_EQ(arr(get(base + "/attempt/msg/" + late + "?status_code_class=200"), "data").size(), 0U);
+  EXPECT_EQ(call("GET", base + "/attempt/msg/" + late + "?status_code_class=201").status, 422);
   EXPECT_EQ(call("GET", base + "/attempt/endpoint/" + ep + "?iterator=nonsense").status, 422);
   EXPECT_EQ(call("GET", base + "/attempt/endpoint/ep_missing").status, 404);
 
