@@ -103,6 +103,12 @@ net::HttpResponse ManagementApi::attempts(Call& call, const std::string& app_id)
       event = std::move(found.value());
     }
     if (!event) return http_error(404, "not_found", "no message " + s[4]);
+    if (!filters->endpoint_id.empty()) {
+      // By id or uid, as everywhere; an endpoint that does not exist has no attempts.
+      auto named = registry_.endpoint_id_of(app_id, filters->endpoint_id);
+      if (!named) return from_error(named.error());
+      if (*named) filters->endpoint_id = **named;
+    }
     auto all = attempts_of(store_, registry_, app_id, *event);
     if (!all) return from_error(all.error());
     std::size_t start = 0;
@@ -130,7 +136,7 @@ net::HttpResponse ManagementApi::attempts(Call& call, const std::string& app_id)
   }
 
   // By endpoint: the endpoint's deliveries newest message first, their attempts newest first.
-  auto ep = registry_.endpoint(app_id, s[4]);
+  auto ep = endpoint_named(registry_, app_id, s[4]);
   if (!ep) return from_error(ep.error());
   const auto destination = outbound::endpoint_destination(ep->id);
   std::int64_t before_seq = 0;
@@ -235,7 +241,7 @@ net::HttpResponse ManagementApi::message_deliveries(Call& call, const std::strin
   // /msg/{msg}/endpoint/{endpoint}/resend
   if (s.size() == 7 && s[6] == "resend") {
     if (call.method() != "POST") return not_allowed("POST");
-    auto ep = registry_.endpoint(app_id, s[5]);
+    auto ep = endpoint_named(registry_, app_id, s[5]);
     if (!ep) return from_error(ep.error());
     const auto destination = outbound::endpoint_destination(ep->id);
     auto deliveries = store_.deliveries(event.seq);

@@ -37,7 +37,7 @@ std::optional<net::HttpResponse> read_time(const std::optional<std::string>& tex
 net::HttpResponse ManagementApi::endpoint_deliveries(Call& call, const std::string& app_id,
                                                      const std::string& endpoint_id) {
   const auto& s = call.segments;
-  auto ep = registry_.endpoint(app_id, endpoint_id);
+  auto ep = endpoint_named(registry_, app_id, endpoint_id);
   if (!ep) return from_error(ep.error());
   const auto destination = outbound::endpoint_destination(ep->id);
 

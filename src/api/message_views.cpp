@@ -141,6 +141,14 @@ json::object endpoint_message_out(const store::DestinationDelivery& dd, bool wit
   return o;
 }
 
+Result<outbound::Endpoint> endpoint_named(outbound::Registry& registry, const std::string& app_id,
+                                          const std::string& id_or_uid) {
+  auto id = registry.endpoint_id_of(app_id, id_or_uid);
+  if (!id) return Error{id.error()};
+  if (!*id) return Error{"not_found: no endpoint " + id_or_uid};
+  return registry.endpoint(app_id, **id);
+}
+
 Result<ListFilters> list_filters(const net::HttpRequest& request) {
   ListFilters f;
   const auto& target = request.target;

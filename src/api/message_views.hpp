@@ -12,6 +12,7 @@
 #include "api/api_wire.hpp"
 #include "hookgate/store/store.hpp"
 #include "outbound/model.hpp"
+#include "outbound/registry.hpp"
 
 namespace hookgate::api {
 
@@ -38,6 +39,11 @@ boost::json::object message_endpoint_out(const store::DeliveryState& d,
 // EndpointMessageOut: a message with the state of its delivery to one endpoint.
 boost::json::object endpoint_message_out(const store::DestinationDelivery& dd, bool with_content,
                                          std::int64_t now_ms);
+
+// The application's endpoint a path's {endpoint_id} names, by id or uid. Errors are registry
+// errors ("not_found: ...", "store_error: ...") for from_error().
+Result<outbound::Endpoint> endpoint_named(outbound::Registry& registry, const std::string& app_id,
+                                          const std::string& id_or_uid);
 
 // Query parameters of the message and attempt lists. Errors are 422s on ["query", name].
 struct ListFilters {
