@@ -5,7 +5,7 @@
 #      answers, so each attempt to them lasts the [outbound] timeout (TIMEOUT_MS).
 # Every endpoint gets PER_ENDPOINT messages, published round-robin. Figures: the healthy endpoints'
 # delivery rate (deliveries answered 200 per second, first publish to last healthy arrival), B/A,
-# and p99 accept->delivery of the healthy ones in B (the message's received_ms from the API to its
+# and p99 accept->delivery of the healthy ones in B (the message's timestamp from the API to its
 # first arrival at the receiver).
 #
 # Usage: bench/load/outbound_isolation.sh

@@ -121,7 +121,7 @@ function request()
   local t = n % ntypes
   n = n + step
   return wrk.format("POST", path, headers,
-    '{"event_type":"t' .. t .. '","payload":{"n":' .. n .. ',"pad":"' .. pad .. '"}}')
+    '{"eventType":"t' .. t .. '","payload":{"n":' .. n .. ',"pad":"' .. pad .. '"}}')
 end
 -- Each of the two threads stops after its half has been answered (requests still in flight then
 -- are stored too: at most one per connection more).
@@ -160,21 +160,26 @@ wait_delivered() {
   done
 }
 
-# message_times FILE: "app/msg_N received_ms" for every message of APP (the accept time, from
-# the API), to join with the sink's arrivals by webhook-id.
+# message_times FILE: "msg_... received_ms" for every message of APP (the accept time, from
+# the API's timestamp), to join with the sink's arrivals by webhook-id (the message id).
 message_times() {
-  local out=$1 cursor="" q
+  local out=$1 cursor="" q ids times
   : >"$out"
+  ids=$(mktemp) times=$(mktemp)
   for ((page = 0; page < 100000; page++)); do
-    q="/api/v1/app/$APP/msg?limit=250"
+    q="/api/v1/app/$APP/msg?limit=250&with_content=false"
     [ -n "$cursor" ] && q+="&iterator=$cursor"
     api GET "$q"
     [ "$HTTP_STATUS" = 200 ] || die "list messages: $HTTP_STATUS"
-    printf '%s' "$HTTP_BODY" | grep -o '"id":"msg_[0-9]*","event_type":"[^"]*","received_ms":[0-9]*' |
-      sed "s#\"id\":\"\\(msg_[0-9]*\\)\".*\"received_ms\":\\([0-9]*\\)#$APP/\\1 \\2#" >>"$out" || true
+    # Each message has one id and one timestamp, in the same order.
+    printf '%s' "$HTTP_BODY" | grep -o '"id":"msg_[0-9A-Za-z]*"' | sed 's/"id":"\(.*\)"/\1/' >"$ids" || true
+    printf '%s' "$HTTP_BODY" | grep -o '"timestamp":"[^"]*"' | sed 's/"timestamp":"\(.*\)"/\1/' |
+      { date -u -f - +%s%3N 2>/dev/null || true; } >"$times"
+    paste -d' ' "$ids" "$times" | grep -v ' $' >>"$out" || true
     cursor=$(printf '%s' "$HTTP_BODY" | grep -o '"iterator":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/' || true)
     [ -n "$cursor" ] || break
   done
+  rm -f "$ids" "$times"
 }
 
 # percentile P < numbers (one a line): the P-th percentile (nearest rank).

@@ -12,7 +12,7 @@ local headers = {
   ["Content-Type"] = "application/json",
   ["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY"),
 }
-local body = '{"event_type":"order.created","payload":' .. os.getenv("BENCH_PAYLOAD") .. '}'
+local body = '{"eventType":"order.created","payload":' .. os.getenv("BENCH_PAYLOAD") .. '}'
 -- Formatted on first use, not when the script loads: wrk sets the Host header in its init(),
 -- after loading, and a request without Host is refused (400).
 local prepared = nil

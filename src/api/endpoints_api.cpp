@@ -1,14 +1,13 @@
 // /api/v1/app/{app_id}/endpoint: endpoints in Svix's shapes (EndpointIn / EndpointPatch /
 // EndpointUpsertIn / EndpointOut, with Hookgate's additions as extra members), their secrets
-// (get, rotate), headers, verification and recovery. {endpoint_id} is an id or a uid.
+// (get, rotate), headers and verification (recovery, stats and an endpoint's messages are in
+// endpoint_deliveries_api.cpp). {endpoint_id} is an id or a uid.
 #include <boost/json.hpp>
 
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
 #include "api/body_reader.hpp"
 #include "api/iso8601.hpp"
-#include "hookgate/crypto/random.hpp"
-#include "hookgate/store/store.hpp"
 
 namespace hookgate::api {
 
@@ -278,41 +277,6 @@ net::HttpResponse ManagementApi::endpoint(Call& call, const std::string& app_id,
       keys.push_back(json::value(k.public_key));
     return json_response(
         200, json::object{{"publicKey", live.front().public_key}, {"publicKeys", keys}});
-  }
-  if (s.size() == 5 && action == "recover") {
-    if (call.method() != "POST") return not_allowed("POST");
-    auto body = body_object(call.request);
-    if (!body) return http_error(400, "bad_request", body.error());
-    BodyReader reader(*body);
-    reader.only({"since", "until"});
-    const auto since_text = reader.string("since");
-    std::optional<std::int64_t> since;
-    if (!since_text && reader.ok()) reader.missing("since");
-    if (since_text) {
-      since = parse_iso8601(*since_text);
-      if (!since) reader.fail("since", "invalid datetime format", "value_error.datetime");
-    }
-    // Recovery runs up to now: a bounded window would need the store to filter by it.
-    if (auto until = reader.nullable_string("until"); until && *until) {
-      reader.fail("until", "not supported: recovery covers everything since `since`");
-    }
-    if (!reader.ok()) return reader.error();
-    if (auto e = registry_.endpoint(app_id, id); !e) return registry_refusal(e.error());
-    store::Requeue which;
-    which.destination = outbound::endpoint_destination(id);
-    which.since_ms = *since;
-    auto moved = store_.requeue(which, now_ms_());
-    if (!moved) return registry_refusal("store_error: " + moved.error());
-    if (on_published_) on_published_();
-    // RecoverOut: the failed deliveries are due again at once, so the task is done when
-    // answered; requeued is Hookgate's count of them.
-    return json_response(
-        202, json::object{{"id", "qtask_" + crypto::random_string(
-                                                20, "0123456789abcdefghijklmnopqrstuvwxyz")},
-                          {"status", "finished"},
-                          {"task", "endpoint.recover"},
-                          {"updatedAt", iso8601(now_ms_())},
-                          {"requeued", *moved}});
   }
   return http_error(404, "not_found", "unknown path");
 }

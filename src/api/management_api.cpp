@@ -127,12 +127,16 @@ net::HttpResponse ManagementApi::route(Call& call) {
   if (s.size() == 2) return app(call, app_id);
   if (s[2] == "endpoint") {
     if (s.size() == 3) return endpoints(call, app_id);
+    if (s.size() == 5 && (s[4] == "msg" || s[4] == "stats" || s[4] == "recover")) {
+      return endpoint_deliveries(call, app_id, s[3]);
+    }
     return endpoint(call, app_id, s[3]);
   }
   if (s[2] == "msg") {
     if (s.size() == 3) return messages(call, app_id);
     return message(call, app_id, s[3]);
   }
+  if (s[2] == "attempt") return attempts(call, app_id);
   return http_error(404, "not_found", "unknown path");
 }
 

@@ -47,6 +47,13 @@ class ManagementApi {
   net::HttpResponse messages(Call& call, const std::string& app_id);
   net::HttpResponse publish(Call& call, const std::string& app_id);
   net::HttpResponse message(Call& call, const std::string& app_id, const std::string& id);
+  // attempts_api.cpp: /attempt/..., and /msg/{msg}/attempt|endpoint/...
+  net::HttpResponse attempts(Call& call, const std::string& app_id);
+  net::HttpResponse message_deliveries(Call& call, const std::string& app_id,
+                                       const store::Event& event);
+  // endpoint_deliveries_api.cpp: /endpoint/{ep}/msg, /stats, /recover.
+  net::HttpResponse endpoint_deliveries(Call& call, const std::string& app_id,
+                                        const std::string& endpoint_id);
   net::HttpResponse api_keys(Call& call);
   // Applications by uid and id alike: the canonical id of s[1], or a refusal.
   Result<std::string> resolve_app(Call& call);

@@ -54,6 +54,19 @@ Result<std::vector<net::CidrRange>> ranges(const std::vector<std::string>& texts
   return out;
 }
 
+// Whether a Hookgate sender's verified message is for the application a source expects. The
+// sender's endpoint verification signs "app_.../verify_..." ids, so there the application is
+// inside the signed id; a message's id is its API id (msg_...), which names no application, and
+// the sender says which in webhook-app-id (not covered by the signature: a receiver sharing one
+// secret across applications is protected against the sender's mistakes, not against a party
+// that can capture and replay its deliveries with that header changed).
+bool for_expected_app(const std::string& expect, std::string_view id, const InboundRequest& r) {
+  if (expect.empty()) return true;
+  const auto slash = id.find('/');
+  if (slash != std::string_view::npos) return id.substr(0, slash) == expect;
+  return r.headers.get("webhook-app-id").value_or("") == expect;
+}
+
 }  // namespace
 
 std::string encode_establishment(const PendingEstablishment& p) {
@@ -216,8 +229,7 @@ struct Ingest::Impl {
         if (outcome.verify_first) {
           const auto v = schemes::verify(*s->scheme, view, s->keys, options);
           if (!v.ok()) return refuse(v);
-          if (!s->config.expect_app_id.empty() &&
-              !v.id.starts_with(s->config.expect_app_id + "/")) {
+          if (!for_expected_app(s->config.expect_app_id, v.id, r)) {
             auto out = reply(s->config.failure_status, "wrong_application");
             out.source = s->config.name;
             return out;
@@ -265,8 +277,7 @@ struct Ingest::Impl {
     const auto verdict =
         schemes::verify(*s->scheme, view, established.empty() ? s->keys : established, options);
     if (!verdict.ok()) return refuse(verdict);
-    if (!s->config.expect_app_id.empty() &&
-        !verdict.id.starts_with(s->config.expect_app_id + "/")) {
+    if (!for_expected_app(s->config.expect_app_id, verdict.id, r)) {
       // Genuinely signed, but for another account of the sender: not ours to accept.
       auto out = reply(s->config.failure_status, "wrong_application");
       out.source = s->config.name;

@@ -31,10 +31,6 @@ std::string stored_content_type(const std::string& headers_json) {
 
 }  // namespace
 
-std::string signed_message_id(std::string_view app_id, std::int64_t seq) {
-  return std::string(app_id) + "/" + message_id(seq);
-}
-
 Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_view id,
                                         std::string_view payload, std::string_view content_type,
                                         std::chrono::system_clock::time_point at,
@@ -115,8 +111,9 @@ class EndpointTarget : public engine::Target {
   }
 
   void send_async(const store::Delivery& d, int /*attempt*/, engine::SendDone done) override {
-    auto request = sign_for_endpoint(endpoint_, signed_message_id(endpoint_.app_id, d.event.seq),
-                                     d.event.body, stored_content_type(d.event.headers),
+    // webhook-id is the message's public id, the id the API returns for it.
+    auto request = sign_for_endpoint(endpoint_, d.event.public_id, d.event.body,
+                                     stored_content_type(d.event.headers),
                                      std::chrono::system_clock::now(), owner_.now_ms_());
     if (!request) {
       engine::SendResult result;

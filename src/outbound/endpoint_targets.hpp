@@ -32,10 +32,6 @@ struct EndpointSettings {
   std::vector<std::string> operational_destinations;
 };
 
-// The webhook-id of a message for an endpoint of app_id: the application id travels inside the
-// signed id, so a receiver can refuse events meant for another account.
-std::string signed_message_id(std::string_view app_id, std::int64_t seq);
-
 // Headers and body of one signed delivery (shared with endpoint verification).
 struct SignedRequest {
   schemes::HeaderList headers;

@@ -91,9 +91,15 @@ std::optional<Verification> parse_verification(std::string_view text) {
   return std::nullopt;
 }
 
-bool Endpoint::wants(std::string_view event_type) const {
-  return event_types.empty() ||
-         std::find(event_types.begin(), event_types.end(), event_type) != event_types.end();
+bool Endpoint::wants(std::string_view event_type,
+                     const std::vector<std::string>& message_channels) const {
+  const bool type_ok = event_types.empty() || std::find(event_types.begin(), event_types.end(),
+                                                        event_type) != event_types.end();
+  if (!type_ok) return false;
+  if (channels.empty()) return true;
+  return std::any_of(message_channels.begin(), message_channels.end(), [&](const auto& c) {
+    return std::find(channels.begin(), channels.end(), c) != channels.end();
+  });
 }
 
 std::vector<SigningKey> Endpoint::live_keys(std::int64_t now_ms) const {

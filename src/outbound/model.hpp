@@ -94,8 +94,11 @@ struct Endpoint {
   std::int64_t updated_ms = 0;
   std::int64_t version = 0;
 
-  // Whether an event of this type goes to this endpoint (ignoring enabled/verified).
-  bool wants(std::string_view event_type) const;
+  // Whether a message of this type, sent to these channels, goes to this endpoint (ignoring
+  // enabled/verified). Svix's rules: an endpoint without event types takes every type; an
+  // endpoint without channels takes every message, with channels or not; an endpoint with
+  // channels takes only messages sharing at least one of them (so none without channels).
+  bool wants(std::string_view event_type, const std::vector<std::string>& message_channels) const;
   // Keys still valid at now_ms (current first).
   std::vector<SigningKey> live_keys(std::int64_t now_ms) const;
 };

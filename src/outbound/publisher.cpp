@@ -9,25 +9,48 @@ namespace hookgate::outbound {
 
 namespace {
 constexpr std::string_view kAppPrefix = "app:";
-constexpr std::string_view kMsgPrefix = "msg_";
 constexpr std::string_view kEndpointPrefix = "endpoint:";
+// De-duplication key namespaces, so an eventId never matches an idempotency key.
+constexpr std::string_view kEventIdKey = "event-id:";
+constexpr std::string_view kIdempotencyKey = "idempotency-key:";
+
+std::vector<std::string> strings_of(const boost::json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_array()) return out;
+  for (const auto& item : v->as_array()) {
+    if (item.is_string()) out.emplace_back(item.as_string());
+  }
+  return out;
+}
 }  // namespace
+
+std::string to_json(const MessageMeta& meta) {
+  boost::json::object o;
+  if (!meta.event_id.empty()) o["eventId"] = meta.event_id;
+  if (!meta.channels.empty())
+    o["channels"] = boost::json::array(meta.channels.begin(), meta.channels.end());
+  if (!meta.tags.empty()) o["tags"] = boost::json::array(meta.tags.begin(), meta.tags.end());
+  return boost::json::serialize(o);
+}
+
+MessageMeta message_meta_from_json(std::string_view json) {
+  MessageMeta meta;
+  if (json.empty()) return meta;
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(json, ec);
+  if (ec || !v.is_object()) return meta;
+  const auto& o = v.as_object();
+  if (const auto* id = o.if_contains("eventId"); id != nullptr && id->is_string()) {
+    meta.event_id = std::string(id->as_string());
+  }
+  meta.channels = strings_of(o, "channels");
+  meta.tags = strings_of(o, "tags");
+  return meta;
+}
 
 std::string app_source(std::string_view app_id) {
   return std::string(kAppPrefix) + std::string(app_id);
-}
-
-std::string message_id(std::int64_t seq) {
-  return std::string(kMsgPrefix) + std::to_string(seq);
-}
-
-std::optional<std::int64_t> message_seq(std::string_view id) {
-  if (!id.starts_with(kMsgPrefix)) return std::nullopt;
-  id.remove_prefix(kMsgPrefix.size());
-  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  return std::stoll(std::string(id));
 }
 
 std::string endpoint_destination(std::string_view endpoint_id) {
@@ -60,15 +83,29 @@ void Publisher::publish_async(const Message& m, Done done) {
   if (m.idempotency_key.size() > kMaxIdempotencyKeyBytes) {
     return done(Error{"invalid: idempotency key longer than 256 bytes"});
   }
+  if (m.meta.event_id.size() > kMaxEventIdBytes) {
+    return done(Error{"invalid: eventId longer than 256 bytes"});
+  }
+  if (m.meta.channels.size() > kMaxMessageChannels || m.meta.tags.size() > kMaxMessageTags) {
+    return done(Error{"invalid: at most 10 channels and 5 tags"});
+  }
   // One look-up of the application and its subscribed endpoints (no secret is opened).
-  auto endpoint_ids = registry_.subscribers(m.app_id, m.event_type);
+  auto endpoint_ids = registry_.subscribers(m.app_id, m.event_type, m.meta.channels);
   if (!endpoint_ids) return done(Error{endpoint_ids.error()});
 
   store::NewEvent event;
   event.source = app_source(m.app_id);
   event.event_type = m.event_type;
-  event.dedupe_key = m.idempotency_key;
+  // The sender's eventId is the message's identity; without one, the request's key guards its
+  // retries. (One key per message: a request naming both is de-duplicated by its eventId.)
+  if (!m.meta.event_id.empty()) {
+    event.dedupe_key = std::string(kEventIdKey) + m.meta.event_id;
+  } else if (!m.idempotency_key.empty()) {
+    event.dedupe_key = std::string(kIdempotencyKey) + m.idempotency_key;
+  }
   event.received_ms = now_ms_();
+  event.public_id = new_message_id(event.received_ms);
+  event.meta = to_json(m.meta);
   event.dedupe_until_ms = event.received_ms + std::chrono::milliseconds(ttl_).count();
   event.headers = boost::json::serialize(boost::json::object{{"content-type", m.content_type}});
   event.body = m.payload;
@@ -86,7 +123,8 @@ void Publisher::publish_async(const Message& m, Done done) {
                         }
                         Published out;
                         out.seq = appended->seq;
-                        out.id = message_id(appended->seq);
+                        out.id = appended->public_id;
+                        out.timestamp_ms = appended->received_ms;
                         out.duplicate = appended->duplicate;
                         if (!out.duplicate) out.endpoints = std::move(endpoint_ids);
                         done(std::move(out));

@@ -1,7 +1,9 @@
-// Publisher: a message from an application becomes one stored event (payload byte for byte) with
-// one delivery per matching endpoint (enabled, verified, subscribed to the event type), in one
-// durable append. An idempotency key makes a retried publish return the first message instead of
-// fanning out twice; it holds across nodes because the store's de-duplication does.
+// Publisher: a message from an application becomes one stored event (payload byte for byte, a
+// random public id, its channels and tags) with one delivery per matching endpoint (enabled,
+// verified, subscribed to the event type and one of its channels), in one durable append. The
+// message's eventId, or else the request's idempotency key, makes a retried publish return the
+// first message instead of fanning out twice; it holds across nodes because the store's
+// de-duplication does.
 //
 // publish_async is the request path: the checks and the fan-out (registry reads) run on the
 // caller's thread, the append goes to the store's writer, and the outcome is handed back from
@@ -15,9 +17,19 @@
 #include <vector>
 
 #include "hookgate/store/store.hpp"
+#include "outbound/public_ids.hpp"
 #include "outbound/registry.hpp"
 
 namespace hookgate::outbound {
+
+// What a message carries beyond its type and payload (stored as the event's meta, JSON).
+struct MessageMeta {
+  std::string event_id;  // Svix eventId: the sender's id, idempotent per application
+  std::vector<std::string> channels;
+  std::vector<std::string> tags;
+};
+std::string to_json(const MessageMeta& meta);
+MessageMeta message_meta_from_json(std::string_view json);  // "" or unreadable: empty
 
 struct Message {
   std::string app_id;
@@ -25,19 +37,19 @@ struct Message {
   std::string payload;  // bytes as published
   std::string content_type = "application/json";
   std::string idempotency_key;  // empty: none
+  MessageMeta meta;
 };
 
 struct Published {
-  std::string id;  // "msg_<seq>"
+  std::string id;  // "msg_..." (public_ids.hpp); a duplicate's is the first message's
   std::int64_t seq = 0;
+  std::int64_t timestamp_ms = 0;  // when the (first) message was received
   bool duplicate = false;
   std::vector<std::string> endpoints;  // the endpoint ids fanned out to (empty for a duplicate)
 };
 
-// The event log source of an application's messages, and back.
+// The event log source of an application's messages.
 std::string app_source(std::string_view app_id);
-std::string message_id(std::int64_t seq);
-std::optional<std::int64_t> message_seq(std::string_view id);
 // A delivery destination naming an endpoint, and back.
 std::string endpoint_destination(std::string_view endpoint_id);
 std::optional<std::string> destination_endpoint(std::string_view destination);
@@ -45,6 +57,11 @@ std::optional<std::string> destination_endpoint(std::string_view destination);
 inline constexpr std::size_t kMaxPayloadBytes = 1 << 20;
 inline constexpr std::size_t kMaxEventTypeBytes = 256;
 inline constexpr std::size_t kMaxIdempotencyKeyBytes = 256;
+inline constexpr std::size_t kMaxEventIdBytes = 256;
+inline constexpr std::size_t kMaxMessageChannels = 10;
+inline constexpr std::size_t kMaxMessageTags = 5;
+inline constexpr std::size_t kMaxChannelBytes = 128;
+inline constexpr std::size_t kMaxTagBytes = 128;
 
 class Publisher {
  public:

@@ -599,7 +599,8 @@ Result<Page<Endpoint>> Registry::endpoints(const std::string& app_id, const std:
 }
 
 Result<std::vector<std::string>> Registry::subscribers(const std::string& app_id,
-                                                       std::string_view event_type) {
+                                                       std::string_view event_type,
+                                                       const std::vector<std::string>& channels) {
   if (auto a = app(app_id); !a) return Error{a.error()};
   std::vector<std::string> ids;
   std::string cursor;
@@ -610,7 +611,7 @@ Result<std::vector<std::string>> Registry::subscribers(const std::string& app_id
       auto e = endpoint_from_json(row.body, row.version);
       if (!e) return store_error(e.error());
       // An unverified endpoint gets nothing: it has not shown that it wants these events.
-      if (e->enabled && e->verified && e->wants(event_type)) ids.push_back(e->id);
+      if (e->enabled && e->verified && e->wants(event_type, channels)) ids.push_back(e->id);
     }
     if (rows->size() < kMaxPage) break;
     cursor = rows->back().id;

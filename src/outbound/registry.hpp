@@ -114,11 +114,12 @@ class Registry {
                                                     const std::string& id_or_uid);
   Result<Page<Endpoint>> endpoints(const std::string& app_id, const std::string& cursor,
                                    std::size_t limit);
-  // The fan-out of a publish: ids of the application's endpoints that receive event_type now
-  // (enabled, verified, subscribed). Reads rows without opening their secrets: a publish needs
-  // none, so none is decrypted on the request path.
+  // The fan-out of a publish: ids of the application's endpoints that receive a message of
+  // event_type sent to channels now (enabled, verified, Endpoint::wants). Reads rows without
+  // opening their secrets: a publish needs none, so none is decrypted on the request path.
   Result<std::vector<std::string>> subscribers(const std::string& app_id,
-                                               std::string_view event_type);
+                                               std::string_view event_type,
+                                               const std::vector<std::string>& channels = {});
   Result<Endpoint> update_endpoint(const std::string& app_id, const std::string& id,
                                    const EndpointInput& input);
   Result<bool> delete_endpoint(const std::string& app_id, const std::string& id);

@@ -127,7 +127,7 @@ admin_keys = [")" << kAdminKey
   bool publish(const std::string& app, const std::string& kind, int n) const {
     const auto r =
         call("POST", "/api/v1/app/" + app + "/msg",
-             R"({"event_type":")" + kind + R"(","payload":{"n":)" + std::to_string(n) + "}}");
+             R"({"eventType":")" + kind + R"(","payload":{"n":)" + std::to_string(n) + "}}");
     EXPECT_EQ(r.status, 202) << r.body;
     return r.status == 202;
   }

@@ -168,7 +168,7 @@ TEST_F(MultiNode, ThreeNodesOnePostgresNothingLostWhenOneIsKilled) {
           }
         } else {
           r = http_request(port(node), "POST", "/api/v1/app/" + app_id + "/msg", admin,
-                           R"({"event_type":"mn.test","payload":{"message":"m-)" + id + R"("}})");
+                           R"({"eventType":"mn.test","payload":{"message":"m-)" + id + R"("}})");
           if (r.status == 202) {
             const std::lock_guard lock(m);
             acknowledged.insert("m-" + id);

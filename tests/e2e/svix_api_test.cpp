@@ -341,7 +341,7 @@ TEST_F(SvixApi, ARotatedSecretSignsTheNextDelivery) {
   EXPECT_NE(after, before);
 
   const auto published =
-      call("POST", "/app/r/msg", std::string(R"({"event_type":"a.b","payload":{"n":1}})"));
+      call("POST", "/app/r/msg", std::string(R"({"eventType":"a.b","payload":{"n":1}})"));
   ASSERT_EQ(published.status, 202) << published.body;
   ASSERT_TRUE(eventually([&] { return receiver.received().size() == 1; }))
       << server_->stderr_text();

@@ -44,11 +44,18 @@ struct NewEvent {
   std::string headers;                    // JSON object of the request headers kept with the event
   std::string body;                       // raw bytes, stored and returned byte for byte
   std::vector<std::string> destinations;  // one delivery each, due at received_ms
+  // The id the event is known by outside (a published message's msg_...), unique within source;
+  // empty for events known by seq only (inbound). Never derived from seq.
+  std::string public_id;
+  std::string meta;  // JSON object of what the publisher keeps with it (channels, tags...); or ""
 };
 
 struct Appended {
   std::int64_t seq = 0;  // the event's position in the log (increasing; the pull cursor)
   bool duplicate = false;
+  // Of the stored event (for a duplicate, of the first one): its public id and received time.
+  std::string public_id;
+  std::int64_t received_ms = 0;
 };
 
 struct Event {
@@ -58,6 +65,8 @@ struct Event {
   std::int64_t received_ms = 0;
   std::string headers;
   std::string body;
+  std::string public_id;  // see NewEvent
+  std::string meta;
 };
 
 struct Delivery {
@@ -94,6 +103,43 @@ struct DeliveryState {
   std::string state;  // "pending", "delivered" or "failed" (given up)
   int attempts = 0;
   std::int64_t due_ms = 0;
+  std::int64_t lease_until_ms = 0;  // 0: not leased (a leased pending delivery is being sent)
+  // The number of the attempt the latest requeue (resend, recover) asked for; 0: none.
+  int manual_attempt = 0;
+};
+
+// Newest first pages of one source's events (Store::events_before).
+struct EventPage {
+  std::string source;
+  std::int64_t before_seq = 0;           // 0: from the newest
+  std::int64_t since_ms = 0;             // received at or after; 0: no bound
+  std::int64_t until_ms = 0;             // received before; 0: no bound
+  std::vector<std::string> event_types;  // empty: any (at most kMaxEventTypesFilter)
+  std::size_t limit = 0;
+};
+inline constexpr std::size_t kMaxEventTypesFilter = 64;
+
+// One delivery to a destination with its event (Store::deliveries_to).
+struct DestinationDelivery {
+  DeliveryState delivery;
+  Event event;
+};
+
+// One attempt of a delivery to a destination, with its delivery and event (the event's body is
+// left empty: lists of attempts do not carry payloads).
+struct DestinationAttempt {
+  Attempt attempt;
+  DeliveryState delivery;
+  Event event;
+};
+
+// Deliveries to one destination by state (Store::destination_stats). sending: pending and leased
+// (an attempt in flight).
+struct DestinationStats {
+  std::int64_t delivered = 0;
+  std::int64_t pending = 0;
+  std::int64_t sending = 0;
+  std::int64_t failed = 0;
 };
 
 // Which deliveries requeue() sends again. Every set field must match.
@@ -102,6 +148,7 @@ struct Requeue {
   std::string destination;         // empty: any destination
   std::int64_t since_ms = 0;       // only deliveries of events received at or after this time
   bool include_delivered = false;  // false: only failed (given up) deliveries
+  std::int64_t until_ms = 0;       // only deliveries of events received before this time (0: any)
 };
 
 // A small versioned document of the management plane (an application, an endpoint, an API
@@ -217,8 +264,29 @@ class Store {
   // The deliveries of one event, by id.
   virtual Result<std::vector<DeliveryState>> deliveries(std::int64_t event_seq) = 0;
   // Moves the matching deliveries back to pending, due at now_ms, attempts kept (so the record
-  // of earlier attempts stays). Returns how many moved. Deliveries pending already are untouched.
+  // of earlier attempts stays), the next attempt marked manual (DeliveryState::manual_attempt).
+  // Returns how many moved. Deliveries pending already are untouched.
   virtual Result<std::int64_t> requeue(const Requeue& which, std::int64_t now_ms) = 0;
+  // The event of source known by public_id (nullopt: none, or not durable yet).
+  virtual Result<std::optional<Event>> event_by_public_id(std::string_view source,
+                                                          std::string_view public_id) = 0;
+  // Events of page.source with seq < page.before_seq (and <= durable_seq()), newest first.
+  virtual Result<std::vector<Event>> events_before(const EventPage& page) = 0;
+  // Deliveries to destination of events with seq < before_seq (0: any), newest event first.
+  virtual Result<std::vector<DestinationDelivery>> deliveries_to(std::string_view destination,
+                                                                 std::int64_t before_seq,
+                                                                 std::size_t limit) = 0;
+  // Attempts of deliveries to destination before (before_seq, before_number) in (event seq,
+  // attempt number) order (before_seq 0: from the newest), newest first.
+  virtual Result<std::vector<DestinationAttempt>> attempts_to(std::string_view destination,
+                                                              std::int64_t before_seq,
+                                                              int before_number,
+                                                              std::size_t limit) = 0;
+  // Deliveries to destination by state, of events received in [since_ms, until_ms) (0: no
+  // bound); leased ones count as sending while their lease runs at now_ms.
+  virtual Result<DestinationStats> destination_stats(std::string_view destination,
+                                                     std::int64_t since_ms, std::int64_t until_ms,
+                                                     std::int64_t now_ms) = 0;
   // Gives a claimed delivery back without an attempt (rate limit, open circuit): it becomes due
   // at due_ms. false when owner no longer holds the lease.
   virtual Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,

@@ -33,7 +33,8 @@ constexpr const char* kLease =
     "  FROM unnest($3::int8[]) AS t(id) WHERE d.id = t.id "
     "  RETURNING d.id, d.event_seq, d.destination, d.attempts, d.lease_until_ms, d.due_ms) "
     "SELECT c.id, c.destination, c.attempts, c.lease_until_ms, "
-    "  e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body "
+    "  e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body, "
+    "  coalesce(e.public_id, ''::bytea), e.meta "
     "FROM c JOIN events e ON e.seq = c.event_seq ORDER BY c.due_ms, c.id";
 
 // The next due time, in two ordered look-ups that each stop at their first match: unleased
@@ -106,6 +107,8 @@ Delivery delivery_at(const Rows& rows, int r) {
   d.event.received_ms = rows.int64(r, 7);
   d.event.headers = rows.bytes(r, 8);
   d.event.body = rows.bytes(r, 9);
+  d.event.public_id = rows.bytes(r, 10);
+  d.event.meta = rows.bytes(r, 11);
   return d;
 }
 

@@ -96,6 +96,20 @@ CREATE INDEX dedupe_by_seq ON dedupe (seq);
 -- rows (the ones in flight) are in this index, so it stays small however long the queue.
 CREATE INDEX deliveries_leased ON deliveries (lease_until_ms) WHERE lease_until_ms IS NOT NULL;
 )sql"},
+    {5, R"sql(
+-- Published messages are known by a random public id (msg_...), never by seq; NULL for inbound
+-- events. meta: what the publisher keeps with a message (channels, tags, eventId) as JSON.
+ALTER TABLE events ADD COLUMN public_id bytea;
+ALTER TABLE events ADD COLUMN meta bytea NOT NULL DEFAULT ''::bytea;
+CREATE UNIQUE INDEX events_by_public_id ON events (source, public_id) WHERE public_id IS NOT NULL;
+-- Messages published before ids were random get one now (random too; their order is seq's).
+UPDATE events SET public_id = convert_to('msg_' || md5(random()::text || seq::text), 'UTF8')
+  WHERE substring(source FROM 1 FOR 4) = 'app:'::bytea;
+-- The attempt a resend or recover asked for (reported as manually triggered).
+ALTER TABLE deliveries ADD COLUMN manual_attempt integer NOT NULL DEFAULT 0;
+-- An endpoint's deliveries and attempts, newest message first, and its stats, without a scan.
+CREATE INDEX deliveries_by_destination ON deliveries (destination, event_seq);
+)sql"},
 };
 
 // Any constant works as long as every node uses the same one; advisory locks are per database.

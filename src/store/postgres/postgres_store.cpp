@@ -182,6 +182,41 @@ Result<std::vector<DeliveryState>> PostgresStore::deliveries(std::int64_t event_
       [&](Conn& conn) { return read_deliveries(conn, event_seq); });
 }
 
+Result<std::optional<Event>> PostgresStore::event_by_public_id(std::string_view source,
+                                                               std::string_view public_id) {
+  return pool_.read<std::optional<Event>>(
+      [&](Conn& conn) { return read_event_by_public_id(conn, source, public_id); });
+}
+
+Result<std::vector<Event>> PostgresStore::events_before(const EventPage& page) {
+  return pool_.read<std::vector<Event>>([&](Conn& conn) { return read_events_before(conn, page); });
+}
+
+Result<std::vector<DestinationDelivery>> PostgresStore::deliveries_to(std::string_view destination,
+                                                                      std::int64_t before_seq,
+                                                                      std::size_t limit) {
+  return pool_.read<std::vector<DestinationDelivery>>(
+      [&](Conn& conn) { return read_deliveries_to(conn, destination, before_seq, limit); });
+}
+
+Result<std::vector<DestinationAttempt>> PostgresStore::attempts_to(std::string_view destination,
+                                                                   std::int64_t before_seq,
+                                                                   int before_number,
+                                                                   std::size_t limit) {
+  return pool_.read<std::vector<DestinationAttempt>>([&](Conn& conn) {
+    return read_attempts_to(conn, destination, before_seq, before_number, limit);
+  });
+}
+
+Result<DestinationStats> PostgresStore::destination_stats(std::string_view destination,
+                                                          std::int64_t since_ms,
+                                                          std::int64_t until_ms,
+                                                          std::int64_t now_ms) {
+  return pool_.read<DestinationStats>([&](Conn& conn) {
+    return read_destination_stats(conn, destination, since_ms, until_ms, now_ms);
+  });
+}
+
 Result<std::vector<Attempt>> PostgresStore::attempts(std::int64_t delivery_id) {
   return pool_.read<std::vector<Attempt>>(
       [&](Conn& conn) { return read_attempts(conn, delivery_id); });

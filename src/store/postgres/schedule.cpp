@@ -9,13 +9,13 @@ namespace hookgate::store::postgres {
 
 Result<std::int64_t> requeue_deliveries(Conn& conn, const Requeue& which, std::int64_t now_ms) {
   // Only the filters that are set become SQL, so each text gets a plan for its own index. At
-  // most sixteen distinct texts, each prepared once per connection.
+  // most thirty-two distinct texts, each prepared once per connection.
   Params params;
   params.int64(now_ms);
   int next = 2;
   std::string sql =
       "UPDATE deliveries SET state = 'pending', due_ms = $1, lease_owner = NULL, "
-      "lease_until_ms = NULL WHERE ";
+      "lease_until_ms = NULL, manual_attempt = attempts + 1 WHERE ";
   sql += which.include_delivered ? "state IN ('failed', 'delivered')" : "state = 'failed'";
   if (which.event_seq != 0) {
     sql += " AND event_seq = $" + std::to_string(next++);
@@ -25,12 +25,17 @@ Result<std::int64_t> requeue_deliveries(Conn& conn, const Requeue& which, std::i
     sql += " AND destination = $" + std::to_string(next++);
     params.bytes(which.destination);
   }
-  if (which.since_ms != 0) {
-    sql +=
-        " AND EXISTS (SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq"
-        " AND e.received_ms >= $" +
-        std::to_string(next++) + ")";
-    params.int64(which.since_ms);
+  if (which.since_ms != 0 || which.until_ms != 0) {
+    sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq";
+    if (which.since_ms != 0) {
+      sql += " AND e.received_ms >= $" + std::to_string(next++);
+      params.int64(which.since_ms);
+    }
+    if (which.until_ms != 0) {
+      sql += " AND e.received_ms < $" + std::to_string(next++);
+      params.int64(which.until_ms);
+    }
+    sql += ")";
   }
   auto moved = conn.exec(sql, params);
   if (!moved) return Error{moved.error()};

@@ -40,30 +40,36 @@ constexpr const char* kClaimKeys =
 // UPDATE ... FROM keeps the plan made while the table was small, a sequential scan.
 constexpr const char* kInsertEvents =
     "WITH i AS (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[], "
-    "  $5::bytea[], $6::bytea[]) WITH ORDINALITY AS i(source, event_type, received_ms, headers, "
-    "  body, key, n)), "
+    "  $5::bytea[], $6::bytea[], $9::bytea[], $10::bytea[]) WITH ORDINALITY AS i(source, "
+    "  event_type, received_ms, headers, body, key, public_id, meta, n)), "
     "fresh AS (SELECT * FROM i WHERE i.key = '' OR (SELECT d.seq IS NULL FROM dedupe d "
     "  WHERE d.source = i.source AND d.key = i.key)), "
     "s AS (SELECT n, nextval((SELECT pg_get_serial_sequence('events', 'seq'))::regclass) AS seq "
     "  FROM fresh ORDER BY n), "
-    "e AS (INSERT INTO events (seq, source, event_type, received_ms, headers, body) "
-    "  OVERRIDING SYSTEM VALUE "
-    "  SELECT s.seq, f.source, f.event_type, f.received_ms, f.headers, f.body "
-    "  FROM s JOIN fresh f USING (n)), "
+    "e AS (INSERT INTO events (seq, source, event_type, received_ms, headers, body, public_id, "
+    "  meta) OVERRIDING SYSTEM VALUE "
+    "  SELECT s.seq, f.source, f.event_type, f.received_ms, f.headers, f.body, "
+    "  nullif(f.public_id, ''::bytea), f.meta FROM s JOIN fresh f USING (n)), "
     "dl AS (INSERT INTO deliveries (event_seq, destination, state, due_ms) "
     "  SELECT s.seq, u.destination, 'pending', f.received_ms "
     "  FROM unnest($7::bytea[], $8::int8[]) WITH ORDINALITY AS u(destination, owner, m) "
     "  JOIN s ON s.n = u.owner JOIN fresh f ON f.n = u.owner ORDER BY u.m), "
     "k AS (INSERT INTO dedupe AS d (source, key, until_ms, seq) "
     "  SELECT f.source, f.key, 0, s.seq FROM s JOIN fresh f USING (n) WHERE f.key <> '' "
-    "  ON CONFLICT (source, key) DO UPDATE SET seq = excluded.seq) "
-    "SELECT i.n, coalesce(s.seq, (SELECT d.seq FROM dedupe d "
-    "  WHERE d.source = i.source AND d.key = i.key)), s.seq IS NULL "
-    "FROM i LEFT JOIN s USING (n) ORDER BY i.n";
+    "  ON CONFLICT (source, key) DO UPDATE SET seq = excluded.seq), "
+    "r AS (SELECT i.n, coalesce(s.seq, (SELECT d.seq FROM dedupe d "
+    "  WHERE d.source = i.source AND d.key = i.key)) AS seq, s.seq IS NULL AS dup "
+    "  FROM i LEFT JOIN s USING (n)) "
+    // A duplicate's first event was committed before (or inserted by an earlier statement of
+    // this transaction), so it is visible here; a fresh event's are the caller's own.
+    "SELECT r.n, r.seq, r.dup, (SELECT coalesce(e.public_id, ''::bytea) FROM events e "
+    "  WHERE r.dup AND e.seq = r.seq), (SELECT e.received_ms FROM events e "
+    "  WHERE r.dup AND e.seq = r.seq) FROM r ORDER BY r.n";
 
 std::size_t size_of(const NewEvent& event) {
   std::size_t size = event.source.size() + event.event_type.size() + event.dedupe_key.size() +
-                     event.headers.size() + event.body.size() + 64;
+                     event.headers.size() + event.body.size() + event.public_id.size() +
+                     event.meta.size() + 64;
   for (const auto& destination : event.destinations)
     size += destination.size() + 16;
   return size;
@@ -85,7 +91,7 @@ const char* state_after(Next next) {
 
 AppendBatch::AppendBatch(std::span<const NewEvent* const> events,
                          std::vector<Statement>& statements)
-    : size_(events.size()) {
+    : events_(events), size_(events.size()) {
   // The k-th event of a key goes in the k-th round of its chunk, so each round claims a key at
   // most once (ON CONFLICT cannot change a row twice in one statement) and a key's events are
   // written in their order; a new chunk, with rounds of its own, starts at kRoundBytes.
@@ -117,7 +123,8 @@ AppendBatch::AppendBatch(std::span<const NewEvent* const> events,
 void AppendBatch::add_round(std::span<const NewEvent* const> events,
                             std::vector<std::size_t> chosen, std::vector<Statement>& statements) {
   const std::size_t count = chosen.size();
-  std::vector<std::string_view> sources, types, headers, bodies, keys, destinations;
+  std::vector<std::string_view> sources, types, headers, bodies, keys, destinations, public_ids,
+      metas;
   std::vector<std::int64_t> received, owners;
   std::vector<std::string_view> keyed_sources, keyed_keys;
   std::vector<std::int64_t> keyed_until, keyed_received;
@@ -126,6 +133,8 @@ void AppendBatch::add_round(std::span<const NewEvent* const> events,
   headers.reserve(count);
   bodies.reserve(count);
   keys.reserve(count);
+  public_ids.reserve(count);
+  metas.reserve(count);
   received.reserve(count);
   for (std::size_t n = 0; n < count; ++n) {
     const NewEvent& event = *events[chosen[n]];
@@ -135,6 +144,8 @@ void AppendBatch::add_round(std::span<const NewEvent* const> events,
     headers.emplace_back(event.headers);
     bodies.emplace_back(event.body);
     keys.emplace_back(event.dedupe_key);
+    public_ids.emplace_back(event.public_id);
+    metas.emplace_back(event.meta);
     for (const auto& destination : event.destinations) {
       destinations.emplace_back(destination);
       owners.push_back(static_cast<std::int64_t>(n + 1));
@@ -161,7 +172,9 @@ void AppendBatch::add_round(std::span<const NewEvent* const> events,
                                                     .bytes_array(bodies)
                                                     .bytes_array(keys)
                                                     .bytes_array(destinations)
-                                                    .int64_array(owners)});
+                                                    .int64_array(owners)
+                                                    .bytes_array(public_ids)
+                                                    .bytes_array(metas)});
   rounds_.push_back(Round{statements.size() - 1, std::move(chosen)});
 }
 
@@ -173,11 +186,17 @@ std::vector<Result<Appended>> AppendBatch::outcomes(std::span<const Rows> rows) 
     for (int r = 0; r < answer.size(); ++r) {
       const std::int64_t n = answer.int64(r, 0);
       if (n < 1 || static_cast<std::size_t>(n) > round.events.size()) continue;
-      auto& outcome = out[round.events[static_cast<std::size_t>(n - 1)]];
+      const std::size_t index = round.events[static_cast<std::size_t>(n - 1)];
+      auto& outcome = out[index];
       if (answer.is_null(r, 1)) {
         outcome = Error{"de-duplication row without an event"};
+      } else if (answer.int64(r, 2) != 0) {
+        outcome = Appended{answer.int64(r, 1), true,
+                           answer.is_null(r, 3) ? std::string() : answer.bytes(r, 3),
+                           answer.is_null(r, 4) ? 0 : answer.int64(r, 4)};
       } else {
-        outcome = Appended{answer.int64(r, 1), answer.int64(r, 2) != 0};
+        outcome = Appended{answer.int64(r, 1), false, events_[index]->public_id,
+                           events_[index]->received_ms};
       }
     }
   }

@@ -39,6 +39,7 @@ class AppendBatch {
                  std::vector<Statement>& statements);
 
   std::vector<Round> rounds_;
+  std::span<const NewEvent* const> events_;
   std::size_t size_ = 0;
 };
 

@@ -9,17 +9,18 @@ namespace hookgate::store::sqlite {
 
 Result<std::int64_t> requeue_deliveries(Db& db, const Requeue& which, std::int64_t now_ms) {
   // Only the filters that are set become SQL, so an event_seq filter walks deliveries_by_event
-  // instead of every failed delivery. At most sixteen distinct texts, each cached once.
+  // instead of every failed delivery. At most thirty-two distinct texts, each cached once.
   std::string sql =
       "UPDATE deliveries SET state = 'pending', due_ms = ?1, lease_owner = NULL, "
-      "lease_until_ms = NULL WHERE ";
+      "lease_until_ms = NULL, manual_attempt = attempts + 1 WHERE ";
   sql += which.include_delivered ? "state IN ('failed', 'delivered')" : "state = 'failed'";
   if (which.event_seq != 0) sql += " AND event_seq = ?2";
   if (!which.destination.empty()) sql += " AND destination = ?3";
-  if (which.since_ms != 0) {
-    sql +=
-        " AND EXISTS (SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq"
-        " AND e.received_ms >= ?4)";
+  if (which.since_ms != 0 || which.until_ms != 0) {
+    sql += " AND EXISTS (SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq";
+    if (which.since_ms != 0) sql += " AND e.received_ms >= ?4";
+    if (which.until_ms != 0) sql += " AND e.received_ms < ?5";
+    sql += ")";
   }
   sql += " RETURNING 1";
   auto update = db.cached(sql);
@@ -28,6 +29,7 @@ Result<std::int64_t> requeue_deliveries(Db& db, const Requeue& which, std::int64
   if (which.event_seq != 0) (*update)->bind_int64(2, which.event_seq);
   if (!which.destination.empty()) (*update)->bind_text(3, which.destination);
   if (which.since_ms != 0) (*update)->bind_int64(4, which.since_ms);
+  if (which.until_ms != 0) (*update)->bind_int64(5, which.until_ms);
   return (*update)->count_rows();
 }
 

@@ -261,6 +261,43 @@ Result<std::vector<DeliveryState>> SqliteStore::deliveries(std::int64_t event_se
   return read_deliveries(reader_, event_seq);
 }
 
+Result<std::optional<Event>> SqliteStore::event_by_public_id(std::string_view source,
+                                                             std::string_view public_id) {
+  const std::int64_t durable = durable_.get();
+  std::lock_guard lock(read_mutex_);
+  return read_event_by_public_id(reader_, source, public_id, durable);
+}
+
+Result<std::vector<Event>> SqliteStore::events_before(const EventPage& page) {
+  const std::int64_t durable = durable_.get();
+  std::lock_guard lock(read_mutex_);
+  return read_events_before(reader_, page, durable);
+}
+
+Result<std::vector<DestinationDelivery>> SqliteStore::deliveries_to(std::string_view destination,
+                                                                    std::int64_t before_seq,
+                                                                    std::size_t limit) {
+  const std::int64_t durable = durable_.get();
+  std::lock_guard lock(read_mutex_);
+  return read_deliveries_to(reader_, destination, before_seq, durable, limit);
+}
+
+Result<std::vector<DestinationAttempt>> SqliteStore::attempts_to(std::string_view destination,
+                                                                 std::int64_t before_seq,
+                                                                 int before_number,
+                                                                 std::size_t limit) {
+  std::lock_guard lock(read_mutex_);
+  return read_attempts_to(reader_, destination, before_seq, before_number, limit);
+}
+
+Result<DestinationStats> SqliteStore::destination_stats(std::string_view destination,
+                                                        std::int64_t since_ms,
+                                                        std::int64_t until_ms,
+                                                        std::int64_t now_ms) {
+  std::lock_guard lock(read_mutex_);
+  return read_destination_stats(reader_, destination, since_ms, until_ms, now_ms);
+}
+
 Result<std::optional<Record>> SqliteStore::record(std::string_view kind, std::string_view id) {
   std::lock_guard lock(read_mutex_);
   return read_record(reader_, kind, id);

@@ -42,6 +42,17 @@ class SqliteStore final : public Store {
                                std::string_view value) override;
   Result<std::optional<Event>> event(std::int64_t seq) override;
   Result<std::vector<DeliveryState>> deliveries(std::int64_t event_seq) override;
+  Result<std::optional<Event>> event_by_public_id(std::string_view source,
+                                                  std::string_view public_id) override;
+  Result<std::vector<Event>> events_before(const EventPage& page) override;
+  Result<std::vector<DestinationDelivery>> deliveries_to(std::string_view destination,
+                                                         std::int64_t before_seq,
+                                                         std::size_t limit) override;
+  Result<std::vector<DestinationAttempt>> attempts_to(std::string_view destination,
+                                                      std::int64_t before_seq, int before_number,
+                                                      std::size_t limit) override;
+  Result<DestinationStats> destination_stats(std::string_view destination, std::int64_t since_ms,
+                                             std::int64_t until_ms, std::int64_t now_ms) override;
   Result<std::int64_t> requeue(const Requeue& which, std::int64_t now_ms) override;
   Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
                         std::int64_t due_ms) override;

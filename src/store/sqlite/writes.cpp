@@ -12,9 +12,12 @@
 namespace hookgate::store::sqlite {
 namespace {
 
-// The (source, key) row of a live de-duplication window: the first event's seq, if any.
-Result<std::optional<std::int64_t>> live_duplicate(Db& db, const NewEvent& event) {
-  auto found = db.cached("SELECT seq FROM dedupe WHERE source = ?1 AND key = ?2 AND until_ms > ?3");
+// The (source, key) row of a live de-duplication window: the first event, if any.
+Result<std::optional<Appended>> live_duplicate(Db& db, const NewEvent& event) {
+  auto found = db.cached(
+      "SELECT d.seq, coalesce(e.public_id, ''), coalesce(e.received_ms, 0) FROM dedupe d "
+      "LEFT JOIN events e ON e.seq = d.seq "
+      "WHERE d.source = ?1 AND d.key = ?2 AND d.until_ms > ?3");
   if (!found) return Error{found.error()};
   (*found)
       ->bind_text(1, event.source)
@@ -22,21 +25,24 @@ Result<std::optional<std::int64_t>> live_duplicate(Db& db, const NewEvent& event
       .bind_int64(3, event.received_ms);
   auto row = (*found)->step();
   if (!row) return Error{row.error()};
-  if (!*row) return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>((*found)->column_int64(0));
+  if (!*row) return std::optional<Appended>();
+  return std::optional<Appended>(Appended{(*found)->column_int64(0), true, (*found)->column_text(1),
+                                          (*found)->column_int64(2)});
 }
 
 Result<std::int64_t> insert_event(Db& db, const NewEvent& event) {
   auto insert = db.cached(
-      "INSERT INTO events (source, event_type, received_ms, headers, body) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO events (source, event_type, received_ms, headers, body, public_id, meta) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''), ?7)");
   if (!insert) return Error{insert.error()};
   (*insert)
       ->bind_text(1, event.source)
       .bind_text(2, event.event_type)
       .bind_int64(3, event.received_ms)
       .bind_text(4, event.headers)
-      .bind_blob(5, event.body);
+      .bind_blob(5, event.body)
+      .bind_text(6, event.public_id)
+      .bind_text(7, event.meta);
   if (auto done = (*insert)->run(); !done) return Error{done.error()};
   // The writer connection is this thread's alone, so the last rowid is this insert's seq.
   return db.last_insert_rowid();
@@ -87,7 +93,8 @@ const char* state_after(Next next) {
 Result<Delivery> read_claimed(Db& db, std::int64_t id) {
   auto select = db.cached(
       "SELECT d.id, d.destination, d.attempts, d.lease_until_ms, "
-      "e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body "
+      "e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body, "
+      "coalesce(e.public_id, ''), e.meta "
       "FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ?1");
   if (!select) return Error{select.error()};
   (*select)->bind_int64(1, id);
@@ -106,6 +113,8 @@ Result<Delivery> read_claimed(Db& db, std::int64_t id) {
   d.event.received_ms = s.column_int64(7);
   d.event.headers = s.column_text(8);
   d.event.body = s.column_blob(9);
+  d.event.public_id = s.column_text(10);
+  d.event.meta = s.column_text(11);
   return d;
 }
 
@@ -113,7 +122,7 @@ Result<Appended> append_event(Db& db, const NewEvent& event) {
   if (!event.dedupe_key.empty()) {
     auto first = live_duplicate(db, event);
     if (!first) return Error{first.error()};
-    if (*first) return Appended{**first, true};
+    if (*first) return **first;
   }
   auto seq = insert_event(db, event);
   if (!seq) return Error{seq.error()};
@@ -121,7 +130,7 @@ Result<Appended> append_event(Db& db, const NewEvent& event) {
     if (auto kept = remember_key(db, event, *seq); !kept) return Error{kept.error()};
   }
   if (auto queued = insert_deliveries(db, event, *seq); !queued) return Error{queued.error()};
-  return Appended{*seq, false};
+  return Appended{*seq, false, event.public_id, event.received_ms};
 }
 
 Result<bool> finish_delivery(Db& db, const Finished& result, std::string_view owner) {

@@ -184,6 +184,29 @@ class CountingStore : public store::Store {
   Result<std::vector<store::DeliveryState>> deliveries(std::int64_t seq) override {
     return s_.deliveries(seq);
   }
+  Result<std::optional<store::Event>> event_by_public_id(std::string_view source,
+                                                         std::string_view id) override {
+    return s_.event_by_public_id(source, id);
+  }
+  Result<std::vector<store::Event>> events_before(const store::EventPage& page) override {
+    return s_.events_before(page);
+  }
+  Result<std::vector<store::DestinationDelivery>> deliveries_to(std::string_view destination,
+                                                                std::int64_t before_seq,
+                                                                std::size_t limit) override {
+    return s_.deliveries_to(destination, before_seq, limit);
+  }
+  Result<std::vector<store::DestinationAttempt>> attempts_to(std::string_view destination,
+                                                             std::int64_t before_seq,
+                                                             int before_number,
+                                                             std::size_t limit) override {
+    return s_.attempts_to(destination, before_seq, before_number, limit);
+  }
+  Result<store::DestinationStats> destination_stats(std::string_view destination,
+                                                    std::int64_t since_ms, std::int64_t until_ms,
+                                                    std::int64_t now_ms) override {
+    return s_.destination_stats(destination, since_ms, until_ms, now_ms);
+  }
   Result<std::int64_t> requeue(const store::Requeue& which, std::int64_t now_ms) override {
     return s_.requeue(which, now_ms);
   }

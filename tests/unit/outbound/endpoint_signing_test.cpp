@@ -33,7 +33,7 @@ schemes::Verdict check(const SignedRequest& r, const std::string& secret,
                          std::vector<schemes::Key>{key.value()}, options);
 }
 
-TEST(EndpointSigning, EveryLiveKeySignsAndTheAppIdIsInsideTheSignedId) {
+TEST(EndpointSigning, EveryLiveKeySignsWithTheMessageIdAsWebhookId) {
   Endpoint e;
   e.id = "ep_1";
   e.app_id = "app_a";
@@ -43,11 +43,11 @@ TEST(EndpointSigning, EveryLiveKeySignsAndTheAppIdIsInsideTheSignedId) {
   const std::string expired = "whsec_dGhpcy1pcy1hbi1leHBpcmVkLXNlY3JldCEh";
   e.keys = {{new_secret, "", 0}, {old_secret, "", kNow + 1000}, {expired, "", kNow - 1}};
   const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(kNow));
-  auto r = sign_for_endpoint(e, signed_message_id("app_a", 42), R"({"a":1})", "application/json",
-                             at, kNow);
+  const std::string id = "msg_0ujsswThIGTUYm2K8FjOOfXtY1K";
+  auto r = sign_for_endpoint(e, id, R"({"a":1})", "application/json", at, kNow);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->body, R"({"a":1})");
-  EXPECT_EQ(r->headers.get("webhook-id"), "app_a/msg_42");
+  EXPECT_EQ(r->headers.get("webhook-id"), id);
   EXPECT_EQ(r->headers.get("webhook-app-id"), "app_a");
   EXPECT_EQ(r->headers.get("X-Team"), "payments");
   const auto signature = std::string(*r->headers.get("webhook-signature"));

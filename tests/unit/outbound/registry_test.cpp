@@ -303,6 +303,91 @@ TEST_F(RegistryTest, PublishingFansOutOverEveryPageOfEndpoints) {
   EXPECT_TRUE(registry_->subscribers("app_nope", "a.b").error().starts_with("not_found"));
 }
 
+// Svix's channel rules: an endpoint without channels takes every message; one with channels
+// takes only messages sharing one of them (none without channels); event types filter as well.
+TEST_F(RegistryTest, ChannelsRouteMessagesAsSvixDoes) {
+  const auto a = app();
+  EndpointInput in;
+  in.url = "http://127.0.0.1:9/h";
+  const auto any = endpoint(a, in).endpoint.id;
+  const auto only_a = endpoint(a, in).endpoint.id;
+  const auto a_or_b = endpoint(a, in).endpoint.id;
+  in.event_types = std::vector<std::string>{"x.y"};
+  const auto typed_b = endpoint(a, in).endpoint.id;
+  const auto set_channels = [&](const std::string& id, std::vector<std::string> channels) {
+    auto changed = registry_->modify_endpoint(id, [&](Endpoint& e) {
+      e.channels = channels;
+      return true;
+    });
+    ASSERT_TRUE(changed) << changed.error();
+  };
+  set_channels(only_a, {"a"});
+  set_channels(a_or_b, {"a", "b"});
+  set_channels(typed_b, {"b"});
+  const auto fan_out = [&](const std::string& type, std::vector<std::string> channels) {
+    auto ids = registry_->subscribers(a, type, channels);
+    EXPECT_TRUE(ids) << ids.error();
+    return ids ? std::set<std::string>(ids->begin(), ids->end()) : std::set<std::string>{};
+  };
+  EXPECT_EQ(fan_out("x.y", {}), (std::set<std::string>{any}));
+  EXPECT_EQ(fan_out("x.y", {"a"}), (std::set<std::string>{any, only_a, a_or_b}));
+  EXPECT_EQ(fan_out("x.y", {"b"}), (std::set<std::string>{any, a_or_b, typed_b}));
+  EXPECT_EQ(fan_out("other", {"b"}), (std::set<std::string>{any, a_or_b}));
+  EXPECT_EQ(fan_out("x.y", {"c", "a"}), (std::set<std::string>{any, only_a, a_or_b}));
+  EXPECT_EQ(fan_out("x.y", {"c"}), (std::set<std::string>{any}));
+
+  // A publish to channel b becomes deliveries to exactly those endpoints, and keeps its
+  // channels with the stored message.
+  Publisher publisher(*store_, *registry_, std::chrono::hours(24), [this] { return now_; });
+  Message m;
+  m.app_id = a;
+  m.event_type = "x.y";
+  m.payload = "{}";
+  m.meta.channels = {"b"};
+  auto published = publisher.publish(m);
+  ASSERT_TRUE(published) << published.error();
+  EXPECT_EQ(std::set<std::string>(published->endpoints.begin(), published->endpoints.end()),
+            (std::set<std::string>{any, a_or_b, typed_b}));
+  EXPECT_EQ(store_->deliveries(published->seq)->size(), 3U);
+  auto stored = store_->event_by_public_id(app_source(a), published->id);
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ(message_meta_from_json((*stored)->meta).channels, std::vector<std::string>{"b"});
+}
+
+// Message ids are random and sortable, never the log's seq: two publishes in a row share no
+// counter, and an eventId is the message's identity within its application only.
+TEST_F(RegistryTest, MessageIdsAreRandomAndEventIdsIdempotentPerApplication) {
+  const auto a = app();
+  const auto b = app();
+  Publisher publisher(*store_, *registry_, std::chrono::hours(24), [this] { return now_; });
+  Message m;
+  m.app_id = a;
+  m.event_type = "x.y";
+  m.payload = "{}";
+  auto one = publisher.publish(m);
+  auto two = publisher.publish(m);
+  ASSERT_TRUE(one && two);
+  EXPECT_NE(one->id, two->id);
+  EXPECT_TRUE(is_message_id(one->id)) << one->id;
+  EXPECT_EQ(one->id.size(), 34U);
+  // Sortable by time: an id made a millisecond later sorts after.
+  EXPECT_LT(new_message_id(now_), new_message_id(now_ + 1));
+  EXPECT_LT(new_message_id(1), new_message_id(281'474'976'710'655));  // 2^48 - 1
+  m.meta.event_id = "evt-1";
+  auto first = publisher.publish(m);
+  auto again = publisher.publish(m);
+  ASSERT_TRUE(first && again);
+  EXPECT_FALSE(first->duplicate);
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_TRUE(again->endpoints.empty());
+  m.app_id = b;
+  auto other = publisher.publish(m);
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->duplicate);
+  EXPECT_NE(other->id, first->id);
+}
+
 constexpr const char* kKnownSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr const char* kKnownSecretBody = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
