@@ -11,6 +11,7 @@
 #include "hookgate/engine/establish.hpp"
 #include "hookgate/handshakes/handshake.hpp"
 #include "hookgate/schemes/verify.hpp"
+#include "outbound/public_ids.hpp"
 #include "replay_key.hpp"
 #include "routing.hpp"
 #include "schemes/aws_sns.hpp"
@@ -54,16 +55,16 @@ Result<std::vector<net::CidrRange>> ranges(const std::vector<std::string>& texts
   return out;
 }
 
-// Whether a Hookgate sender's verified message is for the application a source expects. The
-// sender's endpoint verification signs "app_.../verify_..." ids, so there the application is
-// inside the signed id; a message's id is its API id (msg_...), which names no application, and
-// the sender says which in webhook-app-id (not covered by the signature: a receiver sharing one
-// secret across applications is protected against the sender's mistakes, not against a party
-// that can capture and replay its deliveries with that header changed).
+// Whether a Hookgate sender's verified message is for the application a source expects, from
+// the signed id alone: the sender's endpoint verification signs "app_.../verify_..." ids, and a
+// message id carries its application's tag (outbound/public_ids.hpp). Only ids given to
+// messages stored before ids had a tag fall back to webhook-app-id, which the signature does not
+// cover.
 bool for_expected_app(const std::string& expect, std::string_view id, const InboundRequest& r) {
   if (expect.empty()) return true;
   const auto slash = id.find('/');
   if (slash != std::string_view::npos) return id.substr(0, slash) == expect;
+  if (const auto names = outbound::message_id_names_app(id, expect)) return *names;
   return r.headers.get("webhook-app-id").value_or("") == expect;
 }
 

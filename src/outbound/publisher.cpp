@@ -104,7 +104,7 @@ void Publisher::publish_async(const Message& m, Done done) {
     event.dedupe_key = std::string(kIdempotencyKey) + m.idempotency_key;
   }
   event.received_ms = now_ms_();
-  event.public_id = new_message_id(event.received_ms);
+  event.public_id = new_message_id(event.received_ms, m.app_id);
   event.meta = to_json(m.meta);
   event.dedupe_until_ms = event.received_ms + std::chrono::milliseconds(ttl_).count();
   event.headers = boost::json::serialize(boost::json::object{{"content-type", m.content_type}});

@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -892,7 +893,7 @@ TEST_F(Outbound, AnIdempotencyKeyOrEventIdPublishesOnce) {
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }
 
-// Message ids are random (msg_ + 30 base62 digits), not a count: two applications publishing in
+// Message ids are random (msg_ + 36 base62 digits), not a count: two applications publishing in
 // turn get ids that say nothing about each other's traffic, lists page newest first by an
 // iterator that is itself a message id, and one application never reads another's messages.
 TEST_F(Outbound, MessageIdsRevealNothingAcrossApplications) {
@@ -909,7 +910,7 @@ TEST_F(Outbound, MessageIdsRevealNothingAcrossApplications) {
   std::set<std::string> all;
   for (const auto* list : {&of_a, &of_b}) {
     for (const auto& id : *list) {
-      EXPECT_EQ(id.size(), 34U) << id;
+      EXPECT_EQ(id.size(), 40U) << id;
       EXPECT_TRUE(id.starts_with("msg_")) << id;
       EXPECT_EQ(
           id.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 4),
@@ -1539,6 +1540,26 @@ pull_token = ")" << kPullToken << R"("
     EXPECT_EQ(num(a.as_object(), "responseStatusCode"), 401);
     EXPECT_NE(str(a.as_object(), "response").find("wrong_application"), std::string::npos)
         << json::serialize(a);
+  }
+  EXPECT_EQ(pulled(), std::vector<std::string>{ours_payload});
+  // Captured and replayed with webhook-app-id changed to the expected application, the other
+  // application's genuinely signed message is still refused: the application's tag is inside
+  // the signed webhook-id, not only in the unsigned header.
+  {
+    const auto key = crypto::base64_decode(std::string_view(secret).substr(6)).value_or("");
+    const auto timestamp = std::to_string(std::time(nullptr));
+    const auto signature = "v1," + crypto::base64_encode(crypto::hmac(
+                                       crypto::DigestAlgorithm::sha256, key,
+                                       theirs_msg + "." + timestamp + "." + theirs_payload));
+    const auto replayed = http_request(receiver_port, "POST", "/in/acme",
+                                       {{"Content-Type", "application/json"},
+                                        {"webhook-id", theirs_msg},
+                                        {"webhook-timestamp", timestamp},
+                                        {"webhook-signature", signature},
+                                        {"webhook-app-id", expected_app}},
+                                       theirs_payload);
+    EXPECT_EQ(replayed.status, 401) << replayed.body;
+    EXPECT_NE(replayed.body.find("wrong_application"), std::string::npos) << replayed.body;
   }
   EXPECT_EQ(pulled(), std::vector<std::string>{ours_payload});
   // A Hookgate source answers a Hookgate sender's endpoint verification (echo and challenge)

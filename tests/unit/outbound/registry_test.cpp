@@ -369,10 +369,19 @@ TEST_F(RegistryTest, MessageIdsAreRandomAndEventIdsIdempotentPerApplication) {
   ASSERT_TRUE(one && two);
   EXPECT_NE(one->id, two->id);
   EXPECT_TRUE(is_message_id(one->id)) << one->id;
-  EXPECT_EQ(one->id.size(), 34U);
-  // Sortable by time: an id made a millisecond later sorts after.
-  EXPECT_LT(new_message_id(now_), new_message_id(now_ + 1));
-  EXPECT_LT(new_message_id(1), new_message_id(281'474'976'710'655));  // 2^48 - 1
+  EXPECT_EQ(one->id.size(), 40U);
+  // Sortable by time: an id made a millisecond later sorts after, whatever its application.
+  EXPECT_LT(new_message_id(now_, b), new_message_id(now_ + 1, a));
+  EXPECT_LT(new_message_id(1, a), new_message_id(281'474'976'710'655, a));  // 2^48 - 1
+  // The application's tag is in the id (so in what the signature covers), and names no other.
+  EXPECT_EQ(message_id_names_app(one->id, a), true);
+  EXPECT_EQ(message_id_names_app(one->id, b), false);
+  EXPECT_EQ(message_id_names_app(new_message_id(now_, b), b), true);
+  // Ids given to messages stored before ids carried a tag (32 hex digits) name none.
+  EXPECT_EQ(message_id_names_app("msg_0123456789abcdef0123456789abcdef", a), std::nullopt);
+  EXPECT_EQ(message_id_names_app("ep_" + one->id.substr(4), a), std::nullopt);
+  // A digit outside base62 in an id of the right length is no message of anyone's.
+  EXPECT_EQ(message_id_names_app("msg_" + std::string(35, '0') + "!", a), false);
   m.meta.event_id = "evt-1";
   auto first = publisher.publish(m);
   auto again = publisher.publish(m);
@@ -697,6 +706,17 @@ TEST_F(RegistryTest, ExpiringApiKeysStopAtTheirExpiry) {
   now_ += 60'000;
   EXPECT_FALSE(registry_->find_api_key(s2->plaintext)->has_value());
   EXPECT_TRUE(registry_->find_api_key(plain->plaintext)->has_value());  // not a portal token
+}
+
+// base62_decode reads back exactly what base62 wrote, and refuses what does not fit.
+TEST(PublicIds, Base62ReadsBackWhatItWrote) {
+  for (const std::string& bytes :
+       {std::string(26, '\0'), std::string(26, '\xff'), std::string("\x01\x80\x00\x7f\xfe", 5)}) {
+    EXPECT_EQ(base62_decode(base62(bytes, 36), bytes.size()), bytes);
+  }
+  EXPECT_EQ(base62("\x3e", 2), "10");               // 62
+  EXPECT_EQ(base62_decode("zz", 1), std::nullopt);  // 3 843 does not fit in one byte
+  EXPECT_EQ(base62_decode("0-", 1), std::nullopt);  // not a base62 digit
 }
 
 }  // namespace
