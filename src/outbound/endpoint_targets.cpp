@@ -4,12 +4,11 @@
 #include <boost/json.hpp>
 
 #include "engine/http_sender.hpp"
-#include "hookgate/crypto/encoding.hpp"
-#include "hookgate/crypto/sealed_box.hpp"
 #include "hookgate/schemes/catalogue.hpp"
 #include "hookgate/schemes/key.hpp"
 #include "hookgate/schemes/sign.hpp"
 #include "outbound/publisher.hpp"
+#include "outbound/sealed_envelope.hpp"
 
 namespace hookgate::outbound {
 
@@ -39,14 +38,11 @@ Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_vi
   out.body = std::string(payload);
   out.headers.add("User-Agent", std::string(kUserAgent));
   if (!endpoint.encryption_key.empty()) {
-    const auto key = crypto::base64_decode(endpoint.encryption_key);
-    if (!key) return Error{"encryption_key is not base64"};
-    auto sealed = crypto::seal(payload, *key);
-    if (!sealed) return Error{"sealing: " + sealed.error()};
-    out.body = std::move(sealed.value());
-    out.headers.add("Content-Type", "application/octet-stream");
-    out.headers.add("webhook-encryption", "x25519-sealedbox");
-    out.headers.add("webhook-content-type", std::string(content_type));
+    auto envelope = sealed_envelope(payload, content_type, endpoint.encryption_key);
+    if (!envelope) return Error{envelope.error()};
+    out.body = std::move(envelope.value());
+    out.headers.add("Content-Type", "application/json");
+    out.headers.add("webhook-encryption", std::string(kSealedAlgorithm));
   } else {
     out.headers.add("Content-Type", std::string(content_type));
   }

@@ -1462,16 +1462,24 @@ TEST_F(Outbound, EncryptedEndpointsReceiveASealedBoxOnlyTheirKeyOpens) {
       << server_->stderr_text();
   const auto got = with_id(receiver, msg).front();
   EXPECT_EQ(got.headers.at("webhook-encryption"), "x25519-sealedbox");
-  EXPECT_EQ(got.headers.at("content-type"), "application/octet-stream");
-  EXPECT_EQ(got.headers.at("webhook-content-type"), "application/json");
+  EXPECT_EQ(got.headers.at("content-type"), "application/json");
   EXPECT_EQ(got.body.find("4242"), std::string::npos);
-  // Signed as sent: the sealed bytes.
+  // Signed as sent: the envelope's bytes, which are text (the official JavaScript verifiers
+  // decode the body as UTF-8 before the MAC; raw box bytes did not survive that).
   EXPECT_TRUE(verify(got, {hmac_key(str(endpoint, "secret"))}).ok());
-  const auto opened = crypto::open_sealed(got.body, pair.public_key, pair.secret_key);
+  EXPECT_TRUE(std::all_of(got.body.begin(), got.body.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f;
+  })) << got.body;
+  const auto envelope = object_of(got.body);
+  EXPECT_EQ(str(envelope, "type"), "hookgate.sealed");
+  EXPECT_EQ(str(envelope, "alg"), "x25519-sealedbox");
+  EXPECT_EQ(str(envelope, "contentType"), "application/json");
+  const auto box = crypto::base64_decode(str(envelope, "sealed")).value_or("");
+  const auto opened = crypto::open_sealed(box, pair.public_key, pair.secret_key);
   ASSERT_TRUE(opened) << opened.error();
   EXPECT_EQ(*opened, payload);
   const auto other = crypto::x25519_keypair();
-  EXPECT_FALSE(crypto::open_sealed(got.body, other.public_key, other.secret_key));
+  EXPECT_FALSE(crypto::open_sealed(box, other.public_key, other.secret_key));
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "hookgate/crypto/encoding.hpp"
 #include "hookgate/crypto/sealed_box.hpp"
@@ -74,12 +75,18 @@ TEST(EndpointSigning, Ed25519AndSealedPayloads) {
       sign_for_endpoint(e, "app_b/msg_1", R"({"secret":"data"})", "application/json", at, kNow);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->headers.get("webhook-encryption"), "x25519-sealedbox");
-  EXPECT_EQ(r->headers.get("Content-Type"), "application/octet-stream");
-  EXPECT_EQ(r->headers.get("webhook-content-type"), "application/json");
+  EXPECT_EQ(r->headers.get("Content-Type"), "application/json");
+  EXPECT_FALSE(r->headers.get("webhook-content-type"));  // in the signed envelope instead
   EXPECT_EQ(r->body.find("secret"), std::string::npos);
   EXPECT_TRUE(r->headers.get("webhook-signature")->starts_with("v1a,"));
-  EXPECT_TRUE(check(*r, pub, at).ok());  // the sealed bytes are what is signed
-  auto opened = crypto::open_sealed(r->body, receiver.public_key, receiver.secret_key);
+  EXPECT_TRUE(check(*r, pub, at).ok());  // the envelope, as sent, is what is signed
+  const auto envelope = boost::json::parse(r->body).as_object();
+  EXPECT_EQ(envelope.at("type").as_string(), "hookgate.sealed");
+  EXPECT_EQ(envelope.at("alg").as_string(), "x25519-sealedbox");
+  EXPECT_EQ(envelope.at("contentType").as_string(), "application/json");
+  const auto box = crypto::base64_decode(envelope.at("sealed").as_string());
+  ASSERT_TRUE(box);
+  auto opened = crypto::open_sealed(*box, receiver.public_key, receiver.secret_key);
   ASSERT_TRUE(opened) << opened.error();
   EXPECT_EQ(*opened, R"({"secret":"data"})");
 }
