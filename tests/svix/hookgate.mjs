@@ -33,6 +33,9 @@ admin_keys = ["${admin}"]
 `,
   );
   const child = spawn(binary, ["serve", "--config", config], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  // Never left behind, whatever ends the driver (its watchdog, an exception, run.sh's timeout).
+  process.on("exit", () => child.exitCode === null && child.kill("SIGKILL"));
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1));
   let stderr = "";
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hookgate did not start in 20 s:\n${stderr}`)), 20_000);

@@ -372,6 +372,7 @@ await check("sealed payload: the svix verifier accepts the envelope; examples/se
     env: { ...process.env, WEBHOOK_SECRET: secret, SEALED_BOX_SECRET_KEY: pair.secretKey, PORT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  process.on("exit", () => example.exitCode === null && example.kill("SIGKILL"));
   const lines = [];
   let errors = "";
   example.stdout.on("data", (c) => lines.push(...String(c).split("\n").filter(Boolean)));
