@@ -111,6 +111,8 @@ const payloads = {
 const ids = (list) => list.data.map((x) => x.id);
 const deliveriesOf = (name, msgId) =>
   receiver.received.filter((r) => r.name === name && (msgId === undefined || r.headers["webhook-id"] === msgId));
+// The Standard Webhooks headers of a received request.
+const pick = (h) => ({ "webhook-id": h["webhook-id"], "webhook-timestamp": h["webhook-timestamp"], "webhook-signature": h["webhook-signature"] });
 // Throws unless the delivery verifies with the svix Webhook verifier and this key.
 function verifies(delivery, key) {
   new Webhook(key).verify(delivery.body, delivery.headers);
@@ -407,6 +409,21 @@ await check("sealed payload: the svix verifier accepts the envelope; examples/se
   assert(opened.id === msg.id, `the example saw webhook-id ${opened.id}, the API said ${msg.id}`);
   assert(opened.contentType === "application/json", `contentType ${opened.contentType}`);
   assert(JSON.stringify(JSON.parse(opened.payload)) === JSON.stringify(payload), `opened ${opened.payload}`);
+  // The example refuses what was not signed for it: a real envelope (its box opens with the
+  // example's key) signed for another endpoint, and a correctly signed but unsealed body.
+  const example_url = `http://127.0.0.1:${port}/hooks`;
+  const post = (body, headers) => fetch(example_url, { method: "POST", body, headers });
+  const real = deliveriesOf("sealed", msg.id)[0];
+  const forged = await post(real.body, pick(real.headers));
+  const ts = new Date();
+  const plain = JSON.stringify(payload);
+  const unsealed = await post(plain, {
+    "webhook-id": "msg_plain",
+    "webhook-timestamp": String(Math.floor(ts.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign("msg_plain", ts, plain),
+  });
+  assert(forged.status === 400 && unsealed.status === 400, `the example accepted: forged ${forged.status}, unsealed ${unsealed.status}`);
+  assert(lines.length === 1, `the example printed ${lines.length} deliveries`);
   example.kill("SIGTERM");
 });
 
