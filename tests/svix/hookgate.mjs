@@ -39,6 +39,10 @@ admin_keys = ["${admin}"]
   let stderr = "";
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hookgate did not start in 20 s:\n${stderr}`)), 20_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`hookgate did not start: ${e.message}`));
+    });
     child.on("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`hookgate exited (${code}) before listening:\n${stderr}`));
