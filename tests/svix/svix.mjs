@@ -202,6 +202,16 @@ await check("endpoint.get by uid, endpoint.list", async () => {
   assert(ids(list).includes(ep.id) && ids(list).includes(need(state.supplied, "the 2nd endpoint").id), "list");
 });
 
+await check("1.x names on input: filterTypes and rateLimit (raw)", async () => {
+  const app = need(state.app, "the application");
+  const r = await raw("POST", `/app/${app.id}/endpoint`, { url: receiver.url("legacy"), filterTypes: ["invoice.paid"], rateLimit: 50 });
+  assert(r.status === 201, `${r.status} ${r.text}`);
+  keys.legacy = [(await svix.endpoint.getSecret(app.id, r.body.id)).key];
+  const ep = await svix.endpoint.get(app.id, r.body.id);
+  assert(JSON.stringify(ep.eventTypes) === '["invoice.paid"]' && ep.throttleRate === 50,
+    `eventTypes ${JSON.stringify(ep.eventTypes)} throttleRate ${ep.throttleRate}`);
+});
+
 // ---- messages ----------------------------------------------------------------------------------
 const eventId = "evt_" + crypto.randomBytes(6).toString("hex");
 await check("message.create (202: msg_ id, eventType, eventId, timestamp) by application uid", async () => {
@@ -250,6 +260,22 @@ await check("message.get and message.list (pagination by iterator)", async () =>
   assert(next.data.length === 1 && next.data[0].id !== page.data[0].id, "the next page repeats the first");
   assert(new Set([...ids(page), ...ids(next)]).size === 2 && [...ids(page), ...ids(next)].every((i) => sentIds.has(i)),
     "the two pages are not the two messages");
+});
+
+await check("channels: an endpoint gets only messages of its channels", async () => {
+  const app = need(state.app, "the application");
+  const ep = await svix.endpoint.create(app.id, { url: receiver.url("channels"), channels: ["eu"] });
+  keys.channels = [(await svix.endpoint.getSecret(app.id, ep.id)).key];
+  assert(JSON.stringify(ep.channels) === '["eu"]', `channels ${JSON.stringify(ep.channels)}`);
+  const us = await svix.message.create(app.id, { eventType: "flaky.test", channels: ["us"], payload: { region: "us" } });
+  sentIds.add(us.id);
+  const eu = await svix.message.create(app.id, { eventType: "flaky.test", channels: ["eu"], payload: { region: "eu" } });
+  sentIds.add(eu.id);
+  assert(JSON.stringify(eu.channels) === '["eu"]', `message channels ${JSON.stringify(eu.channels)}`);
+  assert(await eventually(() => deliveriesOf("channels", eu.id).length >= 1), "the eu message was not delivered");
+  const attempts = await svix.messageAttempt.listByMsg(app.id, us.id);
+  assert(deliveriesOf("channels", us.id).length === 0 && !attempts.data.some((a) => a.endpointId === ep.id),
+    "the us message went to the eu endpoint");
 });
 
 // ---- attempts ----------------------------------------------------------------------------------
