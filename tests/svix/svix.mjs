@@ -99,8 +99,8 @@ async function raw(method, p, body, { token = ADMIN, headers = {} } = {}) {
   return { status: r.status, body: parsed, text };
 }
 
-// What each endpoint's deliveries must verify with: every key it has had, and since when the
-// newest one is the only one checked (after a rotation).
+// What each endpoint's deliveries must verify with: every key it has had (the checks after a
+// rotation verify with the newest one alone).
 const keys = {}; // receiver name -> [whsec_...]
 const sentIds = new Set(); // every message id the API returned
 const state = {};
