@@ -416,7 +416,7 @@ await check("sealed payload: the svix verifier accepts the envelope; examples/se
   // encryptionKey is Hookgate's addition: not in the client's EndpointIn, so sent raw.
   const made = [];
   for (const [url, s] of [[`http://127.0.0.1:${port}/hooks`, secret], [receiver.url("sealed"), suppliedSecret]]) {
-    const r = await raw("POST", `/app/${app.id}/endpoint`, { url, secret: s, eventTypes: ["sealed.test"], encryptionKey: pair.publicKey });
+    const r = await raw("POST", `/app/${app.id}/endpoint`, { url, secret: s, encryptionKey: pair.publicKey });
     assert(r.status === 201, `creating an encrypting endpoint: ${r.status} ${r.text}`);
     made.push(r.body.id);
   }
