@@ -259,9 +259,8 @@ net::HttpResponse ManagementApi::message_deliveries(Call& call, const std::strin
     auto moved = store_.requeue(which, now_ms_());
     if (!moved) return from_error("store_error: " + moved.error());
     if (on_published_) on_published_();
-    net::HttpResponse accepted;
-    accepted.status = 202;
-    return accepted;
+    // Svix's EmptyResponse: its clients parse every answer but a 204 as JSON.
+    return json_response(202, boost::json::object{});
   }
   return http_error(404, "not_found", "unknown path");
 }

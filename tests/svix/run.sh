@@ -9,4 +9,5 @@ command -v node >/dev/null || { echo "node is required (Debian: apt-get install 
 for dir in . ../contract ../../examples/sealed-receiver; do
   [ -d "$dir/node_modules" ] || (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done
+node ../contract/selftest.mjs
 HOOKGATE="$binary" timeout 240 node svix.mjs
