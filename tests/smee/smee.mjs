@@ -1,4 +1,5 @@
-// The unmodified smee-client CLI (pinned in package-lock.json) pointed at a Hookgate stream's
+// The unmodified smee-client CLI (3.1.1, pinned in package-lock.json: the newest that runs on
+// Debian 12's node 18; 4.x and 5.x need node 20.18) pointed at a Hookgate stream's
 // capability URL forwards provider-signed events to a local receiver: in order, headers and
 // JSON bodies intact, Hookgate's own group never a large header, and after the gateway restarts
 // the client's EventSource reconnects with Last-Event-ID and nothing is missing.
@@ -153,7 +154,7 @@ try {
       fail(`event ${n}: x-hookgate header ${r.headers["x-hookgate"]}`);
   });
   if (received[0].body === sent[0]) fail("expected smee-client to re-encode the body (docs say it does)");
-  console.log("ok smee-client 5.0.0 forwarded 5 events in order across a gateway restart");
+  console.log("ok smee-client 3.1.1 forwarded 5 events in order across a gateway restart");
 } finally {
   if (smee) smee.kill("SIGTERM");
   if (gateway.exitCode === null) await stopGateway(gateway);
