@@ -48,6 +48,7 @@ struct Record {
   SendResult result;
   Verdict verdict = Verdict::delivered;
   bool report = false;  // an attempt (or give-up) the observer hears of
+  double took_ms = 0;   // the attempt's duration, finer than the recorded whole milliseconds
 };
 
 // Retry times this node scheduled, kept to wake the claimer at the earliest; bounded (the store's
@@ -55,6 +56,14 @@ struct Record {
 constexpr std::size_t kMaxLocalDue = 65'536;
 // Jobs the starter takes from the scheduler per turn of its loop.
 constexpr std::size_t kStartBatch = 64;
+// Claim ahead: a destination may hold at most this many rounds of its concurrency waiting.
+constexpr std::size_t kMaxAheadRounds = 16;
+// Destinations without work held that a claim lists with room beyond one round, at most.
+constexpr std::size_t kMaxAheadListed = 256;
+// Weight of the newest sample in the running averages of attempt and claim durations.
+constexpr double kAverageWeight = 0.2;
+// Destinations whose attempt durations are kept; past it the averages start again.
+constexpr std::size_t kMaxPaced = 16'384;
 
 }  // namespace
 
@@ -82,6 +91,14 @@ struct Dispatcher::Impl {
   bool wake_claim = true;  // claim as soon as there is room
   Clock::time_point next_claim_at{};
   std::multiset<std::int64_t> local_due;
+  // Running averages (ms) of attempt durations per destination and of a claim's round trip,
+  // which size how far ahead a destination is claimed.
+  struct Pace {
+    double attempt_ms = 0;
+    std::size_t limit = 1;  // the destination's concurrency when last seen
+  };
+  std::map<std::string, Pace, std::less<>> paces;
+  double claim_ms = 0;
   bool stopping = false;
   bool recorder_stop = false;
   bool closed = false;
@@ -138,12 +155,39 @@ struct Dispatcher::Impl {
     starter_cv.notify_one();
   }
 
+  // With m held: how much of destination (concurrency limit) may wait to start. One round,
+  // unless its attempts end so fast that a round drains before the next claim comes back: then
+  // what it drains in two claim round trips, so its slots never stand empty while a claim is in
+  // the store. Bounded in rounds, by max_in_flight, and so that the last of it starts within a
+  // quarter of its lease at the rate the destination answers.
+  std::size_t ahead(std::string_view destination, std::size_t limit) const {
+    limit = std::max<std::size_t>(1, limit);
+    const auto it = paces.find(destination);
+    if (it == paces.end() || it->second.attempt_ms <= 0 || claim_ms <= 0) return limit;
+    const double per_ms = static_cast<double>(limit) / std::max(0.05, it->second.attempt_ms);
+    const double wanted = per_ms * (2 * claim_ms + 1);
+    const double by_lease = per_ms * static_cast<double>(options.lease.count()) / 4;
+    const double cap = std::min({static_cast<double>(kMaxAheadRounds * limit),
+                                 static_cast<double>(options.max_in_flight / 2), by_lease});
+    return std::max(limit, static_cast<std::size_t>(std::max(0.0, std::min(wanted, cap))));
+  }
+
+  static void average(double& into, double sample) {
+    into = into <= 0 ? sample : into + kAverageWeight * (sample - into);
+  }
+
   // The job's slot is released and its record queued, in one step, so held() never dips
   // between them (the claimer would take more than max_in_flight).
   void settle(Record record) {
     {
       const std::lock_guard lock(m);
       if (closed) return;
+      if (record.target && !record.postpone) {
+        if (paces.size() >= kMaxPaced && !paces.contains(record.destination)) paces.clear();
+        auto& pace = paces[record.destination];
+        average(pace.attempt_ms, record.took_ms);
+        pace.limit = std::max<std::size_t>(1, record.target->concurrency());
+      }
       release(record.destination);
       records.push_back(std::move(record));
       ++recording;
@@ -171,14 +215,31 @@ struct Dispatcher::Impl {
         next_claim_at = Clock::now() + options.idle_poll;
         request.limit = std::min(options.batch, options.max_in_flight - held());
         request.room = scheduler.rooms();
+        // A fast destination whose work all ended before this claim keeps its room beyond one
+        // round (without it, the claim would give it default_room).
+        std::size_t listed = 0;
+        for (const auto& [name, pace] : paces) {
+          if (listed == kMaxAheadListed) break;
+          if (request.room.contains(name)) continue;
+          const auto wanted = ahead(name, pace.limit);
+          if (wanted <= pace.limit) continue;
+          request.room.emplace(name, pace.limit + wanted);
+          ++listed;
+        }
         hungry.clear();
       }
       request.now_ms = now();
       request.owner = options.owner;
       request.lease_ms = options.lease.count();
       request.default_room = options.default_room;
+      const auto claim_started = Clock::now();
       auto claimed = store.claim(request);
       if (!claimed) continue;  // a store hiccup: tried again at next_claim_at (idle_poll)
+      {
+        const std::lock_guard lock(m);
+        average(claim_ms,
+                std::chrono::duration<double, std::milli>(Clock::now() - claim_started).count());
+      }
       take(request, std::move(claimed.value()));
     }
   }
@@ -187,8 +248,16 @@ struct Dispatcher::Impl {
     std::vector<Job> jobs;
     std::vector<Record> out;
     jobs.reserve(claimed.deliveries.size());
+    // One look-up per destination and claim, not per delivery: a target is read from the store
+    // (an endpoint's record, its secrets opened), and a claim of a fast destination holds up to
+    // two rounds of its concurrency. Each claim still reads it afresh, so an edit applies to the
+    // next claim on every node.
+    std::map<std::string, std::shared_ptr<Target>, std::less<>> found;
     for (auto& d : claimed.deliveries) {
-      auto target = targets.find(d.destination);
+      auto known = found.find(d.destination);
+      if (known == found.end())
+        known = found.emplace(d.destination, targets.find(d.destination)).first;
+      auto target = known->second;
       if (!target) {
         out.push_back(
             give_up_record(d, "destination '" + d.destination + "' is no longer configured"));
@@ -204,7 +273,8 @@ struct Dispatcher::Impl {
       for (auto& job : jobs) {
         const auto& name = job.delivery.destination;
         ++taken[name];
-        if (!scheduler.push(name, job.target->concurrency(), job)) {
+        const auto limit = job.target->concurrency();
+        if (!scheduler.push(name, limit, job, ahead(name, limit))) {
           // More than one round of this destination (a store whose claim does not apply room):
           // handed back, due again after busy_backoff.
           out.push_back(postpone_record(job.delivery, now_ms + options.busy_backoff.count()));
@@ -376,8 +446,9 @@ struct Dispatcher::Impl {
     f.attempt.delivery_id = job.delivery.id;
     f.attempt.number = number;
     f.attempt.started_ms = started_ms;
-    f.attempt.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    const auto took = Clock::now() - started;
+    f.attempt.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+    r.took_ms = std::chrono::duration<double, std::milli>(took).count();
     f.attempt.status = result.outcome.status;
     f.attempt.error = result.outcome.error;
     f.attempt.response = result.response;

@@ -3,9 +3,11 @@
 // destinations with queued work and a free slot take turns (round-robin), under one global cap.
 // A slow or hanging destination therefore only ever fills its own slots: its queue waits while
 // every other destination keeps starting. It also says how much more of each destination a claim
-// may take (room), so claimed work waits at most one round of its destination's concurrency
-// before it starts, well inside its lease. Pure bookkeeping, no threads, no clock: the dispatcher
-// calls it under its lock.
+// may take (room), so claimed work waits at most the rounds of its destination's concurrency the
+// caller allows (one, unless its attempts end quickly) before it starts, well inside its lease.
+// Pure bookkeeping, no threads, no clock: the dispatcher calls it under its lock. How far ahead a
+// destination's work is claimed is the caller's to say (push's ahead), from how quickly its
+// attempts end.
 #pragma once
 
 #include <algorithm>
@@ -32,14 +34,17 @@ class FairScheduler {
   explicit FairScheduler(std::size_t global_cap) : cap_(std::max<std::size_t>(1, global_cap)) {}
 
   // Queues job behind its destination's earlier work; limit is the destination's concurrency
-  // (at least 1). Refused (false, job untouched) when the destination already holds a full round:
-  // limit in flight plus limit waiting. The caller hands such work back to the store.
-  bool push(std::string destination, std::size_t limit, Job& job) {
+  // (at least 1). ahead is how much work of it may wait to start: limit when 0 or less (one
+  // round), more for a destination whose attempts end so quickly that one round drains before
+  // the next claim arrives. Refused (false, job untouched) when the destination already holds
+  // limit in flight plus ahead waiting. The caller hands such work back to the store.
+  bool push(std::string destination, std::size_t limit, Job& job, std::size_t ahead = 0) {
     // destination is a copy: it may name a field of the job that is moved below.
     limit = std::max<std::size_t>(1, limit);
     auto& lane = lanes_[destination];
     lane.limit = limit;
-    if (lane.in_flight + lane.queue.size() >= 2 * limit) {
+    lane.ahead = std::max(limit, ahead);
+    if (lane.in_flight + lane.queue.size() >= lane.limit + lane.ahead) {
       if (lane.in_flight == 0 && lane.queue.empty()) lanes_.erase(destination);
       return false;
     }
@@ -91,7 +96,7 @@ class FairScheduler {
     limit = std::max<std::size_t>(1, limit);
     if (it == lanes_.end()) return 2 * limit;
     const auto held = it->second.in_flight + it->second.queue.size();
-    const auto full = 2 * it->second.limit;
+    const auto full = it->second.limit + it->second.ahead;
     return held >= full ? 0 : full - held;
   }
 
@@ -136,7 +141,8 @@ class FairScheduler {
     std::deque<Job> queue;
     std::size_t in_flight = 0;
     std::size_t limit = 1;
-    bool ready = false;  // listed in ready_
+    std::size_t ahead = 1;  // work that may wait to start, at least limit
+    bool ready = false;     // listed in ready_
   };
 
   void make_ready(const std::string& destination, Lane& lane) {

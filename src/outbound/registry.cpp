@@ -132,7 +132,7 @@ std::string receiver_key_of(const SigningKey& key, bool ed25519) {
 
 Registry::Registry(store::Store& store, RegistrySettings settings,
                    std::function<std::int64_t()> now_ms)
-    : store_(store), settings_(std::move(settings)), now_ms_(std::move(now_ms)) {}
+    : store_(store), settings_(std::move(settings)), now_ms_(std::move(now_ms)), fanout_(store) {}
 
 Result<Endpoint> Registry::decode(const store::Record& record) const {
   auto e = endpoint_from_json(record.body, record.version);
@@ -602,21 +602,7 @@ Result<std::vector<std::string>> Registry::subscribers(const std::string& app_id
                                                        std::string_view event_type,
                                                        const std::vector<std::string>& channels) {
   if (auto a = app(app_id); !a) return Error{a.error()};
-  std::vector<std::string> ids;
-  std::string cursor;
-  for (;;) {
-    auto rows = store_.records(kEndpointKind, app_id, cursor, kMaxPage);
-    if (!rows) return store_error(rows.error());
-    for (const auto& row : *rows) {
-      auto e = endpoint_from_json(row.body, row.version);
-      if (!e) return store_error(e.error());
-      // An unverified endpoint gets nothing: it has not shown that it wants these events.
-      if (e->enabled && e->verified && e->wants(event_type, channels)) ids.push_back(e->id);
-    }
-    if (rows->size() < kMaxPage) break;
-    cursor = rows->back().id;
-  }
-  return ids;
+  return fanout_.subscribers(app_id, event_type, channels);
 }
 
 Result<Endpoint> Registry::modify_endpoint(const std::string& id,

@@ -20,6 +20,7 @@
 
 #include "hookgate/net/outbound_policy.hpp"
 #include "hookgate/store/store.hpp"
+#include "outbound/fanout_cache.hpp"
 #include "outbound/model.hpp"
 #include "outbound/secret_seal.hpp"
 
@@ -115,8 +116,9 @@ class Registry {
   Result<Page<Endpoint>> endpoints(const std::string& app_id, const std::string& cursor,
                                    std::size_t limit);
   // The fan-out of a publish: ids of the application's endpoints that receive a message of
-  // event_type sent to channels now (enabled, verified, Endpoint::wants). Reads rows without
-  // opening their secrets: a publish needs none, so none is decrypted on the request path.
+  // event_type sent to channels now (enabled, verified, Endpoint::wants). Served from memory
+  // (FanoutCache) while the application's endpoint generation is unchanged, on any node; no
+  // secret is opened for it.
   Result<std::vector<std::string>> subscribers(const std::string& app_id,
                                                std::string_view event_type,
                                                const std::vector<std::string>& channels = {});
@@ -197,6 +199,7 @@ class Registry {
   store::Store& store_;
   RegistrySettings settings_;
   std::function<std::int64_t()> now_ms_;
+  FanoutCache fanout_;
 };
 
 }  // namespace hookgate::outbound

@@ -1,4 +1,5 @@
-// What every backend shares: the blocking form of Store::append_async and claim_due on claim.
+// What every backend shares: the blocking form of Store::append_async, claim_due on claim, and
+// where records generations are kept.
 #include "hookgate/store/store.hpp"
 
 #include <future>
@@ -31,6 +32,18 @@ Result<std::vector<Delivery>> Store::claim_due(std::int64_t now_ms, std::size_t 
   auto claimed = claim(request);
   if (!claimed) return Error{claimed.error()};
   return std::move(claimed->deliveries);
+}
+
+Result<std::optional<std::int64_t>> Store::records_generation(std::string_view /*kind*/,
+                                                              std::string_view /*owner*/) {
+  return std::optional<std::int64_t>();
+}
+
+std::string records_generation_key(std::string_view kind, std::string_view owner) {
+  // kind is one of the engine's constants (no ':'), and owner comes last: no two pairs share a key.
+  std::string key = "records_generation:";
+  key.append(kind).append(":").append(owner);
+  return key;
 }
 
 }  // namespace hookgate::store

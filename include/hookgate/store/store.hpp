@@ -345,7 +345,17 @@ class Store {
   // version becomes expected_version + 1; record.version is ignored.
   virtual Result<bool> put_record(const Record& record, std::int64_t expected_version) = 0;
   virtual Result<bool> delete_record(std::string_view kind, std::string_view id) = 0;
+  // The generation of owner's records of kind: moved by every put_record and delete_record that
+  // changes one of them (both owners when an update moves a record), in the same transaction, on
+  // whichever node writes. One point read: records read after seeing generation g are at least as
+  // new as g, so a copy kept under g is current while the generation still reads g. nullopt: this
+  // store keeps no generations, and nothing may be cached on them.
+  virtual Result<std::optional<std::int64_t>> records_generation(std::string_view kind,
+                                                                 std::string_view owner);
 };
+
+// The setting that holds records_generation(kind, owner) in the stores that keep one.
+std::string records_generation_key(std::string_view kind, std::string_view owner);
 
 struct StoreOptions {
   std::size_t max_pending_writes = 4096;  // queued appends beyond which append() is busy

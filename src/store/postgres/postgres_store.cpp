@@ -226,6 +226,12 @@ Result<Counts> PostgresStore::counts() {
   return pool_.read<Counts>([&](Conn& conn) { return read_counts(conn); });
 }
 
+Result<std::optional<std::int64_t>> PostgresStore::records_generation(std::string_view kind,
+                                                                      std::string_view owner) {
+  return pool_.read<std::optional<std::int64_t>>(
+      [&](Conn& conn) { return read_generation(conn, kind, owner); });
+}
+
 Result<std::optional<std::string>> PostgresStore::setting(std::string_view key) {
   return pool_.read<std::optional<std::string>>(
       [&](Conn& conn) { return read_setting(conn, key); });

@@ -74,6 +74,8 @@ class PostgresStore final : public Store {
                                       std::string_view after_id, std::size_t limit) override;
   Result<bool> put_record(const Record& record, std::int64_t expected_version) override;
   Result<bool> delete_record(std::string_view kind, std::string_view id) override;
+  Result<std::optional<std::int64_t>> records_generation(std::string_view kind,
+                                                         std::string_view owner) override;
 
  private:
   PostgresStore(const std::string& url, Conn pooled, Conn writer, Conn listening,

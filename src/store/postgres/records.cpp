@@ -50,7 +50,28 @@ Result<std::vector<Record>> read_records(Conn& conn, std::string_view kind, std:
   return records;
 }
 
+// Inside the writing transaction: moves owner's generation of kind (records_generation). The
+// upsert locks the setting's row until COMMIT, so concurrent writers of one owner each move it.
+Result<bool> bump_generation(Conn& conn, std::string_view kind, std::string_view owner) {
+  auto bumped = conn.exec(
+      "INSERT INTO settings (key, value) VALUES ($1, convert_to('1', 'UTF8')) "
+      "ON CONFLICT (key) DO UPDATE SET value = "
+      "convert_to((convert_from(settings.value, 'UTF8')::int8 + 1)::text, 'UTF8')",
+      Params().bytes(records_generation_key(kind, owner)));
+  if (!bumped) return Error{bumped.error()};
+  return true;
+}
+
 Result<bool> write_record(Conn& conn, const Record& record, std::int64_t expected_version) {
+  std::optional<std::string> old_owner;
+  if (expected_version != 0) {
+    // Locked, so the owner this update replaces cannot change before it commits.
+    auto owner = conn.exec("SELECT owner FROM records WHERE kind = $1 AND id = $2 FOR UPDATE",
+                           Params().bytes(record.kind).bytes(record.id));
+    if (!owner) return Error{owner.error()};
+    if (owner->size() == 0) return false;
+    old_owner = owner->bytes(0, 0);
+  }
   // A concurrent writer of the same version waits for the first to commit, then re-checks the
   // version against the committed row (READ COMMITTED) and changes nothing.
   auto changed =
@@ -69,14 +90,30 @@ Result<bool> write_record(Conn& conn, const Record& record, std::int64_t expecte
                     .bytes(record.body)
                     .int64(expected_version));
   if (!changed) return Error{changed.error()};
-  return changed->affected() == 1;
+  if (changed->affected() != 1) return false;
+  if (auto bumped = bump_generation(conn, record.kind, record.owner); !bumped) return bumped;
+  if (old_owner && *old_owner != record.owner) {
+    if (auto bumped = bump_generation(conn, record.kind, *old_owner); !bumped) return bumped;
+  }
+  return true;
 }
 
 Result<bool> remove_record(Conn& conn, std::string_view kind, std::string_view id) {
-  auto removed =
-      conn.exec("DELETE FROM records WHERE kind = $1 AND id = $2", Params().bytes(kind).bytes(id));
+  auto removed = conn.exec("DELETE FROM records WHERE kind = $1 AND id = $2 RETURNING owner",
+                           Params().bytes(kind).bytes(id));
   if (!removed) return Error{removed.error()};
-  return removed->affected() == 1;
+  if (removed->size() != 1) return false;
+  if (auto bumped = bump_generation(conn, kind, removed->bytes(0, 0)); !bumped) return bumped;
+  return true;
+}
+
+Result<std::optional<std::int64_t>> read_generation(Conn& conn, std::string_view kind,
+                                                    std::string_view owner) {
+  auto rows = conn.exec("SELECT convert_from(value, 'UTF8')::int8 FROM settings WHERE key = $1",
+                        Params().bytes(records_generation_key(kind, owner)));
+  if (!rows) return Error{rows.error()};
+  // Never written: generation 0, which no write leaves behind (the first one makes it 1).
+  return std::optional<std::int64_t>(rows->size() == 0 ? 0 : rows->int64(0, 0));
 }
 
 }  // namespace hookgate::store::postgres

@@ -18,5 +18,8 @@ Result<std::vector<Record>> read_records(Conn& conn, std::string_view kind, std:
                                          std::string_view after_id, std::size_t limit);
 Result<bool> write_record(Conn& conn, const Record& record, std::int64_t expected_version);
 Result<bool> remove_record(Conn& conn, std::string_view kind, std::string_view id);
+// records_generation (store.hpp), kept in the settings table; 0 when never moved.
+Result<std::optional<std::int64_t>> read_generation(Conn& conn, std::string_view kind,
+                                                    std::string_view owner);
 
 }  // namespace hookgate::store::postgres

@@ -19,5 +19,8 @@ Result<std::vector<Record>> read_records(Db& db, std::string_view kind, std::str
                                          std::string_view after_id, std::size_t limit);
 Result<bool> write_record(Db& db, const Record& record, std::int64_t expected_version);
 Result<bool> remove_record(Db& db, std::string_view kind, std::string_view id);
+// records_generation (store.hpp), kept in the settings table; 0 when never moved.
+Result<std::optional<std::int64_t>> read_generation(Db& db, std::string_view kind,
+                                                    std::string_view owner);
 
 }  // namespace hookgate::store::sqlite

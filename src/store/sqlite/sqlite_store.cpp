@@ -244,6 +244,12 @@ Result<Counts> SqliteStore::counts() {
   return read_counts(reader_);
 }
 
+Result<std::optional<std::int64_t>> SqliteStore::records_generation(std::string_view kind,
+                                                                    std::string_view owner) {
+  std::lock_guard lock(read_mutex_);
+  return read_generation(reader_, kind, owner);
+}
+
 Result<std::optional<std::string>> SqliteStore::setting(std::string_view key) {
   std::lock_guard lock(read_mutex_);
   return read_setting(reader_, key);

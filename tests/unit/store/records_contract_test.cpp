@@ -88,6 +88,52 @@ TEST_P(StoreContract, DeleteRecordRemovesItAndAnUpdateAfterwardsConflicts) {
   EXPECT_EQ((*recreated)->owner, "app_3");
 }
 
+// What a per-owner cache of records (the publish fan-out) relies on: every change to one of
+// owner's records moves owner's generation, nothing else does, and it survives a restart.
+TEST_P(StoreContract, RecordsGenerationMovesWithEveryChangeOfItsOwnersRecordsOnly) {
+  const auto generation = [&](std::string_view kind, std::string_view owner) {
+    auto g = store_->records_generation(kind, owner);
+    EXPECT_TRUE(g) << g.error();
+    EXPECT_TRUE(g && g->has_value()) << "this backend keeps generations";
+    return g && g->has_value() ? **g : -1;
+  };
+  EXPECT_EQ(generation("endpoint", "app_a"), 0);
+  ASSERT_TRUE(store_->put_record(endpoint("ep_1", "app_a", "{}"), 0).value());
+  const auto created = generation("endpoint", "app_a");
+  EXPECT_GT(created, 0);
+  EXPECT_EQ(generation("endpoint", "app_b"), 0);
+  EXPECT_EQ(generation("app", "app_a"), 0);
+
+  // Writes that change nothing move nothing: an id taken, a stale version, a missing record.
+  EXPECT_FALSE(store_->put_record(endpoint("ep_1", "app_a", "{}"), 0).value());
+  EXPECT_FALSE(store_->put_record(endpoint("ep_1", "app_a", "{}"), 7).value());
+  EXPECT_FALSE(store_->put_record(endpoint("ep_9", "app_a", "{}"), 1).value());
+  EXPECT_FALSE(store_->delete_record("endpoint", "ep_9").value());
+  EXPECT_EQ(generation("endpoint", "app_a"), created);
+
+  ASSERT_TRUE(store_->put_record(endpoint("ep_1", "app_a", R"({"enabled":false})"), 1).value());
+  const auto updated = generation("endpoint", "app_a");
+  EXPECT_GT(updated, created);
+
+  // Moved to another owner: both owners' sets changed.
+  ASSERT_TRUE(store_->put_record(endpoint("ep_1", "app_b", "{}"), 2).value());
+  const auto left = generation("endpoint", "app_a");
+  const auto joined = generation("endpoint", "app_b");
+  EXPECT_GT(left, updated);
+  EXPECT_GT(joined, 0);
+
+  ASSERT_TRUE(store_->delete_record("endpoint", "ep_1").value());
+  EXPECT_GT(generation("endpoint", "app_b"), joined);
+  EXPECT_EQ(generation("endpoint", "app_a"), left);
+  const auto deleted = generation("endpoint", "app_b");
+
+  store_.reset();
+  store_ = reopen();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(generation("endpoint", "app_b"), deleted);
+  EXPECT_EQ(generation("endpoint", "app_a"), left);
+}
+
 TEST_P(StoreContract, RecordsPageByIdWithinKindAndOwner) {
   // Created out of order, in two owners, next to another kind with the same ids.
   for (const char* id : {"ep_05", "ep_01", "ep_07", "ep_03", "ep_02", "ep_06", "ep_04"}) {
