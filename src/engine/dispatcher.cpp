@@ -168,7 +168,7 @@ struct Dispatcher::Impl {
     const double wanted = per_ms * (2 * claim_ms + 1);
     const double by_lease = per_ms * static_cast<double>(options.lease.count()) / 4;
     const double cap = std::min({static_cast<double>(kMaxAheadRounds * limit),
-                                 static_cast<double>(options.max_in_flight / 2), by_lease});
+                                 static_cast<double>(options.max_in_flight) / 2, by_lease});
     return std::max(limit, static_cast<std::size_t>(std::max(0.0, std::min(wanted, cap))));
   }
 

@@ -47,8 +47,8 @@ class FanoutCacheTest : public ::testing::TestWithParam<Backend> {
     auto policy = net::OutboundPolicy::make({"127.0.0.1/32"}, false);
     ASSERT_TRUE(policy) << policy.error();
     const RegistrySettings settings{*policy, std::chrono::hours(1), shared};
-    here_ = std::make_unique<Registry>(*store_here_, settings, [] { return now_ms; });
-    there_ = std::make_unique<Registry>(*there, settings, [] { return now_ms; });
+    here_ = std::make_unique<Registry>(*store_here_, settings, [] { return kNowMs; });
+    there_ = std::make_unique<Registry>(*there, settings, [] { return kNowMs; });
   }
   void TearDown() override {
     here_.reset();
@@ -59,7 +59,7 @@ class FanoutCacheTest : public ::testing::TestWithParam<Backend> {
   }
 
   using Store = store::Store;
-  static constexpr std::int64_t now_ms = 1'700'000'000'000;
+  static constexpr std::int64_t kNowMs = 1'700'000'000'000;
 
   std::string endpoint(const std::string& app, std::vector<std::string> types = {}) {
     EndpointInput in;
@@ -151,6 +151,7 @@ TEST_P(FanoutCacheTest, AnUnchangedApplicationIsServedFromMemoryAndAChangedOneRe
   auto app = here_->create_app("shop");
   ASSERT_TRUE(app) << app.error();
   std::vector<std::string> ids;
+  ids.reserve(300);
   for (int i = 0; i < 300; ++i)  // more than one page of rows
     ids.push_back(endpoint(app->id));
   Store& there = store_there_ ? *store_there_ : *store_here_;
