@@ -82,7 +82,8 @@ std::string iso8601(std::int64_t unix_ms) {
     --days;
   }
   const auto date = civil_from_days(days);
-  std::array<char, 32> out{};
+  // Room for any int64 year GCC cannot rule out; the clamp keeps real output to 24 chars.
+  std::array<char, 96> out{};
   std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(date.year), date.month, date.day,
                 static_cast<long long>(in_day / 3'600'000),
