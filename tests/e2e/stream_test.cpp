@@ -285,7 +285,7 @@ TEST_F(Stream, AConsumerThatStopsReadingIsCutOffAndMemoryStaysBounded) {
   SseClient stuck(server.port(), "/stream/github", auth(), 4096);
   expect_ready(stuck, 0);
   ASSERT_EQ(gauge(server.port(), "hookgate_streams_open"), 1);
-  const double rss_before = gauge(server.port(), "process_resident_memory_bytes");
+  [[maybe_unused]] const double rss_before = gauge(server.port(), "process_resident_memory_bytes");
   // 64 MiB of events (base64 and JSON make the stream's form larger still): many times what the
   // kernel's socket buffers can hold, so the stream's own queue must take the rest or refuse it.
   const std::string filler(1000 * 1024, 'x');
