@@ -553,6 +553,7 @@ TEST_F(DispatcherTest, AttemptResultsAreWrittenInBatches) {
   // One write per batch of answers, not one per delivery.
   EXPECT_LE(counting.finish_calls.load(), 25);
   EXPECT_GE(counting.finish_calls.load(), 1);
+  dispatcher_->stop(std::chrono::milliseconds(1000));  // before the store wrapper goes
 }
 
 // A destination that answers in well under a claim's round trip is claimed ahead: more than one
@@ -577,6 +578,8 @@ TEST_F(DispatcherTest, AFastDestinationIsClaimedAheadOfOneRound) {
   EXPECT_GT(counting.fast_room.load(), 4U);
   // 300 deliveries at 4 per claim would take 75 claims.
   EXPECT_LT(counting.claim_calls.load(), 75);
+  // The engine stops before the store wrapper it claims through goes out of scope.
+  dispatcher_->stop(std::chrono::milliseconds(1000));
 }
 
 TEST_F(DispatcherTest, HangingDestinationsUseOnlyTheirOwnConcurrency) {
@@ -633,7 +636,8 @@ TEST_F(DispatcherTest, ANearRateLimitSlotIsWaitedForHereNotHandedBack) {
     ASSERT_EQ(gated.size(), 1U);
     EXPECT_GE(sent[0] - gated[0], std::chrono::milliseconds(300));  // never before its slot
   }
-  EXPECT_EQ(counting.postpone_calls.load(), 0);  // not handed back to the store and reclaimed
+  EXPECT_EQ(counting.postpone_calls.load(), 0);        // not handed back to the store and reclaimed
+  dispatcher_->stop(std::chrono::milliseconds(1000));  // before the store wrapper goes
 }
 
 TEST_F(DispatcherTest, AFarSlotIsPostponedInTheStore) {
@@ -647,6 +651,7 @@ TEST_F(DispatcherTest, AFarSlotIsPostponedInTheStore) {
   ASSERT_TRUE(eventually([&] { return counting.postpone_calls.load() >= 1; }));
   EXPECT_EQ(target->sent(), 0U);
   EXPECT_EQ(counts().pending, 1);
+  dispatcher_->stop(std::chrono::milliseconds(1000));  // before the store wrapper goes
 }
 
 }  // namespace
