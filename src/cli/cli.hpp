@@ -58,6 +58,39 @@ struct EstablishOptions {
   std::string ca_file;  // extra CA certificates for the API's TLS (tests, proxies)
 };
 
+// What `listen` and `tail` share: which gateway streams to read and how.
+struct StreamOptions {
+  std::string url;                   // the gateway's base URL
+  std::vector<std::string> sources;  // one reader each
+  std::string token;                 // inline, env:NAME or file:PATH; never printed
+  std::string ca_file;               // extra PEM CA certificates for the gateway's TLS
+  std::vector<std::string> events;   // event types to keep; empty: all
+  std::string from;                  // "now", a seq, or empty (the saved cursor, else now)
+  std::size_t max_event_bytes = 16U << 20;
+};
+
+struct ListenOptions {
+  StreamOptions stream;
+  std::string forward_to;
+  std::string sign;    // whsec_...: re-sign with Standard Webhooks (inline, env:, file:)
+  std::string replay;  // a seq: re-send that one event and exit
+  bool quiet = false;
+  bool json = false;
+};
+
+struct TailOptions {
+  StreamOptions stream;
+  std::size_t body_bytes = 64U << 10;  // of each body's printed form
+};
+
+// Exit codes of listen and tail beyond 0/1/2 (docs/cli.md): the values of relay::StopReason.
+inline constexpr int kExitRefused = 3;
+inline constexpr int kExitUnknownSource = 4;
+inline constexpr int kExitUnreachable = 5;
+inline constexpr int kExitProtocol = 6;
+
+int run_listen(const ListenOptions& options);
+int run_tail(const TailOptions& options);
 int run_sign(const SignOptions& options);
 int run_establish(const EstablishOptions& options);
 int run_verify(const VerifyOptions& options);

@@ -9,6 +9,20 @@ namespace {
 
 using namespace hookgate::cli;
 
+void add_stream_options(CLI::App& cmd, StreamOptions& o) {
+  cmd.add_option("--url", o.url, "The gateway's base URL (http:// or https://)")->required();
+  cmd.add_option("--source", o.sources, "A source to read; repeat for several")->required();
+  cmd.add_option("--token", o.token, "The source's pull_token: env:NAME, file:PATH or inline")
+      ->required();
+  cmd.add_option("--events", o.events, "Only these event types (comma-separated)")
+      ->delimiter(',');
+  cmd.add_option("--from", o.from, "Start at this seq, or 'now' (default: the saved cursor)");
+  cmd.add_option("--ca-file", o.ca_file, "Extra PEM CA certificates trusted for the gateway");
+  cmd.add_option("--max-event-bytes", o.max_event_bytes, "Largest event accepted from the stream")
+      ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30))
+      ->capture_default_str();
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"Hookgate: verify, sign and route webhooks"};
   app.set_version_flag("--version", "hookgate 0.1.0");
@@ -89,6 +103,26 @@ int run(int argc, char** argv) {
   asana_cmd->add_option("--ca-file", establish.ca_file,
                         "Extra PEM CA certificates trusted for the API");
 
+  ListenOptions listen;
+  auto* listen_cmd = app.add_subcommand(
+      "listen", "Forward a gateway's stream(s) to a local server, byte for byte, resumably");
+  add_stream_options(*listen_cmd, listen.stream);
+  listen_cmd->add_option("--forward-to", listen.forward_to, "Local URL the events are POSTed to")
+      ->required();
+  listen_cmd->add_option("--sign", listen.sign,
+                         "Re-sign with Standard Webhooks: whsec_... inline, env:NAME or file:PATH");
+  listen_cmd->add_option("--replay", listen.replay, "Re-send the event of this seq, then exit");
+  listen_cmd->add_flag("--quiet", listen.quiet, "Print nothing but errors");
+  listen_cmd->add_flag("--json", listen.json, "One JSON object per event on stdout");
+
+  TailOptions tail;
+  auto* tail_cmd =
+      app.add_subcommand("tail", "Print a gateway's stream(s): verdict, headers, body");
+  add_stream_options(*tail_cmd, tail.stream);
+  tail_cmd->add_option("--body-bytes", tail.body_bytes, "Most bytes printed of a body")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{16} << 20))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -107,6 +141,8 @@ int run(int argc, char** argv) {
   if (*secret_cmd) return run_secret(secret);
   if (*serve_cmd) return run_serve(config_path);
   if (*asana_cmd) return run_establish(establish);
+  if (*listen_cmd) return run_listen(listen);
+  if (*tail_cmd) return run_tail(tail);
   return kExitUsage;
 }
 
