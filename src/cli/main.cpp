@@ -14,8 +14,7 @@ void add_stream_options(CLI::App& cmd, StreamOptions& o) {
   cmd.add_option("--source", o.sources, "A source to read; repeat for several")->required();
   cmd.add_option("--token", o.token, "The source's pull_token: env:NAME, file:PATH or inline")
       ->required();
-  cmd.add_option("--events", o.events, "Only these event types (comma-separated)")
-      ->delimiter(',');
+  cmd.add_option("--events", o.events, "Only these event types (comma-separated)")->delimiter(',');
   cmd.add_option("--from", o.from, "Start at this seq, or 'now' (default: the saved cursor)");
   cmd.add_option("--ca-file", o.ca_file, "Extra PEM CA certificates trusted for the gateway");
   cmd.add_option("--max-event-bytes", o.max_event_bytes, "Largest event accepted from the stream")

@@ -144,9 +144,8 @@ SseStream::Opened SseStream::open(const SseClientOptions& options, const std::st
 
   impl->plain.emplace(impl->ioc);
   impl->plain->expires_at(deadline);
-  auto ec = run(impl->ioc, [&](auto handler) {
-    impl->plain->async_connect(endpoints, std::move(handler));
-  });
+  auto ec = run(impl->ioc,
+                [&](auto handler) { impl->plain->async_connect(endpoints, std::move(handler)); });
   if (ec == beast::error::timeout) return fail(timed_out("connecting to " + url->host));
   if (ec) return fail("connect: " + url->host + ": " + detail::lower_first(ec.message()));
 

@@ -86,7 +86,8 @@ Result<std::optional<std::int64_t>> CursorFile::load() const {
   std::string text(32, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
   const auto seq = canonical_seq(text);
   if (!seq) {
     return Error{"the cursor " + path_.string() +

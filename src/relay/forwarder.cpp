@@ -66,7 +66,8 @@ Result<net::OutboundRequest> Forwarder::request_for(const StreamEvent& event) co
     input.body = event.body;
     input.url = options_.target_url;
     input.id = event.source + "-" + std::to_string(event.seq);
-    auto signed_headers = schemes::sign(*scheme_, input, std::span<const schemes::Key>(key_.get(), 1));
+    auto signed_headers =
+        schemes::sign(*scheme_, input, std::span<const schemes::Key>(key_.get(), 1));
     if (!signed_headers) return Error{"--sign: " + signed_headers.error()};
     for (const auto& [name, value] : signed_headers->items())
       r.headers.set(name, value);

@@ -82,7 +82,7 @@ bool forwardable_header(std::string_view name, std::string_view value) {
     if (u != '\t' && (u < 0x20 || u == 0x7f)) return false;
   }
   static constexpr std::array<std::string_view, 10> kOwn = {
-      "connection", "keep-alive", "transfer-encoding", "te",   "trailer",
+      "connection", "keep-alive", "transfer-encoding", "te",     "trailer",
       "upgrade",    "host",       "content-length",    "expect", "proxy-connection"};
   const auto l = lower(name);
   for (const auto own : kOwn) {

@@ -25,7 +25,8 @@ std::string seconds(std::chrono::milliseconds ms) {
 // escaped and bounded, since it comes from the network.
 std::string code_of(const net::SseRefusal& r) {
   std::string body = r.body.substr(0, 80);
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r'))
+    body.pop_back();
   return body.empty() ? "" : " (" + terminal_safe(body) + ")";
 }
 
@@ -33,7 +34,8 @@ std::string code_of(const net::SseRefusal& r) {
 
 std::string stream_url(const std::string& gateway_url, const std::string& source) {
   std::string url = gateway_url;
-  while (!url.empty() && url.back() == '/') url.pop_back();
+  while (!url.empty() && url.back() == '/')
+    url.pop_back();
   url += "/stream/";
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (const char c : source) {
@@ -70,8 +72,9 @@ ReaderStop StreamReader::run(std::optional<std::int64_t> after, const ReadyFn& o
       }
       if (r.status == 404) {
         return {StopReason::unknown,
-                name + ": the gateway has no stream for this source (HTTP 404: unknown source, "
-                       "or the source has no pull_token)"};
+                name +
+                    ": the gateway has no stream for this source (HTTP 404: unknown source, "
+                    "or the source has no pull_token)"};
       }
       if (r.status == 400) {
         return {StopReason::protocol,
@@ -97,8 +100,8 @@ ReaderStop StreamReader::run(std::optional<std::int64_t> after, const ReadyFn& o
         auto message = stream.next();
         if (!message) {
           if (message.error().find("exceeds") != std::string::npos) {
-            return {StopReason::protocol, name + ": " + message.error() +
-                                              " (raise --max-event-bytes to read it)"};
+            return {StopReason::protocol,
+                    name + ": " + message.error() + " (raise --max-event-bytes to read it)"};
           }
           problem = message.error();
           break;

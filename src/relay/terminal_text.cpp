@@ -205,7 +205,8 @@ std::string describe_body(std::string_view body, std::size_t max_bytes) {
     const auto left = out.size() - max_bytes;
     out.resize(max_bytes);
     // Do not cut a UTF-8 sequence in half (the cut would print as an escaped byte).
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0U) == 0x80U) out.pop_back();
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0U) == 0x80U)
+      out.pop_back();
     if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
     out += "\n… (" + std::to_string(left) + " more bytes)";
   }

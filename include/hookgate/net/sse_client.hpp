@@ -23,20 +23,21 @@
 namespace hookgate::net {
 
 struct SseClientOptions {
-  std::chrono::milliseconds open_timeout{15'000};   // lookup, connect, TLS, response head
-  std::chrono::milliseconds idle_timeout{75'000};   // no byte for this long: the stream is dead
-  std::size_t max_message_bytes = 16U << 20;        // a line or a message's data
-  std::size_t max_header_bytes = 16U << 10;         // the response head
-  std::size_t max_error_body_bytes = 4096;          // kept from a refusal
-  std::string ca_file;                              // extra PEM CA certificates
+  std::chrono::milliseconds open_timeout{15'000};  // lookup, connect, TLS, response head
+  std::chrono::milliseconds idle_timeout{75'000};  // no byte for this long: the stream is dead
+  std::size_t max_message_bytes = 16U << 20;       // a line or a message's data
+  std::size_t max_header_bytes = 16U << 10;        // the response head
+  std::size_t max_error_body_bytes = 4096;         // kept from a refusal
+  std::string ca_file;                             // extra PEM CA certificates
 };
 
 // What open() found when it did not get a stream.
 struct SseRefusal {
   int status = 0;  // the HTTP status; 0 when no answer came (then error says why)
-  std::string error;  // "connect: ...", "tls: ...", "dns: ...", "timeout ...", "not an event stream"
-  std::string body;   // the refusal's body, at most max_error_body_bytes
-  bool tls = false;   // the failure was the TLS handshake or the certificate
+  std::string
+      error;         // "connect: ...", "tls: ...", "dns: ...", "timeout ...", "not an event stream"
+  std::string body;  // the refusal's body, at most max_error_body_bytes
+  bool tls = false;  // the failure was the TLS handshake or the certificate
 };
 
 class SseStream {

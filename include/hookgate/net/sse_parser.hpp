@@ -19,7 +19,7 @@ namespace hookgate::net {
 struct SseMessage {
   std::string event = "message";  // the "event" field, "message" when absent
   std::string data;
-  std::string last_event_id;  // the id in force when the message was dispatched
+  std::string last_event_id;             // the id in force when the message was dispatched
   std::optional<std::int64_t> retry_ms;  // a "retry" field seen since the previous message
 };
 

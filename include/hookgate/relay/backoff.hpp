@@ -20,8 +20,8 @@ class Backoff {
     const auto base = next_;
     next_ = std::min(cap_, next_ * 2);
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    return std::chrono::milliseconds(
-        static_cast<std::chrono::milliseconds::rep>(static_cast<double>(base.count()) * jitter(rng_)));
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(
+        static_cast<double>(base.count()) * jitter(rng_)));
   }
   // Back to the first step (after a success).
   void reset() { next_ = initial_; }

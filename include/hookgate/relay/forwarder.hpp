@@ -27,8 +27,8 @@
 namespace hookgate::relay {
 
 struct ForwardOptions {
-  std::string target_url;                  // http(s)://localhost:3000/webhook
-  std::string sign_secret;                 // whsec_...: re-sign with Standard Webhooks; empty: off
+  std::string target_url;   // http(s)://localhost:3000/webhook
+  std::string sign_secret;  // whsec_...: re-sign with Standard Webhooks; empty: off
   std::chrono::milliseconds timeout{30'000};  // one attempt
   std::chrono::milliseconds backoff_cap{30'000};
   int max_attempts = 0;  // 0: no limit
