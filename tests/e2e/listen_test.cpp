@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 
+#include "../unit/net/test_pki.hpp"
 #include "background_process.hpp"
 #include "hookgate/crypto/encoding.hpp"
 #include "hookgate/crypto/hmac.hpp"
@@ -327,6 +328,42 @@ TEST_F(Listen, ReplayResendsOneEventAndRefusalsHaveTheirExitCodesWithoutTheToken
     EXPECT_EQ(r->out.find(kToken), std::string::npos);
     EXPECT_EQ(r->err.find(kToken), std::string::npos);
   }
+}
+
+TEST_F(Listen, OverHttpsTheGatewaysCertificateIsVerifiedAgainstTheSystemStoreAndCaFile) {
+  const net::testing::TestCa ca;
+  const auto leaf = ca.issue("localhost", "DNS:localhost,IP:127.0.0.1");
+  std::ofstream(dir_ / "gw.crt") << leaf.cert;
+  std::ofstream(dir_ / "gw.key") << leaf.key;
+  std::ofstream(dir_ / "ca.pem") << ca.pem();
+  const int tls_port = free_port();
+  std::string text;
+  {
+    std::ifstream in(config_);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const auto at = text.find("[store]");
+  text.insert(at, "[[listener]]\nlisten = \"127.0.0.1:" + std::to_string(tls_port) +
+                      "\"\ntls_certificate = \"" + (dir_ / "gw.crt").string() +
+                      "\"\ntls_private_key = \"" + (dir_ / "gw.key").string() + "\"\n");
+  std::ofstream(config_, std::ios::trunc) << text;
+  ServerProcess server(config_);
+  ASSERT_TRUE(server.started()) << server.stderr_text();
+  LoopbackReceiver receiver([](const ReceivedRequest&) { return ReceiverAnswer{}; });
+  auto args = listen_args(receiver.port());
+  args[3] = "https://127.0.0.1:" + std::to_string(tls_port);
+  // A private CA the system does not trust: refused, with the reason.
+  const auto refused = run_process(args, "", env());
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_NE(refused.err.find("certificate verify failed"), std::string::npos) << refused.err;
+  // Trusted through --ca-file: the stream is read over TLS.
+  args.insert(args.end(), {"--ca-file", (dir_ / "ca.pem").string()});
+  BackgroundProcess listen(args, env(), dir_ / "listen");
+  ASSERT_TRUE(eventually([&] { return listen.err().find("connected") != std::string::npos; }))
+      << listen.err();
+  ASSERT_EQ(post(odd_body(7), "tls-1").status, 200);
+  ASSERT_TRUE(eventually([&] { return receiver.received().size() >= 1; })) << listen.err();
+  EXPECT_EQ(receiver.received()[0].body, odd_body(7));
 }
 
 TEST_F(Listen, TailPrintsEventsWithControlCharactersEscaped) {
