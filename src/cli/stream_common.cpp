@@ -70,6 +70,7 @@ relay::ReaderOptions reader_options(const ResolvedStream& stream, const StreamOp
   r.sse.ca_file = options.ca_file;
   // Base64 and the JSON form of the body make an envelope up to about 2.4 times the body.
   r.sse.max_message_bytes = options.max_event_bytes * 5 / 2 + (64U << 10);
+  r.max_body_bytes = options.max_event_bytes;
   return r;
 }
 

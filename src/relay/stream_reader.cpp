@@ -87,9 +87,6 @@ ReaderStop StreamReader::run(std::optional<std::int64_t> after, const ReadyFn& o
         return {StopReason::unreachable,
                 name + ": the gateway answered HTTP " + std::to_string(r.status) + code_of(r)};
       }
-      if (r.status == 0 && r.error.starts_with("not an event stream") && !ever_connected) {
-        return {StopReason::unreachable, name + ": " + r.error};
-      }
       problem = r.status != 0 ? "HTTP " + std::to_string(r.status) + code_of(r) : r.error;
       if (r.status == 503) wait = std::chrono::milliseconds(5000);
     } else {
@@ -133,7 +130,7 @@ ReaderStop StreamReader::run(std::optional<std::int64_t> after, const ReadyFn& o
           continue;
         }
         if (m.event != "message") continue;
-        auto event = decode_stream_event(m.data, options_.sse.max_message_bytes);
+        auto event = decode_stream_event(m.data, options_.max_body_bytes);
         if (!event) return {StopReason::protocol, name + ": unreadable event: " + event.error()};
         // A gateway resends nothing at or before the cursor; should one arrive, it was handled.
         if (after && event->seq <= *after) continue;
@@ -142,7 +139,10 @@ ReaderStop StreamReader::run(std::optional<std::int64_t> after, const ReadyFn& o
       }
     }
     const auto delay = wait.value_or(backoff.next());
-    note(name + ": " + problem + "; reconnecting in " + seconds(delay));
+    problem.insert(0, name + ": ");
+    problem += "; reconnecting in ";
+    problem += seconds(delay);
+    note(problem);
     std::this_thread::sleep_for(delay);
   }
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -37,6 +38,7 @@ struct ReaderOptions {
   std::string source;
   std::string token;  // sent as Authorization: Bearer, never shown
   net::SseClientOptions sse;
+  std::size_t max_body_bytes = 16U << 20;  // an event's body; larger: a stop (protocol)
   std::chrono::milliseconds backoff_cap{30'000};
 };
 
