@@ -220,7 +220,7 @@ TEST_F(Listen, KilledMidDeliveryAndRestartedResumesFromItsCursorWithNothingMissi
   EXPECT_LE(duplicates, 1);
 }
 
-TEST_F(Listen, GatewayKilledAndRestartedUnderAConnectedListenIsReconnectedWithNothingMissing) {
+TEST_F(Listen, GatewayKilledOrStoppedUnderAConnectedListenIsReconnectedWithNothingMissing) {
   auto server = std::make_unique<ServerProcess>(config_);
   ASSERT_TRUE(server->started()) << server->stderr_text();
   LoopbackReceiver receiver([](const ReceivedRequest&) { return ReceiverAnswer{}; });
@@ -236,10 +236,17 @@ TEST_F(Listen, GatewayKilledAndRestartedUnderAConnectedListenIsReconnectedWithNo
   ASSERT_TRUE(eventually([&] { return receiver.received().size() >= 2; })) << listen.err();
   ASSERT_EQ(post("{\"g\":3}", "g-3").status, 200);
   ASSERT_TRUE(eventually([&] { return receiver.received().size() >= 3; })) << listen.err();
+  // A graceful stop (SIGTERM: the stream's last chunk) is followed the same way.
+  server->stop(SIGTERM);
+  server = std::make_unique<ServerProcess>(config_);
+  ASSERT_TRUE(server->started()) << server->stderr_text();
+  ASSERT_EQ(post("{\"g\":4}", "g-4").status, 200);
+  ASSERT_TRUE(eventually([&] { return receiver.received().size() >= 4; })) << listen.err();
   std::vector<std::string> ids;
   for (const auto& r : receiver.received())
     ids.push_back(header_of(r, "x-github-delivery"));
-  EXPECT_EQ(ids, (std::vector<std::string>{"g-1", "g-2", "g-3"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"g-1", "g-2", "g-3", "g-4"}));
+  EXPECT_NE(listen.err().find("the gateway ended the stream"), std::string::npos) << listen.err();
   EXPECT_NE(listen.err().find("reconnecting"), std::string::npos) << listen.err();
 }
 
