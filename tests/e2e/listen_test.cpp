@@ -250,6 +250,38 @@ TEST_F(Listen, GatewayKilledOrStoppedUnderAConnectedListenIsReconnectedWithNothi
   EXPECT_NE(listen.err().find("reconnecting"), std::string::npos) << listen.err();
 }
 
+TEST_F(Listen, TheLocalServerIsRetriedOnFailureInOrderAndA4xxIsFinal) {
+  ServerProcess server(config_);
+  ASSERT_TRUE(server.started()) << server.stderr_text();
+  std::atomic<int> first_answers{0};
+  LoopbackReceiver receiver([&](const ReceivedRequest& r) {
+    const auto id = header_of(r, "x-github-delivery");
+    // The app is restarting: two 503s before it takes the first event.
+    if (id == "o-1" && first_answers++ < 2) return ReceiverAnswer{503, {}, "starting"};
+    if (id == "o-2") return ReceiverAnswer{400, {}, "bad signature"};
+    return ReceiverAnswer{};
+  });
+  BackgroundProcess listen(listen_args(receiver.port()), env(), dir_ / "listen");
+  ASSERT_TRUE(eventually([&] { return listen.err().find("connected") != std::string::npos; }));
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(post("{\"o\":" + std::to_string(i) + "}", "o-" + std::to_string(i)).status, 200);
+  }
+  ASSERT_TRUE(eventually([&] { return listen.out().find("#3") != std::string::npos; }))
+      << listen.err();
+  std::vector<std::string> ids;
+  for (const auto& r : receiver.received())
+    ids.push_back(header_of(r, "x-github-delivery"));
+  // Retried until taken, nothing overtaking it; the 400 is not retried.
+  EXPECT_EQ(ids, (std::vector<std::string>{"o-1", "o-1", "o-1", "o-2", "o-3"}));
+  const auto out = listen.out();
+  EXPECT_NE(out.find("#1  push  accepted  -> 200"), std::string::npos) << out;
+  EXPECT_NE(out.find("(3 attempts)"), std::string::npos) << out;
+  EXPECT_NE(out.find("#2  push  accepted  -> 400"), std::string::npos) << out;
+  EXPECT_NE(listen.err().find("local server answered 503; retrying in"), std::string::npos)
+      << listen.err();
+  EXPECT_TRUE(eventually([&] { return cursor_text() == "3"; })) << cursor_text();
+}
+
 TEST_F(Listen, SignReSignsWithStandardWebhooksAndSeveralSourcesAreRead) {
   ServerProcess server(config_);
   ASSERT_TRUE(server.started()) << server.stderr_text();
