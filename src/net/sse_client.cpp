@@ -93,9 +93,8 @@ SseStream::~SseStream() {
 SseStream::Opened SseStream::open(const SseClientOptions& options, const std::string& url_text,
                                   const schemes::HeaderList& headers) {
   Opened out;
-  auto fail = [&out](std::string error, bool tls = false) -> Opened {
+  auto fail = [&out](std::string error) -> Opened {
     out.refusal.error = std::move(error);
-    out.refusal.tls = tls;
     return std::move(out);
   };
   auto url = parse_http_url(url_text);
@@ -153,7 +152,7 @@ SseStream::Opened SseStream::open(const SseClientOptions& options, const std::st
     HttpClientOptions tls_options;
     tls_options.ca_file = options.ca_file;
     auto ctx = detail::make_client_tls_context(tls_options);
-    if (!ctx) return fail("tls: " + ctx.error(), true);
+    if (!ctx) return fail("tls: " + ctx.error());
     impl->tls_context = std::move(*ctx);
     impl->tls.emplace(std::move(*impl->plain), *impl->tls_context);
     impl->plain.reset();
@@ -163,8 +162,8 @@ SseStream::Opened SseStream::open(const SseClientOptions& options, const std::st
     ec = run(impl->ioc, [&](auto handler) {
       impl->tls->async_handshake(ssl::stream_base::client, std::move(handler));
     });
-    if (ec == beast::error::timeout) return fail(timed_out("TLS handshake"), true);
-    if (ec) return fail(detail::handshake_failure(handle, ec), true);
+    if (ec == beast::error::timeout) return fail(timed_out("TLS handshake"));
+    if (ec) return fail(detail::handshake_failure(handle, ec));
   }
 
   http::request<http::empty_body> req;

@@ -34,10 +34,9 @@ struct SseClientOptions {
 // What open() found when it did not get a stream.
 struct SseRefusal {
   int status = 0;  // the HTTP status; 0 when no answer came (then error says why)
-  std::string
-      error;         // "connect: ...", "tls: ...", "dns: ...", "timeout ...", "not an event stream"
+  // Why: "connect: ...", "tls: ...", "dns: ...", "timeout ...", "not an event stream", "HTTP 401".
+  std::string error;
   std::string body;  // the refusal's body, at most max_error_body_bytes
-  bool tls = false;  // the failure was the TLS handshake or the certificate
 };
 
 class SseStream {
