@@ -148,10 +148,16 @@ struct Dispatcher::Impl {
     return r;
   }
 
-  // With m held: a slot of destination is free again.
+  // With m held: a slot of destination is free again. A destination a claim left work of wakes
+  // the claimer once it has drained to half of what it may hold, not at every freed slot (a
+  // claim per delivery), and without waiting for the recorder: records do not hold a
+  // destination's room, so the next claim overlaps the sync of the records before it.
   void release(const std::string& destination) {
     scheduler.finish(destination);
-    if (hungry.contains(destination)) wake_claim = true;
+    if (!wake_claim && hungry.contains(destination) && scheduler.low(destination)) {
+      wake_claim = true;
+      claimer_cv.notify_one();
+    }
     starter_cv.notify_one();
   }
 
@@ -191,6 +197,9 @@ struct Dispatcher::Impl {
       release(record.destination);
       records.push_back(std::move(record));
       ++recording;
+      // The recorder waits for the first record of a batch, then for a full batch or its delay:
+      // waking it at every record in between would cost a context switch per delivery.
+      if (records.size() != 1 && records.size() < options.record_batch) return;
     }
     recorder_cv.notify_one();
   }

@@ -100,6 +100,15 @@ class FairScheduler {
     return held >= full ? 0 : full - held;
   }
 
+  // Whether destination holds at most half of what it may hold (in flight plus waiting): worth a
+  // claim. Claiming as each slot frees would cost a store transaction per delivery.
+  [[nodiscard]] bool low(std::string_view destination) const {
+    const auto it = lanes_.find(destination);
+    if (it == lanes_.end()) return true;
+    const auto held = it->second.in_flight + it->second.queue.size();
+    return 2 * held <= it->second.limit + it->second.ahead;
+  }
+
   // The room of every destination this scheduler holds work of (others have their whole room).
   std::map<std::string, std::size_t, std::less<>> rooms() const {
     std::map<std::string, std::size_t, std::less<>> out;

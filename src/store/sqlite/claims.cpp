@@ -60,11 +60,12 @@ const char* in_or_not(const DestinationFilter& filter) {
 // Walks deliveries_due (state, due_ms) from the oldest due entry: the rows of destinations
 // without room are passed over by the condition, never claimed or written.
 Result<std::vector<Candidate>> due_candidates(Db& db, const ClaimRequest& request,
-                                              const DestinationFilter& filter) {
+                                              const DestinationFilter& filter,
+                                              std::int64_t durable_seq) {
   const std::string sql = std::string(
                               "SELECT id, destination FROM deliveries WHERE state = 'pending' "
                               "AND due_ms <= ?1 AND (lease_until_ms IS NULL OR lease_until_ms "
-                              "<= ?1) AND destination ") +
+                              "<= ?1) AND event_seq <= ?4 AND destination ") +
                           in_or_not(filter) +
                           " (SELECT value FROM json_each(?2)) ORDER BY due_ms, id LIMIT ?3";
   auto select = db.cached(sql);
@@ -73,7 +74,8 @@ Result<std::vector<Candidate>> due_candidates(Db& db, const ClaimRequest& reques
   (*select)
       ->bind_int64(1, request.now_ms)
       .bind_text(2, list)
-      .bind_int64(3, static_cast<std::int64_t>(candidate_window(request.limit)));
+      .bind_int64(3, static_cast<std::int64_t>(candidate_window(request.limit)))
+      .bind_int64(4, durable_seq);
   std::vector<Candidate> candidates;
   for (;;) {
     auto row = (*select)->step();
@@ -86,10 +88,11 @@ Result<std::vector<Candidate>> due_candidates(Db& db, const ClaimRequest& reques
 
 Result<std::optional<std::int64_t>> first_value(Db& db, const std::string& sql,
                                                 const std::string& destinations,
-                                                const std::string& taken) {
+                                                const std::string& taken,
+                                                std::int64_t durable_seq) {
   auto select = db.cached(sql);
   if (!select) return Error{select.error()};
-  (*select)->bind_text(1, destinations).bind_text(2, taken);
+  (*select)->bind_text(1, destinations).bind_text(2, taken).bind_int64(3, durable_seq);
   auto row = (*select)->step();
   if (!row) return Error{row.error()};
   if (!*row || (*select)->column_is_null(0)) return std::optional<std::int64_t>();
@@ -101,23 +104,25 @@ Result<std::optional<std::int64_t>> first_value(Db& db, const std::string& sql,
 // (deliveries_due), leased ones by the end of their lease (deliveries_leased). A leased row was
 // due when it was claimed and its due time does not move while leased, so its lease's end is
 // the later of the two.
-Result<std::optional<std::int64_t>> next_due(Db& db, const Picked& picked) {
+Result<std::optional<std::int64_t>> next_due(Db& db, const Picked& picked,
+                                             std::int64_t durable_seq) {
   const std::string destinations = json_array(picked.waking.list);
   const std::string taken = json_array(picked.ids);
   const std::string where = std::string(" AND destination ") + in_or_not(picked.waking) +
                             " (SELECT value FROM json_each(?1))"
-                            " AND id NOT IN (SELECT value FROM json_each(?2))";
+                            " AND id NOT IN (SELECT value FROM json_each(?2))"
+                            " AND event_seq <= ?3";
   auto unleased = first_value(db,
                               "SELECT due_ms FROM deliveries WHERE state = 'pending' "
                               "AND lease_until_ms IS NULL" +
                                   where + " ORDER BY due_ms LIMIT 1",
-                              destinations, taken);
+                              destinations, taken, durable_seq);
   if (!unleased) return unleased;
   auto leased = first_value(db,
                             "SELECT max(due_ms, lease_until_ms) FROM deliveries "
                             "WHERE lease_until_ms IS NOT NULL AND state = 'pending'" +
                                 where + " ORDER BY lease_until_ms LIMIT 1",
-                            destinations, taken);
+                            destinations, taken, durable_seq);
   if (!leased) return leased;
   if (*unleased && *leased) return std::optional<std::int64_t>(std::min(**unleased, **leased));
   return *unleased ? *unleased : *leased;
@@ -125,12 +130,12 @@ Result<std::optional<std::int64_t>> next_due(Db& db, const Picked& picked) {
 
 }  // namespace
 
-Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request) {
+Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request, std::int64_t durable_seq) {
   Claimed claimed;
   const DestinationFilter filter = destinations_with_room(request);
   std::vector<Candidate> candidates;
   if (request.limit > 0 && !(filter.only && filter.list.empty())) {
-    auto found = due_candidates(db, request, filter);
+    auto found = due_candidates(db, request, filter, durable_seq);
     if (!found) return Error{found.error()};
     candidates = std::move(found).value();
   }
@@ -154,7 +159,7 @@ Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request) {
   if (picked.more_now) {
     claimed.next_due_ms = request.now_ms;
   } else {
-    auto next = next_due(db, picked);
+    auto next = next_due(db, picked, durable_seq);
     if (!next) return Error{next.error()};
     claimed.next_due_ms = *next;
   }

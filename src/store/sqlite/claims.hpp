@@ -9,6 +9,9 @@
 
 namespace hookgate::store::sqlite {
 
-Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request);
+// Only deliveries of events at or below durable_seq are claimed, or counted for the next due time
+// (the append that makes a later one durable wakes the claimer): a claim is answered before its
+// own sync, so it must never send an event a power cut could still take back.
+Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request, std::int64_t durable_seq);
 
 }  // namespace hookgate::store::sqlite

@@ -65,13 +65,17 @@ void GroupCommit::writer_loop() {
       abandon_batch();
     }
     if (durable_) {
-      Batch handed;
-      handed.swap(batch_);
-      {
-        std::lock_guard lock(mutex_);
-        committed_.push_back(std::move(handed));
+      if (const auto answered_now = deliver_committed(); answered_now > 0) answered(answered_now);
+      // A batch of commit-only jobs costs no sync: the next durable job's sync covers it.
+      if (!batch_.empty()) {
+        Batch handed;
+        handed.swap(batch_);
+        {
+          std::lock_guard lock(mutex_);
+          committed_.push_back(std::move(handed));
+        }
+        committed_ready_.notify_one();
       }
-      committed_ready_.notify_one();
     } else {
       deliver_all(batch_);
       answered(batch_.size());
@@ -115,6 +119,22 @@ void GroupCommit::sync_loop() {
     batches.clear();
     answered(jobs);
   }
+}
+
+std::size_t GroupCommit::deliver_committed() {
+  std::size_t kept = 0;
+  std::size_t answered_now = 0;
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    if (batch_[i]->needs_sync) {
+      if (i != kept) batch_[kept] = std::move(batch_[i]);
+      ++kept;
+    } else {
+      batch_[i]->deliver();
+      ++answered_now;
+    }
+  }
+  batch_.resize(kept);
+  return answered_now;
 }
 
 void GroupCommit::deliver_all(Batch& batch) {

@@ -15,6 +15,11 @@
 // second thread runs the step for every batch committed since its last run and only then hands
 // out their outcomes, so the sync of one batch overlaps the SQLite work of the next.
 //
+// A job submitted with Sync::commit_only is answered on the writer thread as soon as its batch
+// has committed, without waiting for the durability step: for writes whose loss in a power cut
+// only repeats work (a delivery's lease: the delivery is claimed and sent again), so they need
+// not pay for a sync of their own. Anything a later durable job's sync covers is durable too.
+//
 // The queue is bounded (jobs queued plus jobs taken by the writer and not answered yet, so jobs
 // awaiting their sync count too): when it is full, WhenFull::fail_busy fails at once with an Error
 // starting with store::kBusy, WhenFull::wait blocks until there is room. Destruction stops
@@ -41,6 +46,7 @@ namespace hookgate::store::sqlite {
 class GroupCommit {
  public:
   enum class WhenFull { fail_busy, wait };
+  enum class Sync { durable, commit_only };
 
   // durable: run on the sync thread after commits, before their outcomes are handed out; an
   // error fails every job it covered. Empty: SQLite's own commit is durable (synchronous=FULL).
@@ -52,14 +58,14 @@ class GroupCommit {
 
   // work: Result<T>(Db&), run on the writer thread inside the batch's transaction.
   template <class T, class Work>
-  Result<T> submit(Work work, WhenFull when_full);
+  Result<T> submit(Work work, WhenFull when_full, Sync sync = Sync::durable);
 
   // done: void(Result<T>), called exactly once: on the writer (or sync) thread once the batch's
   // commit is durable (or failed), or on the calling thread before this returns when the job was
   // refused (queue full, closing). It must be quick: every job of the batch waits for it. Whatever
   // it throws is swallowed there.
   template <class T, class Work, class Done>
-  void submit_async(Work work, Done done, WhenFull when_full);
+  void submit_async(Work work, Done done, WhenFull when_full, Sync sync = Sync::durable);
 
  private:
   class Job {
@@ -69,6 +75,7 @@ class GroupCommit {
     [[nodiscard]] virtual bool failed() const = 0;
     virtual void fail(const Error& error) = 0;  // the transaction did not commit
     virtual void deliver() = 0;
+    bool needs_sync = true;  // false: answered at commit (Sync::commit_only)
   };
 
   template <class T, class Work, class Done>
@@ -114,6 +121,7 @@ class GroupCommit {
   using Batch = std::vector<std::unique_ptr<Job>>;
   void sync_loop();
   static void deliver_all(Batch& batch);
+  std::size_t deliver_committed();  // answers the jobs of batch_ that need no sync
   void answered(std::size_t jobs);  // frees room in the bound
 
   Db db_;  // touched only by writer_
@@ -138,7 +146,7 @@ class GroupCommit {
 };
 
 template <class T, class Work>
-Result<T> GroupCommit::submit(Work work, WhenFull when_full) {
+Result<T> GroupCommit::submit(Work work, WhenFull when_full, Sync sync) {
   try {
     // Shared with the job: the caller may return the moment the value is set, while set_value()
     // is still running on the writer thread.
@@ -146,7 +154,7 @@ Result<T> GroupCommit::submit(Work work, WhenFull when_full) {
     auto done = promise->get_future();
     submit_async<T>(
         std::move(work), [promise](Result<T> outcome) { promise->set_value(std::move(outcome)); },
-        when_full);
+        when_full, sync);
     return done.get();
   } catch (const std::exception& e) {
     return Error{std::string("store write failed: ") + e.what()};
@@ -154,10 +162,11 @@ Result<T> GroupCommit::submit(Work work, WhenFull when_full) {
 }
 
 template <class T, class Work, class Done>
-void GroupCommit::submit_async(Work work, Done done, WhenFull when_full) {
+void GroupCommit::submit_async(Work work, Done done, WhenFull when_full, Sync sync) {
   std::unique_ptr<Job> job;
   try {
     job = std::make_unique<TypedJob<T, Work, Done>>(std::move(work), std::move(done));
+    job->needs_sync = sync == Sync::durable;
   } catch (const std::exception& e) {
     try {
       done(Result<T>(Error{std::string("store write failed: ") + e.what()}));

@@ -155,8 +155,24 @@ class CountingStore : public store::Store {
     if (claim_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(claim_delay_ms));
     return s_.claim(r);
   }
+  // Holds every finish_many until release_finishes(): a record write stuck in a slow sync.
+  void hold_finishes() {
+    const std::lock_guard lock(hold_m_);
+    holding_ = true;
+  }
+  void release_finishes() {
+    {
+      const std::lock_guard lock(hold_m_);
+      holding_ = false;
+    }
+    hold_cv_.notify_all();
+  }
   Result<std::vector<bool>> finish_many(const std::vector<store::Finished>& r,
                                         std::string_view owner) override {
+    {
+      std::unique_lock lock(hold_m_);
+      hold_cv_.wait(lock, [&] { return !holding_; });
+    }
     ++finish_calls;
     finished += static_cast<int>(r.size());
     return s_.finish_many(r, owner);
@@ -254,6 +270,9 @@ class CountingStore : public store::Store {
 
  private:
   store::Store& s_;
+  std::mutex hold_m_;
+  std::condition_variable hold_cv_;
+  bool holding_ = false;
 };
 
 std::int64_t wall_ms() {
@@ -580,6 +599,33 @@ TEST_F(DispatcherTest, AFastDestinationIsClaimedAheadOfOneRound) {
   EXPECT_LT(counting.claim_calls.load(), 75);
   // The engine stops before the store wrapper it claims through goes out of scope.
   dispatcher_->stop(std::chrono::milliseconds(1000));
+}
+
+// Claims do not wait for the records before them: a destination that drains to half of what it
+// may hold is claimed again while the record write of its earlier attempts is still in the store
+// (a sync on a slow disk). With claims paced by record writes, a cycle cost two syncs.
+TEST_F(DispatcherTest, ClaimsDoNotWaitForTheRecordWritesBeforeThem) {
+  CountingStore counting(*store_);
+  engine_store_ = &counting;
+  auto fast = std::make_shared<ScriptedTarget>(std::deque<AttemptOutcome>{}, 2);
+  directory_.targets["fast"] = fast;
+  for (int i = 0; i < 40; ++i)
+    publish("m" + std::to_string(i), {"fast"});
+  counting.hold_finishes();
+  DispatcherOptions options;
+  options.default_room = 2;
+  options.idle_poll = std::chrono::seconds(600);  // no poll stands in for the wake-up tested
+  start(options, false);
+  const bool all_sent = eventually([&] { return fast->sent() == 40U; });
+  counting.release_finishes();
+  EXPECT_TRUE(all_sent) << "sent " << fast->sent()
+                        << " of 40 while the first record write was held";
+  ASSERT_TRUE(eventually([&] { return counts().delivered == 40; }));
+  EXPECT_EQ(counting.finished.load(), 40);
+  EXPECT_LE(fast->max_active(), 2);
+  // A claim when half of what the destination may hold is free, not one per freed slot.
+  EXPECT_LE(counting.claim_calls.load(), 25);
+  dispatcher_->stop(std::chrono::milliseconds(1000));  // before the store wrapper goes
 }
 
 TEST_F(DispatcherTest, HangingDestinationsUseOnlyTheirOwnConcurrency) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -231,6 +232,43 @@ TEST_F(SqliteDurability, AReopenedStoreShowsWhatAnEarlierProcessCommittedOnlyAft
   auto seen = store->events_after("github", 0, 10);
   ASSERT_TRUE(seen);
   EXPECT_EQ(seen->size(), 1U);
+}
+
+// A claim writes only leases, which a power cut may take back (the delivery is then claimed and
+// sent again): it is answered at its commit, so a claim-send-record cycle pays for one sync, not
+// two. It never takes a delivery of an event whose own sync has not completed, so nothing is sent
+// that a power cut could take back after the receiver saw it.
+TEST_F(SqliteDurability, AClaimWaitsForNoSyncAndTakesOnlyDurableEvents) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->append(event("s", 1000, "b", {"d"})));
+  syncs_.hold();
+  const int entered = syncs_.entered();
+  // Committed, its sync held: not durable yet.
+  std::promise<Result<Appended>> second;
+  store->append_async(event("s", 1001, "b", {"d"}),
+                      [&second](Result<Appended> r) { second.set_value(std::move(r)); });
+  ASSERT_TRUE(syncs_.wait_entered(entered + 1));
+  ClaimRequest claim;
+  claim.now_ms = 2000;
+  claim.limit = 10;
+  claim.owner = "w";
+  claim.lease_ms = 10'000;
+  auto claiming = std::async(std::launch::async, [&] { return store->claim(claim); });
+  ASSERT_EQ(claiming.wait_for(30s), std::future_status::ready)
+      << "the claim waited for the held sync";
+  auto claimed = claiming.get();
+  ASSERT_TRUE(claimed) << claimed.error();
+  ASSERT_EQ(claimed->deliveries.size(), 1U) << "a delivery of an event not yet durable was claimed";
+  EXPECT_EQ(claimed->deliveries[0].event.received_ms, 1000);
+  EXPECT_FALSE(claimed->next_due_ms) << "the undurable delivery counted as due";
+  syncs_.release();
+  auto appended = second.get_future().get();
+  ASSERT_TRUE(appended) << appended.error();
+  auto again = store->claim(claim);
+  ASSERT_TRUE(again) << again.error();
+  ASSERT_EQ(again->deliveries.size(), 1U);
+  EXPECT_EQ(again->deliveries[0].event.seq, appended->seq);
 }
 
 TEST_F(SqliteDurability, ABatchOfFinishesOrPostponementsIsOneSync) {

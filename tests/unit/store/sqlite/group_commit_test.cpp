@@ -195,6 +195,40 @@ TEST_F(GroupCommitTest, OutcomesWaitForTheSyncWhichOverlapsTheNextBatch) {
   EXPECT_EQ(rows(), 2);
 }
 
+// A commit-only job (a claim's lease) is answered at its commit while the sync of the durable
+// job before it is still held, and a batch of only such jobs runs no sync of its own.
+TEST_F(GroupCommitTest, ACommitOnlyJobIsAnsweredAtItsCommitAndCostsNoSync) {
+  Gate sync_gate;
+  std::atomic<int> syncs{0};
+  GroupCommit commit(connection(), 64, [&] {
+    sync_gate.pass();
+    ++syncs;
+    return Result<bool>(true);
+  });
+  Outcomes<bool> durable(1);
+  commit.submit_async<bool>([](Db& db) { return insert(db, 1); }, durable.sink(0),
+                            GroupCommit::WhenFull::fail_busy);
+  Outcomes<bool> quick(1);
+  commit.submit_async<bool>([](Db& db) { return insert(db, 2); }, quick.sink(0),
+                            GroupCommit::WhenFull::fail_busy, GroupCommit::Sync::commit_only);
+  ASSERT_TRUE(quick.wait_all()) << "a commit-only job waited for a sync";
+  EXPECT_TRUE(*quick.at(0));
+  EXPECT_EQ(durable.arrived(), 0U) << "a durable outcome was handed out before its sync";
+  EXPECT_EQ(rows(), 2);
+  sync_gate.open();
+  ASSERT_TRUE(durable.wait_all());
+  EXPECT_TRUE(*durable.at(0));
+  const int after_durable = syncs.load();
+  EXPECT_GE(after_durable, 1);
+  for (int v = 3; v < 8; ++v) {
+    auto done = commit.submit<bool>([v](Db& db) { return insert(db, v); },
+                                    GroupCommit::WhenFull::wait, GroupCommit::Sync::commit_only);
+    ASSERT_TRUE(done) << done.error();
+  }
+  EXPECT_EQ(syncs.load(), after_durable) << "commit-only jobs ran a sync of their own";
+  EXPECT_EQ(rows(), 7);
+}
+
 TEST_F(GroupCommitTest, AFailedSyncFailsEveryJobItCovered) {
   GroupCommit commit(connection(), 64,
                      [] { return Result<bool>(Error{"fdatasync: Input/output error"}); });
