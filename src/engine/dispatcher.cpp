@@ -60,6 +60,11 @@ constexpr std::size_t kStartBatch = 64;
 constexpr std::size_t kMaxAheadRounds = 16;
 // Destinations without work held that a claim lists with room beyond one round, at most.
 constexpr std::size_t kMaxAheadListed = 256;
+// A fast destination holds at least what it drains in this long, so it is claimed about once
+// per half of it at most: a claim is a store transaction, and one per few deliveries would cost
+// more CPU than the deliveries (claims no longer wait for a sync, so their round trip alone
+// would size them small).
+constexpr std::int64_t kMinClaimSpacingMs = 20;
 // Weight of the newest sample in the running averages of attempt and claim durations.
 constexpr double kAverageWeight = 0.2;
 // Destinations whose attempt durations are kept; past it the averages start again.
@@ -163,15 +168,16 @@ struct Dispatcher::Impl {
 
   // With m held: how much of destination (concurrency limit) may wait to start. One round,
   // unless its attempts end so fast that a round drains before the next claim comes back: then
-  // what it drains in two claim round trips, so its slots never stand empty while a claim is in
-  // the store. Bounded in rounds, by max_in_flight, and so that the last of it starts within a
-  // quarter of its lease at the rate the destination answers.
+  // what it drains in two claim round trips (kMinClaimSpacingMs at least), so its slots never
+  // stand empty while a claim is in the store. Bounded in rounds, by max_in_flight, and so that the
+  // last of it starts within a quarter of its lease at the rate the destination answers.
   std::size_t ahead(std::string_view destination, std::size_t limit) const {
     limit = std::max<std::size_t>(1, limit);
     const auto it = paces.find(destination);
     if (it == paces.end() || it->second.attempt_ms <= 0 || claim_ms <= 0) return limit;
     const double per_ms = static_cast<double>(limit) / std::max(0.05, it->second.attempt_ms);
-    const double wanted = per_ms * (2 * claim_ms + 1);
+    const double wanted =
+        per_ms * std::max(2 * claim_ms + 1, static_cast<double>(kMinClaimSpacingMs));
     const double by_lease = per_ms * static_cast<double>(options.lease.count()) / 4;
     const double cap = std::min({static_cast<double>(kMaxAheadRounds * limit),
                                  static_cast<double>(options.max_in_flight) / 2, by_lease});
