@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -227,6 +228,56 @@ TEST_F(Deliver, AThousandAttemptsInFlightSurviveSigkill) {
       },
       seconds(90)))
       << delivered().size() << " of " << acknowledged.size() << " acknowledged messages delivered";
+}
+
+// SIGKILL while one fast endpoint's results are written in batches and its claims are answered
+// at their commit (no sync of their own): some attempts answered and recorded, some answered and
+// not recorded yet, some claimed and not sent. After a restart every acknowledged message reaches
+// the receiver and is answered at least once.
+TEST_F(Deliver, SigkillAmidBatchedClaimsAndRecordsLosesNothingAcknowledged) {
+  std::atomic<bool> answer{false};
+  std::atomic<int> answered{0};
+  std::mutex m;
+  std::set<std::string> answered_200;  // only what the receiver answered counts as delivered
+  ConcurrentReceiver receiver([&](const Hit& hit) {
+    Reply reply;
+    // The first 150 are answered at once (their results batched); the rest are held open.
+    reply.hold = !answer.load() && answered.fetch_add(1) >= 150;
+    if (!reply.hold) {
+      const auto body = object_of(hit.body);
+      const auto* n = body.if_contains("n");
+      const std::lock_guard lock(m);
+      if (n != nullptr && n->is_int64())
+        answered_200.insert(hit.target + "#" + std::to_string(n->as_int64()));
+    }
+    return reply;
+  });
+  write_config(10'000, 16, 12);
+  start();
+  const auto app = create_app();
+  create_endpoint(app, receiver.port(), "fast");
+  std::set<std::string> acknowledged;
+  for (int i = 0; i < 400; ++i) {
+    if (publish(app, "fast", i)) acknowledged.insert("/fast#" + std::to_string(i));
+  }
+  ASSERT_TRUE(eventually([&] { return receiver.held() >= 16; }, seconds(60)))
+      << receiver.held() << " attempts in flight";
+  EXPECT_EQ(server_->stop(SIGKILL), 128 + SIGKILL);
+  server_.reset();
+  answer = true;
+  receiver.release_held(500);
+  start();
+  const auto seen = [&] {
+    const std::lock_guard lock(m);
+    return answered_200;
+  };
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto s = seen();
+        return std::includes(s.begin(), s.end(), acknowledged.begin(), acknowledged.end());
+      },
+      seconds(90)))
+      << seen().size() << " of " << acknowledged.size() << " acknowledged messages delivered";
 }
 
 // 40 messages to an endpoint limited to 5 per second arrive paced, 200 ms apart, not in bursts
