@@ -5,6 +5,7 @@
 #include <future>
 
 #include "client_address.hpp"
+#include "engine/inspector.hpp"
 #include "hookgate/crypto/compare.hpp"
 #include "hookgate/crypto/digest.hpp"
 #include "hookgate/crypto/encoding.hpp"
@@ -103,6 +104,7 @@ struct Ingest::Impl {
   Clock clock;
   UrlVisitor visit;
   std::vector<Source> sources;
+  Inspector* inspector = nullptr;
 
   const Source* find(std::string_view path) const {
     for (const auto& s : sources) {
@@ -342,8 +344,10 @@ Ingest::Ingest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ingest::~Ingest() = default;
 
 Result<std::unique_ptr<Ingest>> Ingest::create(const config::Config& config, store::Store& store,
-                                               Clock clock, UrlVisitor visit) {
-  auto impl = std::make_unique<Impl>(Impl{config, store, std::move(clock), std::move(visit), {}});
+                                               Clock clock, UrlVisitor visit,
+                                               Inspector* inspector) {
+  auto impl = std::make_unique<Impl>(
+      Impl{config, store, std::move(clock), std::move(visit), {}, inspector});
   for (const auto& c : config.sources) {
     Source s;
     s.config = c;
@@ -392,6 +396,27 @@ bool Ingest::may_block(std::string_view path) const {
          (s->handshake == handshakes::Kind::asana || s->handshake == handshakes::Kind::aws_sns);
 }
 
+namespace {
+
+// What the inspector keeps of a request whose body moved into its event: the head, moved, and
+// the first bytes of the body, copied (a duplicate's or failed append's capture happens after).
+struct HeldRequest {
+  std::string method;
+  std::string target;
+  schemes::HeaderList headers;
+  std::string body_head;
+  std::size_t body_size = 0;
+  std::optional<net::IpAddress> peer;
+};
+
+const char* inspector_verdict(const InboundResponse& out) {
+  if (out.verdict == "handshake") return "handshake";
+  if (out.verdict == "duplicate") return "duplicate";
+  return "refused";
+}
+
+}  // namespace
+
 void Ingest::handle_async(InboundRequest request, const Answer& answer) {
   Impl::Prepared prepared;
   try {
@@ -400,15 +425,45 @@ void Ingest::handle_async(InboundRequest request, const Answer& answer) {
     // Nothing was answered 2xx, so nothing is lost.
     prepared.answer = reply(500, "internal_error");
   }
+  Inspector* inspector = impl_->inspector;
   if (prepared.answer) {
+    if (inspector != nullptr && !prepared.answer->source.empty()) {
+      const auto& out = *prepared.answer;
+      inspector->capture(out.source, to_ms(impl_->clock()),
+                         {request.method, request.target, request.headers, request.body,
+                          request.body.size(), request.peer},
+                         inspector_verdict(out), out.verdict, out.status, 0);
+    }
     answer(std::move(*prepared.answer));
     return;
   }
   store::AppendDone done;
   try {
+    std::shared_ptr<HeldRequest> held;
+    if (inspector != nullptr) {
+      // Bounded: the inspector keeps no more of a body than this.
+      const auto& body = prepared.event.body;
+      held = std::make_shared<HeldRequest>(HeldRequest{
+          std::move(request.method), std::move(request.target), std::move(request.headers),
+          body.substr(0, std::min(body.size(), inspector->limits().max_body_bytes)), body.size(),
+          request.peer});
+    }
     done = [source = prepared.event.source, routed = !prepared.event.destinations.empty(),
-            answer](const Result<store::Appended>& appended) {
-      answer(appended_response(source, routed, appended));
+            received_ms = prepared.event.received_ms, answer, inspector,
+            held = std::move(held)](const Result<store::Appended>& appended) {
+      auto out = appended_response(source, routed, appended);
+      if (inspector != nullptr) {
+        if (out.verdict == "accepted") {
+          inspector->accepted(source, received_ms);
+        } else {
+          inspector->capture(source, received_ms,
+                             {held->method, held->target, held->headers, held->body_head,
+                              held->body_size, held->peer},
+                             inspector_verdict(out), out.verdict, out.status,
+                             appended ? appended->seq : 0);
+        }
+      }
+      answer(std::move(out));
     };
   } catch (const std::exception&) {
     // Out of memory before anything was stored: nothing was accepted, nothing is lost.
