@@ -11,6 +11,7 @@
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
 #include "api/delivery_views.hpp"
+#include "api/feed_cursor.hpp"
 #include "api/iso8601.hpp"
 #include "engine/inspector_mirror.hpp"
 #include "hookgate/crypto/encoding.hpp"
@@ -22,7 +23,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxCursor = 2048;
 constexpr std::size_t kStoreChunk = 20;
 // Bodies read from the store for one page (the feed shows their sizes; a page of large events
 // stops early rather than holding hundreds of megabytes).
@@ -30,60 +30,6 @@ constexpr std::size_t kMaxPageBodyBytes = std::size_t{16} << 20;
 
 constexpr std::string_view kEventPrefix = "evt_";
 constexpr std::string_view kRingPrefix = "req_";
-
-// Positions per stream: "s" the store (event seq), a node tag its ring (capture counter).
-struct Cursor {
-  bool newer = false;
-  std::optional<std::int64_t> seq;
-  std::map<std::string, std::int64_t> rings;
-};
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-bool is_tag(std::string_view s) {
-  return s.size() == 12 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
-// "o" (older) or "n" (newer), then ".s<seq>" and ".<tag>-<n>" items.
-std::optional<Cursor> parse_cursor(std::string_view text) {
-  if (text.empty() || text.size() > kMaxCursor) return std::nullopt;
-  Cursor c;
-  if (text[0] == 'n') {
-    c.newer = true;
-  } else if (text[0] != 'o') {
-    return std::nullopt;
-  }
-  text.remove_prefix(1);
-  while (!text.empty()) {
-    if (text[0] != '.') return std::nullopt;
-    text.remove_prefix(1);
-    const auto end = std::min(text.find('.'), text.size());
-    const auto item = text.substr(0, end);
-    text.remove_prefix(end);
-    if (!item.empty() && item[0] == 's') {
-      if (c.seq || !all_digits(item.substr(1))) return std::nullopt;
-      c.seq = std::stoll(std::string(item.substr(1)));
-      continue;
-    }
-    const auto dash = item.find('-');
-    if (dash == std::string_view::npos || !is_tag(item.substr(0, dash)) ||
-        !all_digits(item.substr(dash + 1)) || c.rings.size() >= engine::kMaxMirroredNodes + 1) {
-      return std::nullopt;
-    }
-    c.rings[std::string(item.substr(0, dash))] = std::stoll(std::string(item.substr(dash + 1)));
-  }
-  return c;
-}
-
-std::string format_cursor(const Cursor& c) {
-  std::string out = c.newer ? "n" : "o";
-  if (c.seq) out += ".s" + std::to_string(*c.seq);
-  for (const auto& [tag, n] : c.rings)
-    out += "." + tag + "-" + std::to_string(n);
-  return out;
-}
 
 struct Filter {
   std::string verdict;
@@ -220,10 +166,10 @@ net::HttpResponse ManagementApi::inbound_feed(Call& call, const config::Source& 
           std::string::npos) {
     return validation_error({{{"query", "reason"}, "a reason code ([a-z0-9_], at most 64)"}});
   }
-  Cursor in;
+  FeedCursor in;
   const bool first_page = q->iterator.empty();
   if (!first_page) {
-    auto parsed = parse_cursor(q->iterator);
+    auto parsed = parse_feed_cursor(q->iterator);
     if (!parsed) {
       return validation_error({{{"query", "iterator"}, "not an iterator this list returned"}});
     }
@@ -322,8 +268,8 @@ net::HttpResponse ManagementApi::inbound_feed(Call& call, const config::Source& 
   for (const auto& st : streams)
     more = more || st.taken < st.size() || st.maybe_more;
 
-  Cursor older;
-  Cursor newer;
+  FeedCursor older;
+  FeedCursor newer;
   newer.newer = true;
   for (const auto& st : streams) {
     std::optional<std::int64_t> lo;
@@ -352,6 +298,9 @@ net::HttpResponse ManagementApi::inbound_feed(Call& call, const config::Source& 
       if (!n) n = given.value_or(0);
       if (!o) o = given ? std::optional<std::int64_t>(*given + 1) : std::nullopt;
     }
+    // Positions are never negative (the cursor's grammar has no sign).
+    if (o) o = std::max<std::int64_t>(*o, 0);
+    if (n) n = std::max<std::int64_t>(*n, 0);
     if (st.tag.empty()) {
       older.seq = o;
       newer.seq = n;
@@ -375,8 +324,8 @@ net::HttpResponse ManagementApi::inbound_feed(Call& call, const config::Source& 
                                   : captured_row(source, st.node, st.captured[idx]));
   }
   const bool done = !more;
-  const std::string next = in.newer || done ? std::string() : format_cursor(older);
-  return json_response(200, list_response(std::move(data), next, done, format_cursor(newer)));
+  const std::string next = in.newer || done ? std::string() : format_feed_cursor(older);
+  return json_response(200, list_response(std::move(data), next, done, format_feed_cursor(newer)));
 }
 
 net::HttpResponse ManagementApi::inbound_request(Call& call, const config::Source& source) {
@@ -391,9 +340,9 @@ net::HttpResponse ManagementApi::inbound_request(Call& call, const config::Sourc
   };
 
   if (id.starts_with(kEventPrefix)) {
-    const auto digits = std::string_view(id).substr(kEventPrefix.size());
-    if (!all_digits(digits)) return http_error(404, "not_found", "no such request");
-    auto event = store_.event(std::stoll(std::string(digits)));
+    const auto seq = parse_position(std::string_view(id).substr(kEventPrefix.size()));
+    if (!seq) return http_error(404, "not_found", "no such request");
+    auto event = store_.event(*seq);
     if (!event) return from_error("store_error: " + event.error());
     if (!*event || (*event)->source != source.name) {
       return http_error(404, "not_found", "no such request");
@@ -447,12 +396,12 @@ net::HttpResponse ManagementApi::inbound_request(Call& call, const config::Sourc
   }
   const auto rest = std::string_view(id).substr(kRingPrefix.size());
   const auto underscore = rest.find('_');
-  if (underscore == std::string_view::npos || !is_tag(rest.substr(0, underscore)) ||
-      !all_digits(rest.substr(underscore + 1))) {
+  if (underscore == std::string_view::npos || !is_node_tag(rest.substr(0, underscore)) ||
+      !parse_position(rest.substr(underscore + 1))) {
     return http_error(404, "not_found", "no such request");
   }
   const std::string tag(rest.substr(0, underscore));
-  const std::int64_t n = std::stoll(std::string(rest.substr(underscore + 1)));
+  const std::int64_t n = *parse_position(rest.substr(underscore + 1));
   std::optional<engine::Ring> ring;
   if (tag == console_.inspector->tag()) {
     ring = console_.inspector->ring(source.name);
