@@ -334,9 +334,21 @@ net::HttpResponse ManagementApi::inbound_request(Call& call, const config::Sourc
   const bool deliver = s.size() == 5;
   if (deliver && s[4] != "deliver") return http_error(404, "not_found", "unknown path");
   if (call.method() != (deliver ? "POST" : "GET")) return not_allowed(deliver ? "POST" : "GET");
-  const auto redact = [&](std::string_view name, std::string_view value) {
-    return console_.inspector != nullptr &&
-           console_.inspector->secret_header(source.name, name, value);
+  // The headers an event kept (keep_headers), redacted by the source's rules.
+  const auto kept_headers = [&](const store::Event& e, json::array& headers,
+                                json::array& redacted) {
+    boost::system::error_code ec;
+    const auto kept = json::parse(e.headers, ec);
+    if (ec || !kept.is_object()) return;
+    for (const auto& [k, v] : kept.as_object()) {
+      const std::string value = v.is_string() ? std::string(v.get_string()) : "";
+      // Without an inspector nothing says what is safe: every value is hidden.
+      const bool hide =
+          console_.inspector == nullptr || console_.inspector->secret_header(source.name, k, value);
+      headers.push_back(
+          json::object{{"name", k}, {"value", hide ? std::string(engine::kRedacted) : value}});
+      if (hide) redacted.push_back(json::string(k));
+    }
   };
 
   if (id.starts_with(kEventPrefix)) {
@@ -365,17 +377,7 @@ net::HttpResponse ManagementApi::inbound_request(Call& call, const config::Sourc
     auto out = accepted_row(source, e);
     json::array headers;
     json::array redacted;
-    boost::system::error_code ec;
-    const auto kept = json::parse(e.headers, ec);
-    if (!ec && kept.is_object()) {
-      for (const auto& [k, v] : kept.as_object()) {
-        const std::string value = v.is_string() ? std::string(v.get_string()) : "";
-        const bool hide = redact(k, value);
-        headers.push_back(
-            json::object{{"name", k}, {"value", hide ? std::string(engine::kRedacted) : value}});
-        if (hide) redacted.push_back(json::string(k));
-      }
-    }
+    kept_headers(e, headers, redacted);
     auto deliveries = store_.deliveries(e.seq);
     if (!deliveries) return from_error("store_error: " + deliveries.error());
     json::array list;
@@ -427,10 +429,23 @@ net::HttpResponse ManagementApi::inbound_request(Call& call, const config::Sourc
   json::array redacted;
   for (const auto& r : entry->redacted)
     redacted.push_back(json::string(r));
+  std::string body = entry->body;
+  bool truncated = entry->body.size() < entry->body_size;
+  if (entry->verdict == "duplicate" && entry->seq != 0 && entry->headers.empty()) {
+    // Captured without its bytes (see Ingest): it is the stored event by its replay key, so the
+    // event's body and kept headers are what it carried.
+    auto event = store_.event(entry->seq);
+    if (!event) return from_error("store_error: " + event.error());
+    if (*event && (*event)->source == source.name) {
+      kept_headers(**event, headers, redacted);
+      body = std::move((*event)->body);
+      truncated = false;
+    }
+  }
   out["headers"] = std::move(headers);
   out["redactedHeaders"] = std::move(redacted);
-  out["body"] = crypto::base64_encode(entry->body);
-  out["bodyTruncated"] = entry->body.size() < entry->body_size;
+  out["body"] = crypto::base64_encode(body);
+  out["bodyTruncated"] = truncated;
   out["deliveries"] = json::array();
   return json_response(200, out);
 }

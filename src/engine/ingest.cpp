@@ -398,17 +398,6 @@ bool Ingest::may_block(std::string_view path) const {
 
 namespace {
 
-// What the inspector keeps of a request whose body moved into its event: the head, moved, and
-// the first bytes of the body, copied (a duplicate's or failed append's capture happens after).
-struct HeldRequest {
-  std::string method;
-  std::string target;
-  schemes::HeaderList headers;
-  std::string body_head;
-  std::size_t body_size = 0;
-  std::optional<net::IpAddress> peer;
-};
-
 const char* inspector_verdict(const InboundResponse& out) {
   if (out.verdict == "handshake") return "handshake";
   if (out.verdict == "duplicate") return "duplicate";
@@ -439,26 +428,23 @@ void Ingest::handle_async(InboundRequest request, const Answer& answer) {
   }
   store::AppendDone done;
   try {
-    std::shared_ptr<HeldRequest> held;
-    if (inspector != nullptr) {
-      // Bounded: the inspector keeps no more of a body than this.
-      const auto& body = prepared.event.body;
-      held = std::make_shared<HeldRequest>(HeldRequest{
-          std::move(request.method), std::move(request.target), std::move(request.headers),
-          body.substr(0, std::min(body.size(), inspector->limits().max_body_bytes)), body.size(),
-          request.peer});
-    }
+    // The append's outcome runs on the store's writer, which every append waits for: it carries
+    // nothing of the request but two small values, and a duplicate (or failed append) is
+    // captured without headers or body (a duplicate is the stored event by its replay key, and
+    // the inspector shows that event's body and kept headers).
     done = [source = prepared.event.source, routed = !prepared.event.destinations.empty(),
             received_ms = prepared.event.received_ms, answer, inspector,
-            held = std::move(held)](const Result<store::Appended>& appended) {
+            body_size = prepared.event.body.size(),
+            peer = inspector != nullptr ? request.peer
+                                        : std::nullopt](const Result<store::Appended>& appended) {
       auto out = appended_response(source, routed, appended);
       if (inspector != nullptr) {
         if (out.verdict == "accepted") {
           inspector->accepted(source, received_ms);
         } else {
+          static const schemes::HeaderList kNoHeaders;
           inspector->capture(source, received_ms,
-                             {held->method, held->target, held->headers, held->body_head,
-                              held->body_size, held->peer},
+                             {"POST", inspector->path_of(source), kNoHeaders, {}, body_size, peer},
                              inspector_verdict(out), out.verdict, out.status,
                              appended ? appended->seq : 0);
         }

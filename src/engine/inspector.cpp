@@ -37,8 +37,8 @@ constexpr std::string_view kSecretWords[] = {"secret", "token", "signature",  "p
 }  // namespace
 
 std::size_t CapturedRequest::bytes() const {
-  std::size_t total = kEntryOverhead + verdict.size() + reason.size() + peer.size() + method.size() +
-                  path.size() + body.size();
+  std::size_t total = kEntryOverhead + verdict.size() + reason.size() + peer.size() +
+                      method.size() + path.size() + body.size();
   for (const auto& [k, v] : headers)
     total += k.size() + v.size() + 32;
   for (const auto& r : redacted)
@@ -94,7 +94,7 @@ Inspector::Inspector(const config::Config& config, std::string node, StatsSeries
   static const std::vector<std::string> kNone;
   for (const auto& s : config.sources) {
     const auto* scheme = config.catalogue.find(s.scheme);
-    slots_.push_back(std::make_unique<Slot>(s.name, s, scheme ? scheme->signature_headers : kNone));
+    slots_.push_back(std::make_unique<Slot>(s, scheme ? scheme->signature_headers : kNone));
   }
 }
 
@@ -103,6 +103,11 @@ Inspector::Slot* Inspector::find(std::string_view source) const {
     if (s->name == source) return s.get();
   }
   return nullptr;
+}
+
+std::string_view Inspector::path_of(std::string_view source) const {
+  const auto* slot = find(source);
+  return slot != nullptr ? std::string_view(slot->path) : std::string_view();
 }
 
 void Inspector::accepted(std::string_view source, std::int64_t now_ms) {

@@ -94,6 +94,8 @@ class Inspector {
   const std::string& tag() const { return tag_; }
   const InspectorLimits& limits() const { return limits_; }
   bool has_source(std::string_view source) const { return find(source) != nullptr; }
+  // The configured path of source (empty: no such source).
+  std::string_view path_of(std::string_view source) const;
 
   // An accepted event of source: counted only (the store keeps it).
   void accepted(std::string_view source, std::int64_t now_ms);
@@ -130,9 +132,10 @@ class Inspector {
 
  private:
   struct Slot {
-    Slot(std::string n, const config::Source& source, const std::vector<std::string>& signatures)
-        : name(std::move(n)), redactor(source, signatures) {}
+    Slot(const config::Source& source, const std::vector<std::string>& signatures)
+        : name(source.name), path(source.path), redactor(source, signatures) {}
     std::string name;
+    std::string path;
     Redactor redactor;
     mutable std::mutex m;
     std::deque<CapturedRequest> entries;
