@@ -11,14 +11,15 @@ namespace hookgate::api {
 ManagementApi::ManagementApi(const config::Config& config, store::Store& store,
                              outbound::Registry& registry, outbound::Publisher& publisher,
                              outbound::Verifier& verifier, std::function<void()> on_published,
-                             std::function<std::int64_t()> now_ms)
+                             std::function<std::int64_t()> now_ms, ConsoleData console)
     : config_(config),
       store_(store),
       registry_(registry),
       publisher_(publisher),
       verifier_(verifier),
       on_published_(std::move(on_published)),
-      now_ms_(std::move(now_ms)) {}
+      now_ms_(std::move(now_ms)),
+      console_(std::move(console)) {}
 
 void ManagementApi::handle(const net::HttpRequest& request, const Answer& answer) {
   std::string verdict;
@@ -101,6 +102,17 @@ net::HttpResponse ManagementApi::route(Call& call) {
   if (s.front() == "api-key") {
     if (!admin) return http_error(403, "forbidden", "API keys are managed with an admin key");
     return api_keys(call);
+  }
+  if (s.front() == "source" || s.front() == "delivery" || s.front() == "destination" ||
+      s.front() == "stats" || s.front() == "establishment") {
+    // The gateway's own traffic and every application's deliveries: admin keys only, never an
+    // application's key or an app-portal token.
+    if (!admin) return http_error(403, "forbidden", "this resource needs an admin key");
+    if (s.front() == "source") return inbound_sources(call);
+    if (s.front() == "delivery") return deliveries_resource(call);
+    if (s.front() == "destination") return destinations_resource(call);
+    if (s.front() == "stats") return stats_resource(call);
+    return establishment_resource(call);
   }
   if (s.front() == "event-type") return event_types(call);
   if (s.front() == "auth") return auth(call);

@@ -9,6 +9,8 @@
 #include <functional>
 #include <string>
 
+#include "engine/inspector.hpp"
+#include "engine/stats_series.hpp"
 #include "hookgate/config/config.hpp"
 #include "hookgate/net/http_server.hpp"
 #include "hookgate/store/store.hpp"
@@ -21,11 +23,21 @@ namespace hookgate::api {
 inline constexpr std::string_view kApiPrefix = "/api/v1/";
 inline constexpr std::size_t kMaxApiBody = (1 << 20) + (64 << 10);  // a payload plus its envelope
 
+// What this node knows that the store does not, for the console's resources (/source,
+// /delivery, /destination, /stats, /establishment). Absent parts answer as empty.
+struct ConsoleData {
+  const engine::Inspector* inspector = nullptr;
+  const engine::StatsSeries* series = nullptr;
+  // Ids of the endpoints whose circuit is open on this node.
+  std::function<std::vector<std::string>()> open_circuits;
+};
+
 class ManagementApi {
  public:
   ManagementApi(const config::Config& config, store::Store& store, outbound::Registry& registry,
                 outbound::Publisher& publisher, outbound::Verifier& verifier,
-                std::function<void()> on_published, std::function<std::int64_t()> now_ms);
+                std::function<void()> on_published, std::function<std::int64_t()> now_ms,
+                ConsoleData console = {});
 
   // The answer and a short code for the request log. Must not throw.
   using Answer = std::function<void(net::HttpResponse response, std::string verdict)>;
@@ -63,6 +75,16 @@ class ManagementApi {
                                     const std::string& id_or_uid);
   net::HttpResponse event_types(Call& call);
   net::HttpResponse auth(Call& call);
+  // inspector_api.cpp: /source, /source/{name}/request[/{id}[/deliver]].
+  net::HttpResponse inbound_sources(Call& call);
+  net::HttpResponse inbound_feed(Call& call, const config::Source& source);
+  net::HttpResponse inbound_request(Call& call, const config::Source& source);
+  // deliveries_api.cpp: /delivery[/{id}[/attempt|/retry]], /delivery/retry-failed.
+  net::HttpResponse deliveries_resource(Call& call);
+  // overview_api.cpp: /destination, /stats, /establishment.
+  net::HttpResponse destinations_resource(Call& call);
+  net::HttpResponse stats_resource(Call& call);
+  net::HttpResponse establishment_resource(Call& call);
 
   const config::Config& config_;
   store::Store& store_;
@@ -71,6 +93,7 @@ class ManagementApi {
   outbound::Verifier& verifier_;
   std::function<void()> on_published_;
   std::function<std::int64_t()> now_ms_;
+  ConsoleData console_;
 };
 
 }  // namespace hookgate::api

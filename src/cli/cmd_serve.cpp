@@ -15,6 +15,9 @@
 #include "cli.hpp"
 #include "engine/config_targets.hpp"
 #include "engine/http_sender.hpp"
+#include "engine/inspector.hpp"
+#include "engine/inspector_mirror.hpp"
+#include "engine/stats_series.hpp"
 #include "hookgate/crypto/random.hpp"
 #include "hookgate/engine/dispatcher.hpp"
 #include "hookgate/engine/housekeeper.hpp"
@@ -92,8 +95,17 @@ int run_serve(const std::string& config_path) {
     if (!response) return Error{response.error()};
     return response->status;
   };
+  // The console's inspector: refused, duplicate and handshake requests per source in bounded
+  // rings (mirrored through a shared PostgreSQL store, so every node shows every node's), and
+  // this node's per-second rates.
+  engine::StatsSeries stats_series;
+  engine::Inspector inspector(*config, api::LogSink::node_name(config->delivery.node_id),
+                              &stats_series);
+  std::optional<engine::InspectorMirror> inspector_mirror;
+  if (config->store_url.starts_with("postgres"))
+    inspector_mirror.emplace(inspector, **store, now_ms);
   auto ingest = engine::Ingest::create(
-      *config, **store, [] { return std::chrono::system_clock::now(); }, visit);
+      *config, **store, [] { return std::chrono::system_clock::now(); }, visit, &inspector);
   if (!ingest) return usage_error(ingest.error());
 
   // Series are labelled with configured names only; a request can never add a label value.
@@ -188,9 +200,14 @@ int run_serve(const std::string& config_path) {
   for (const auto& d : config->destinations)
     options.default_room = std::min(options.default_room, d.concurrency);
   engine::Dispatcher dispatcher(
-      **store, targets, options, now_ms, [&metrics, &log](const engine::AttemptReport& r) {
+      **store, targets, options, now_ms,
+      [&metrics, &log, &stats_series](const engine::AttemptReport& r) {
         const std::string outcome = outcome_name(r);
         metrics.attempt(r.destination, outcome, static_cast<double>(r.attempt.duration_ms) / 1e3);
+        stats_series.add(r.verdict == engine::Verdict::delivered ? engine::StatsSeries::delivered
+                         : r.gave_up                             ? engine::StatsSeries::failed
+                                                                 : engine::StatsSeries::retried,
+                         now_ms());
         boost::json::object line{{"ts_ms", now_ms()},
                                  {"delivery", r.attempt.delivery_id},
                                  {"destination", r.destination},
@@ -218,7 +235,9 @@ int run_serve(const std::string& config_path) {
   if (config->api.enabled) {
     management.emplace(
         *config, **store, registry, publisher, verifier, [&dispatcher] { dispatcher.notify(); },
-        now_ms);
+        now_ms, api::ConsoleData{&inspector, &stats_series, [&endpoints] {
+                                   return endpoints.open_circuits();
+                                 }});
   }
   // Destroyed before the server (reset below): its worker threads may still hold connections
   // that must be released while the server's io_context exists.
@@ -239,6 +258,7 @@ int run_serve(const std::string& config_path) {
   }
   dispatcher.start();
   housekeeper.start();
+  if (inspector_mirror) inspector_mirror->start();
   const auto ports = server.ports();
   for (std::size_t i = 0; i < ports.size(); ++i) {
     const auto& l = config->listeners[i];
@@ -256,6 +276,7 @@ int run_serve(const std::string& config_path) {
   gateway.reset();
   dispatcher.stop(std::chrono::milliseconds(5000));
   housekeeper.stop();
+  if (inspector_mirror) inspector_mirror->stop();
   return kExitOk;
 }
 

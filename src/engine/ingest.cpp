@@ -5,6 +5,7 @@
 #include <future>
 
 #include "client_address.hpp"
+#include "engine/inspector.hpp"
 #include "hookgate/crypto/compare.hpp"
 #include "hookgate/crypto/digest.hpp"
 #include "hookgate/crypto/encoding.hpp"
@@ -103,6 +104,7 @@ struct Ingest::Impl {
   Clock clock;
   UrlVisitor visit;
   std::vector<Source> sources;
+  Inspector* inspector = nullptr;
 
   const Source* find(std::string_view path) const {
     for (const auto& s : sources) {
@@ -342,8 +344,10 @@ Ingest::Ingest(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ingest::~Ingest() = default;
 
 Result<std::unique_ptr<Ingest>> Ingest::create(const config::Config& config, store::Store& store,
-                                               Clock clock, UrlVisitor visit) {
-  auto impl = std::make_unique<Impl>(Impl{config, store, std::move(clock), std::move(visit), {}});
+                                               Clock clock, UrlVisitor visit,
+                                               Inspector* inspector) {
+  auto impl = std::make_unique<Impl>(
+      Impl{config, store, std::move(clock), std::move(visit), {}, inspector});
   for (const auto& c : config.sources) {
     Source s;
     s.config = c;
@@ -392,6 +396,16 @@ bool Ingest::may_block(std::string_view path) const {
          (s->handshake == handshakes::Kind::asana || s->handshake == handshakes::Kind::aws_sns);
 }
 
+namespace {
+
+const char* inspector_verdict(const InboundResponse& out) {
+  if (out.verdict == "handshake") return "handshake";
+  if (out.verdict == "duplicate") return "duplicate";
+  return "refused";
+}
+
+}  // namespace
+
 void Ingest::handle_async(InboundRequest request, const Answer& answer) {
   Impl::Prepared prepared;
   try {
@@ -400,15 +414,42 @@ void Ingest::handle_async(InboundRequest request, const Answer& answer) {
     // Nothing was answered 2xx, so nothing is lost.
     prepared.answer = reply(500, "internal_error");
   }
+  Inspector* inspector = impl_->inspector;
   if (prepared.answer) {
+    if (inspector != nullptr && !prepared.answer->source.empty()) {
+      const auto& out = *prepared.answer;
+      inspector->capture(out.source, to_ms(impl_->clock()),
+                         {request.method, request.target, request.headers, request.body,
+                          request.body.size(), request.peer},
+                         inspector_verdict(out), out.verdict, out.status, 0);
+    }
     answer(std::move(*prepared.answer));
     return;
   }
   store::AppendDone done;
   try {
+    // The append's outcome runs on the store's writer, which every append waits for: it carries
+    // nothing of the request but two small values, and a duplicate (or failed append) is
+    // captured without headers or body (a duplicate is the stored event by its replay key, and
+    // the inspector shows that event's body and kept headers).
     done = [source = prepared.event.source, routed = !prepared.event.destinations.empty(),
-            answer](const Result<store::Appended>& appended) {
-      answer(appended_response(source, routed, appended));
+            received_ms = prepared.event.received_ms, answer, inspector,
+            body_size = prepared.event.body.size(),
+            peer = inspector != nullptr ? request.peer
+                                        : std::nullopt](const Result<store::Appended>& appended) {
+      auto out = appended_response(source, routed, appended);
+      if (inspector != nullptr) {
+        if (out.verdict == "accepted") {
+          inspector->accepted(source, received_ms);
+        } else {
+          static const schemes::HeaderList kNoHeaders;
+          inspector->capture(source, received_ms,
+                             {"POST", inspector->path_of(source), kNoHeaders, {}, body_size, peer},
+                             inspector_verdict(out), out.verdict, out.status,
+                             appended ? appended->seq : 0);
+        }
+      }
+      answer(std::move(out));
     };
   } catch (const std::exception&) {
     // Out of memory before anything was stored: nothing was accepted, nothing is lost.

@@ -196,6 +196,15 @@ void EndpointTargets::send(net::OutboundRequest request, engine::SendDone done) 
              });
 }
 
+std::vector<std::string> EndpointTargets::open_circuits() {
+  std::vector<std::string> out;
+  const std::lock_guard lock(m_);
+  for (const auto& [id, b] : breakers_) {
+    if (b->open()) out.push_back(id);
+  }
+  return out;
+}
+
 std::shared_ptr<CircuitBreaker> EndpointTargets::breaker(const std::string& endpoint_id) {
   const std::lock_guard lock(m_);
   auto& b = breakers_[endpoint_id];

@@ -48,6 +48,8 @@ class EndpointTargets : public engine::TargetDirectory {
   EndpointTargets(store::Store& store, Registry& registry, net::HttpPool& pool,
                   EndpointSettings settings, std::function<std::int64_t()> now_ms);
   std::shared_ptr<engine::Target> find(std::string_view destination) override;
+  // Ids of the endpoints whose circuit is open on this node now (for the console).
+  std::vector<std::string> open_circuits();
 
  private:
   friend class EndpointTarget;

@@ -22,6 +22,8 @@ namespace hookgate::engine {
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
+class Inspector;
+
 struct InboundRequest {
   std::string method;
   std::string target;  // path and query, as received
@@ -47,9 +49,12 @@ using UrlVisitor = std::function<Result<int>(const std::string& url)>;
 class Ingest {
  public:
   // Resolves every source's scheme, keys and handshake; errors name the source. Without a
-  // visitor, SNS subscription confirmations are refused (503) instead of half-done.
+  // visitor, SNS subscription confirmations are refused (503) instead of half-done. With an
+  // inspector (it must outlive this), every request to a source that is not a newly accepted
+  // event (refused, duplicate, handshake, a failed append) is captured there.
   static Result<std::unique_ptr<Ingest>> create(const config::Config& config, store::Store& store,
-                                                Clock clock, UrlVisitor visit = {});
+                                                Clock clock, UrlVisitor visit = {},
+                                                Inspector* inspector = nullptr);
   ~Ingest();
 
   // Whether path belongs to a source, and the largest body it accepts (for the HTTP layer's

@@ -167,7 +167,8 @@ struct Counts {
   std::int64_t events = 0;
   std::int64_t pending = 0;  // deliveries not yet delivered nor given up
   std::int64_t delivered = 0;
-  std::int64_t failed = 0;  // given up
+  std::int64_t failed = 0;                 // given up
+  std::int64_t oldest_pending_due_ms = 0;  // the earliest due time of a pending one; 0: none
 };
 
 // The outcome of append_async, called exactly once: on the store's writer thread after the

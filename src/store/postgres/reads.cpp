@@ -235,15 +235,17 @@ Result<DestinationStats> read_destination_stats(Conn& conn, std::string_view des
 }
 
 Result<Counts> read_counts(Conn& conn) {
-  // One statement, so the four numbers come from the same snapshot.
+  // One statement, so the numbers come from the same snapshot.
   auto rows = conn.exec(
       "SELECT (SELECT count(*) FROM events),"
       " count(*) FILTER (WHERE state = 'pending'),"
       " count(*) FILTER (WHERE state = 'delivered'),"
-      " count(*) FILTER (WHERE state = 'failed') FROM deliveries");
+      " count(*) FILTER (WHERE state = 'failed'),"
+      " coalesce(min(due_ms) FILTER (WHERE state = 'pending'), 0) FROM deliveries");
   if (!rows) return Error{rows.error()};
   if (rows->size() != 1) return Error{"counts returned no row"};
-  return Counts{rows->int64(0, 0), rows->int64(0, 1), rows->int64(0, 2), rows->int64(0, 3)};
+  return Counts{rows->int64(0, 0), rows->int64(0, 1), rows->int64(0, 2), rows->int64(0, 3),
+                rows->int64(0, 4)};
 }
 
 Result<std::optional<std::string>> read_setting(Conn& conn, std::string_view key) {

@@ -261,18 +261,19 @@ Result<DestinationStats> read_destination_stats(Db& db, std::string_view destina
 }
 
 Result<Counts> read_counts(Db& db) {
-  // One statement, so the four numbers come from the same snapshot.
+  // One statement, so the numbers come from the same snapshot.
   auto select = db.prepare(
       "SELECT (SELECT count(*) FROM events),"
       " (SELECT count(*) FROM deliveries WHERE state = 'pending'),"
       " (SELECT count(*) FROM deliveries WHERE state = 'delivered'),"
-      " (SELECT count(*) FROM deliveries WHERE state = 'failed')");
+      " (SELECT count(*) FROM deliveries WHERE state = 'failed'),"
+      " (SELECT coalesce(min(due_ms), 0) FROM deliveries WHERE state = 'pending')");
   if (!select) return Error{select.error()};
   auto row = select->step();
   if (!row) return Error{row.error()};
   if (!*row) return Error{"counts returned no row"};
   return Counts{select->column_int64(0), select->column_int64(1), select->column_int64(2),
-                select->column_int64(3)};
+                select->column_int64(3), select->column_int64(4)};
 }
 
 Result<std::optional<std::string>> read_setting(Db& db, std::string_view key) {
