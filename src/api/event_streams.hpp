@@ -4,18 +4,18 @@
 // else ?after=, else the head) from the durable store, then carries live events as the gateway
 // is told of them (this node's accepts, other nodes' through the store's notifications).
 //
-// No stream holds a thread: a stream is a connection on the server's event loops plus a small
-// state here; reading the store runs on this object's few workers, one page at a time per
-// stream. Catching up is paced by the consumer (the next page is read once the previous one has
-// mostly left); live events are written as they come, and a consumer that lets more than
-// [streams] buffer_bytes pile up unsent is cut off (it resumes with Last-Event-ID). The number
-// of streams is bounded per node and per client address.
+// The streams themselves run in a StreamFanout, shared with the applications' message streams
+// (/api/v1/app/{app_id}/stream): catching up is paced by the consumer, the live streams of one
+// source share one store read per wake-up, and a consumer that lets more than [streams]
+// buffer_bytes pile up unsent is cut off (it resumes with Last-Event-ID). The number of streams
+// is bounded per node and per client address.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "api/stream_fanout.hpp"
 #include "hookgate/config/config.hpp"
 #include "hookgate/net/http_server.hpp"
 #include "hookgate/store/store.hpp"
@@ -24,12 +24,9 @@ namespace hookgate::api {
 
 inline constexpr std::string_view kStreamPrefix = "/stream/";
 
-class WorkerPool;
-
 class EventStreams {
  public:
   EventStreams(const config::Config& config, store::Store& store);
-  ~EventStreams();  // stop(), then waits for the store reads in progress
   EventStreams(const EventStreams&) = delete;
   EventStreams& operator=(const EventStreams&) = delete;
 
@@ -42,14 +39,14 @@ class EventStreams {
   // Ends every stream cleanly (the last chunk) and refuses new ones. Idempotent.
   void stop();
   std::size_t open_count() const;
+  // Where the applications' message streams run too (ManagementApi).
+  StreamFanout& fanout() { return fanout_; }
   // The path as logs may show it: a capability segment is a credential and becomes "***".
   static std::string loggable_path(std::string_view path);
 
  private:
-  struct Shared;
-  class Stream;
-  std::shared_ptr<Shared> shared_;  // also held by every stream, which may outlive this object
-  std::unique_ptr<WorkerPool> pool_;
+  const config::Config& config_;
+  StreamFanout fanout_;
 };
 
 }  // namespace hookgate::api

@@ -88,7 +88,9 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
       streams_(config, store),
       health_lane_(1, kLaneQueue),
       metrics_lane_(1, kLaneQueue),
-      pool_(workers, config.limits.max_pending_writes) {}
+      pool_(workers, config.limits.max_pending_writes) {
+  if (api_ != nullptr) api_->attach_streams(&streams_.fanout());
+}
 
 Gateway::~Gateway() {
   // Parked polls are answered first; then the answers still owed by the store's writer call
@@ -96,6 +98,7 @@ Gateway::~Gateway() {
   // failed, so this ends).
   waiters_.stop();
   in_flight_.wait_idle();
+  if (api_ != nullptr) api_->attach_streams(nullptr);
 }
 
 void Gateway::stop_polls() {

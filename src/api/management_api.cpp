@@ -149,6 +149,7 @@ net::HttpResponse ManagementApi::route(Call& call) {
     return message(call, app_id, s[3]);
   }
   if (s[2] == "attempt") return attempts(call, app_id);
+  if (s[2] == "stream" && s.size() == 3) return stream(call, app_id);
   return http_error(404, "not_found", "unknown path");
 }
 

@@ -6,9 +6,11 @@
 // that application, an app-portal token only what its capabilities allow there.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
+#include "api/stream_fanout.hpp"
 #include "engine/inspector.hpp"
 #include "engine/stats_series.hpp"
 #include "hookgate/config/config.hpp"
@@ -47,6 +49,9 @@ class ManagementApi {
   // reached the store, which is answered from the store's writer once the message is durable (or
   // its append failed), so the worker is free while the group commit syncs.
   void handle(const net::HttpRequest& request, const Answer& answer);
+  // Where /app/{app_id}/stream opens its streams and publishes announce new messages (null: no
+  // streams, those paths are 404). Set before the server starts, cleared before fanout goes.
+  void attach_streams(StreamFanout* fanout) { streams_.store(fanout); }
 
  private:
   struct Call;
@@ -67,6 +72,8 @@ class ManagementApi {
   net::HttpResponse endpoint_deliveries(Call& call, const std::string& app_id,
                                         const std::string& endpoint_id);
   net::HttpResponse api_keys(Call& call);
+  // app_stream_api.cpp: /app/{app_id}/stream, the application's messages as text/event-stream.
+  net::HttpResponse stream(Call& call, const std::string& app_id);
   // Applications by uid and id alike: the canonical id of s[1], or a refusal.
   Result<std::string> resolve_app(Call& call);
   net::HttpResponse upsert_app(Call& call, const std::string& id_or_uid);
@@ -94,6 +101,7 @@ class ManagementApi {
   std::function<void()> on_published_;
   std::function<std::int64_t()> now_ms_;
   ConsoleData console_;
+  std::atomic<StreamFanout*> streams_{nullptr};
 };
 
 }  // namespace hookgate::api

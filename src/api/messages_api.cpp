@@ -205,6 +205,9 @@ net::HttpResponse ManagementApi::publish(Call& call, const std::string& app_id) 
         verdict = response.status == 503 ? "busy" : "refused";
       } else {
         if (!published->duplicate && on_published_) on_published_();
+        if (auto* streams = streams_.load(); streams != nullptr && !published->duplicate) {
+          streams->notify(outbound::app_source(m.app_id), published->seq);
+        }
         // A duplicate answers the first message's id and time; its other fields are the
         // request's, which name the same message (same eventId or idempotency key).
         store::Event e;
