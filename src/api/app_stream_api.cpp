@@ -5,6 +5,7 @@
 // application how busy the others are. Authorised like the rest of /api/v1 (ManagementApi):
 // an admin key, the application's key, or an app-portal token of the application.
 #include <boost/json.hpp>
+#include <chrono>
 
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
@@ -17,6 +18,11 @@ namespace hookgate::api {
 namespace json = boost::json;
 
 namespace {
+
+// A stream is authorised once, when it opens; past this it ends cleanly and its client comes
+// back with its cursor and its key, so a deleted key or a logged-out portal token stops reading
+// within this time (a portal token's own expiry ends its streams at that time).
+constexpr std::chrono::minutes kReauthenticateAfter{10};
 
 constexpr std::string_view kEventTypeChars =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
@@ -121,6 +127,13 @@ net::HttpResponse ManagementApi::stream(Call& call, const std::string& app_id) {
       const auto meta = outbound::message_meta_from_json(e.meta);
       return std::find(meta.channels.begin(), meta.channels.end(), channel) != meta.channels.end();
     };
+  }
+  const auto now = std::chrono::steady_clock::now();
+  subscription.expires = now + kReauthenticateAfter;
+  if (call.key && call.key->expires_ms > 0) {
+    const auto left =
+        std::chrono::milliseconds(std::max<std::int64_t>(0, call.key->expires_ms - now_ms_()));
+    subscription.expires = std::min(subscription.expires, now + left);
   }
   auto sink = fanout->subscribe(std::move(subscription));
   if (!sink) {

@@ -82,6 +82,7 @@ class StreamFanout::Stream : public net::StreamSink,
         peer_(std::move(s.peer)),
         ready_(std::move(s.ready)),
         filter_(std::move(s.filter)),
+        expires_(s.expires),
         id_(id),
         cursor_(s.after) {}
 
@@ -135,8 +136,14 @@ class StreamFanout::Stream : public net::StreamSink,
 
   // Under shared_->m, by the feed: writes the events this stream wants and has not had. False
   // when the stream is over (closed, or cut off by its bound): the feed drops it.
-  bool deliver(const std::vector<store::Event>& events, const std::vector<std::string>& formatted) {
+  bool deliver(const std::vector<store::Event>& events, const std::vector<std::string>& formatted,
+               std::chrono::steady_clock::time_point now) {
     if (!writer_) return false;
+    if (now >= expires_) {
+      live_ = false;
+      writer_->close();  // nothing more under this authorisation: the client comes back
+      return false;
+    }
     for (std::size_t i = 0; i < events.size(); ++i) {
       const auto& e = events[i];
       if (e.seq <= cursor_) continue;
@@ -202,6 +209,7 @@ class StreamFanout::Stream : public net::StreamSink,
         cursor = cursor_;
         feed_cursor = feed_->cursor;
       }
+      if (std::chrono::steady_clock::now() >= expires_) return fail();  // ends it cleanly
       ++shared_->reads;
       auto events = shared_->store.events_after(feed_->topic, cursor, kPage);
       // A store failure ends the stream; the client comes back with its cursor.
@@ -260,6 +268,7 @@ class StreamFanout::Stream : public net::StreamSink,
   const std::string peer_;
   std::string ready_;
   const StreamFilter filter_;
+  const std::chrono::steady_clock::time_point expires_;
   const std::uint64_t id_;
   // Guarded by shared_->m.
   std::shared_ptr<net::StreamWriter> writer_;
@@ -293,9 +302,10 @@ void StreamFanout::Shared::read_feed(const std::shared_ptr<Feed>& feed) {
     formatted.reserve(events->size());
     for (const auto& e : *events)
       formatted.push_back(feed->format(e));
+    const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(m);
     for (auto it = feed->live.begin(); it != feed->live.end();) {
-      if (it->second->deliver(*events, formatted)) {
+      if (it->second->deliver(*events, formatted, now)) {
         ++it;
       } else {
         it = feed->live.erase(it);  // over: its on_closed forgets the rest

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -42,6 +43,9 @@ struct Subscription {
   std::string ready;       // written first
   StreamFormat format;
   StreamFilter filter;  // empty: every event
+  // Past this the stream sends nothing more: it ends cleanly instead, and the client, which
+  // reconnects with its cursor, must authenticate again (a revoked or expired key stops reading).
+  std::chrono::steady_clock::time_point expires = std::chrono::steady_clock::time_point::max();
 };
 
 class StreamFanout {

@@ -231,6 +231,27 @@ TEST_P(StreamFanoutTest, JoinersMidWayResumersAndALaggardThatIsCutOff) {
     s->sink->on_closed();
 }
 
+TEST_P(StreamFanoutTest, AStreamPastItsAuthorisationGetsNothingMoreAndEnds) {
+  StreamFanout fanout(*store_, limits());
+  accept(fanout);
+  auto current = open(fanout, 0);
+  Subscription s;
+  s.topic = "github";
+  s.peer = "127.0.0.1";
+  s.ready = "ready";
+  s.format = format;
+  s.expires = std::chrono::steady_clock::now() - 1s;
+  auto sink = fanout.subscribe(std::move(s));
+  ASSERT_NE(sink, nullptr);
+  auto writer = std::make_shared<RecordingWriter>(1 << 20);
+  sink->on_open(writer);
+  accept(fanout);
+  ASSERT_TRUE(eventually([&] { return seqs(*current.writer).size() == 2 && writer->ended(); }));
+  EXPECT_TRUE(seqs(*writer).empty());
+  current.sink->on_closed();
+  sink->on_closed();
+}
+
 TEST_P(StreamFanoutTest, StreamsAreBoundedAndStopEndsThemAll) {
   auto l = limits();
   l.max_streams = 3;
