@@ -75,16 +75,23 @@ class RecordingWriter : public net::StreamWriter {
   int refused_ = 0;
 };
 
+// Each event as "<seq>;": a write may carry a batch of them.
 std::string format(const store::Event& e) {
-  return std::to_string(e.seq);
+  return std::to_string(e.seq) + ";";
 }
 
 // The seqs a writer got after its ready message.
 std::vector<std::int64_t> seqs(const RecordingWriter& w) {
   std::vector<std::int64_t> out;
   const auto written = w.written();
-  for (std::size_t i = 1; i < written.size(); ++i)
-    out.push_back(std::stoll(written[i]));
+  for (std::size_t i = 1; i < written.size(); ++i) {
+    std::size_t at = 0;
+    while (at < written[i].size()) {
+      const auto end = written[i].find(';', at);
+      out.push_back(std::stoll(written[i].substr(at, end - at)));
+      at = end + 1;
+    }
+  }
   return out;
 }
 
