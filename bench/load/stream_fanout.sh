@@ -4,15 +4,15 @@
 #   none     no stream open;
 #   other    STREAMS streams open on another source (they never get these events: what idle
 #            streams cost an accept);
-#   same     STREAMS streams open on the source under load, each reading every event (curl -N
-#            into /dev/null): what delivering each accept to STREAMS consumers costs.
+#   same     STREAMS streams open on the source under load, each reading every event (one
+#            epoll reader process): what delivering each accept to STREAMS consumers costs.
 # The phases alternate for ROUNDS rounds so a change in the machine's load hits all of them; the
 # ratios to "none" of the same run are the figures. After the "same" phases the script checks that
 # no stream was cut off (hookgate_streams_open still STREAMS), i.e. every consumer kept up.
 # Usage: bench/load/stream_fanout.sh
 # Environment (optional): STREAMS=100 ROUNDS=2 SECONDS_LOAD=10 THREADS=2 CONNS=64, HOOKGATE_BIN
 # as in lib.sh.
-# Needs: wrk, curl, perl. No root.
+# Needs: wrk, python3, perl. No root.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +22,7 @@ ROUNDS=${ROUNDS:-2}
 SECONDS_LOAD=${SECONDS_LOAD:-10}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
-need_cmd wrk curl perl awk timeout
+need_cmd wrk python3 perl awk timeout
 ensure_built
 bench_init
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -74,15 +74,33 @@ pull_token = "$token"
 TOML
 start_hookgate "$BENCH_TMP/hookgate.toml" "$BENCH_TMP/hookgate.log"
 
-CURLS=()
-open_streams() { # SOURCE: STREAMS readers of /stream/SOURCE, from the head, into /dev/null
+# The consumers: one process reading STREAMS streams with epoll and discarding the bytes, so the
+# client side costs one wake-up per batch of ready sockets, not one process per stream.
+cat >"$BENCH_TMP/readers.py" <<'PY'
+import selectors, socket, sys
+port, token, source, k = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+sel = selectors.DefaultSelector()
+for _ in range(k):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(("GET /stream/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (source, token)).encode())
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ)
+print("open", flush=True)
+while True:
+    for key, _ in sel.select():
+        try:
+            if not key.fileobj.recv(1 << 20):
+                sel.unregister(key.fileobj)
+        except BlockingIOError:
+            pass
+PY
+READERS=
+open_streams() { # SOURCE: STREAMS readers of /stream/SOURCE, from the head
+  python3 "$BENCH_TMP/readers.py" "$HG_PORT" "$token" "$1" "$STREAMS" >/dev/null &
+  READERS=$!
+  BENCH_PIDS+=("$READERS")
   local i
-  for ((i = 0; i < STREAMS; i++)); do
-    curl -sN -o /dev/null -H "Authorization: Bearer $token" \
-      "http://127.0.0.1:$HG_PORT/stream/$1" &
-    CURLS+=("$!")
-    BENCH_PIDS+=("$!")
-  done
   for ((i = 0; i < 200; i++)); do
     [ "$(metric "$HG_PORT" hookgate_streams_open)" = "$STREAMS" ] && return 0
     sleep 0.1
@@ -90,14 +108,8 @@ open_streams() { # SOURCE: STREAMS readers of /stream/SOURCE, from the head, int
   die "only $(metric "$HG_PORT" hookgate_streams_open) of $STREAMS streams opened"
 }
 close_streams() {
-  local p
-  for p in "${CURLS[@]}"; do
-    kill "$p" 2>/dev/null || true
-  done
-  for p in "${CURLS[@]}"; do
-    wait "$p" 2>/dev/null || true
-  done
-  CURLS=()
+  kill "$READERS" 2>/dev/null || true
+  wait "$READERS" 2>/dev/null || true
   local i
   for ((i = 0; i < 100; i++)); do
     [ "$(metric "$HG_PORT" hookgate_streams_open)" = 0 ] && return 0

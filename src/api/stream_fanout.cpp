@@ -2,6 +2,7 @@
 #include "api/stream_fanout.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -19,6 +20,10 @@ constexpr std::size_t kPage = 16;
 constexpr std::size_t kFeedPage = 64;
 // Store reads run here, never on a network thread.
 constexpr std::size_t kWorkers = 2;
+// A feed reads at most once per this: under a stream of accepts each read takes the batch that
+// came meanwhile, and each stream gets one write (one wake of its connection) per batch instead
+// of one per event. A first event after a quiet spell is read at once.
+constexpr std::chrono::milliseconds kLinger{5};
 
 }  // namespace
 
@@ -29,6 +34,8 @@ struct StreamFanout::Feed {
   std::int64_t cursor = 0;
   bool reading = false;  // a read job is queued or running
   bool again = false;    // woken while reading: read once more after
+  bool parked = false;   // in Shared::parked, to be read at last_read + kLinger
+  std::chrono::steady_clock::time_point last_read{};
   std::map<std::uint64_t, std::shared_ptr<Stream>> live;
   std::size_t members = 0;  // live or not
 };
@@ -45,6 +52,10 @@ struct StreamFanout::Shared : std::enable_shared_from_this<StreamFanout::Shared>
   std::map<std::string, std::size_t, std::less<>> per_peer;
   std::int64_t remote_head = 0;  // the highest seq other nodes announced
   std::atomic<std::uint64_t> reads{0};
+  // Feeds woken within kLinger of their last read; the pacer thread reads them when it is up.
+  std::vector<std::shared_ptr<Feed>> parked;
+  std::condition_variable pacer_wake;
+  bool pacer_stop = false;
 
   Shared(store::Store& s, const config::Streams& l) : store(s), limits(l) {}
 
@@ -55,15 +66,28 @@ struct StreamFanout::Shared : std::enable_shared_from_this<StreamFanout::Shared>
 
   // Under m: whether feed must be read now (it has live streams and no read under way); a
   // read under way reads once more instead.
-  static bool wake(Feed& feed) {
-    if (feed.live.empty()) return false;
-    if (feed.reading) {
-      feed.again = true;
+  bool wake(const std::shared_ptr<Feed>& feed) {
+    if (feed->live.empty() || feed->parked) return false;
+    if (feed->reading) {
+      feed->again = true;
       return false;
     }
-    feed.reading = true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - feed->last_read < kLinger) {
+      park(feed);
+      return false;
+    }
+    feed->reading = true;
+    feed->last_read = now;
     return true;
   }
+  void park(const std::shared_ptr<Feed>& feed) {
+    feed->parked = true;
+    parked.push_back(feed);
+    pacer_wake.notify_one();
+  }
+  // The pacer thread: starts the parked feeds' reads when their time has come.
+  void pace();
   // Without m: queues the read that wake() asked for.
   void start_read(const std::shared_ptr<Feed>& feed);
   // On a worker: the feed's reads until it has caught up with the store.
@@ -266,7 +290,7 @@ class StreamFanout::Stream : public net::StreamSink,
       feed_->live.emplace(id_, shared_from_this());
       // An event that became visible after this stream's last read may have been announced
       // while the feed had no live stream to read for: the feed reads once now.
-      const bool read = Shared::wake(*feed_);
+      const bool read = shared_->wake(feed_);
       lock.unlock();
       if (read) shared_->start_read(feed_);
       return;
@@ -325,9 +349,54 @@ void StreamFanout::Shared::read_feed(const std::shared_ptr<Feed>& feed) {
       }
     }
     if (!events->empty()) feed->cursor = std::max(feed->cursor, events->back().seq);
-    if (events->size() == kFeedPage || feed->again) continue;
+    if (events->size() == kFeedPage) continue;  // a backlog: read on at once
     feed->reading = false;
+    if (feed->again) {
+      // Woken meanwhile: read again once the linger is up, with whatever came by then.
+      feed->again = false;
+      if (!feed->parked) park(feed);
+    }
     return;
+  }
+}
+
+void StreamFanout::Shared::pace() {
+  std::unique_lock lock(m);
+  for (;;) {
+    if (pacer_stop) return;
+    if (parked.empty()) {
+      pacer_wake.wait(lock);
+      continue;
+    }
+    auto due = parked.front()->last_read + kLinger;
+    for (const auto& f : parked)
+      due = std::min(due, f->last_read + kLinger);
+    if (std::chrono::steady_clock::now() < due) {
+      pacer_wake.wait_until(lock, due);
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Feed>> ready;
+    for (auto it = parked.begin(); it != parked.end();) {
+      auto& f = *it;
+      if (now - f->last_read < kLinger) {
+        ++it;
+        continue;
+      }
+      f->parked = false;
+      if (!f->live.empty() && !f->reading) {
+        f->reading = true;
+        f->last_read = now;
+        ready.push_back(f);
+      } else if (f->reading) {
+        f->again = true;
+      }
+      it = parked.erase(it);
+    }
+    lock.unlock();
+    for (const auto& f : ready)
+      start_read(f);
+    lock.lock();
   }
 }
 
@@ -369,12 +438,27 @@ StreamFanout::StreamFanout(store::Store& store, const config::Streams& limits)
       // be the one destroying (and joining) its own pool. One job per stream and one per feed
       // at most.
       pool_(std::make_unique<WorkerPool>(kWorkers, 2 * limits.max_streams + 16)) {
-  const std::lock_guard lock(shared_->m);
-  shared_->pool = pool_.get();
+  {
+    const std::lock_guard lock(shared_->m);
+    shared_->pool = pool_.get();
+  }
+  pacer_ = std::thread([shared = shared_] {
+    try {
+      shared->pace();
+    } catch (const std::exception&) {
+      // Out of memory: parked feeds are not read; their streams' clients time out and resume.
+    }
+  });
 }
 
 StreamFanout::~StreamFanout() {
   stop();
+  {
+    const std::lock_guard lock(shared_->m);
+    shared_->pacer_stop = true;
+    shared_->pacer_wake.notify_all();
+  }
+  pacer_.join();
   {
     const std::lock_guard lock(shared_->m);
     shared_->pool = nullptr;
@@ -419,10 +503,10 @@ void StreamFanout::notify(const std::string& topic, std::int64_t seq) {
     shared_->remote_head = std::max(shared_->remote_head, seq);
     if (topic.empty()) {
       for (const auto& [name, feed] : shared_->feeds) {
-        if (Shared::wake(*feed)) woken.push_back(feed);
+        if (shared_->wake(feed)) woken.push_back(feed);
       }
     } else if (const auto it = shared_->feeds.find(topic); it != shared_->feeds.end()) {
-      if (Shared::wake(*it->second)) woken.push_back(it->second);
+      if (shared_->wake(it->second)) woken.push_back(it->second);
     }
   }
   for (const auto& feed : woken)

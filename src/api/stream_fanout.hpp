@@ -5,10 +5,12 @@
 // caught up share a feed: one read of the store per wake-up, each event formatted once and
 // written to every such stream's bounded outbox, so an accept costs one read whether no stream or
 // a hundred watch its source. Wake-ups coalesce: while a feed reads, further wake-ups make one
-// more read after it, not one each. A stream behind its feed (resuming from a cursor, or held
-// back by a slow consumer) reads on its own, a page at a time as its consumer drains, until it
-// has reached the feed's position and joins it. A live stream whose consumer lets more than its
-// bound pile up is cut off by its outbox and resumes later with its cursor.
+// more read after it, not one each, and a feed reads at most once per few milliseconds, so under
+// load each read takes a batch and each stream gets one write per batch. A stream behind its feed
+// (resuming from a cursor, or held back by a slow consumer) reads on its own, a page at a time as
+// its consumer drains, until it has reached the feed's position and joins it. A live stream whose
+// consumer lets more than its bound pile up is cut off by its outbox and resumes later with its
+// cursor.
 //
 // No stream holds a thread: a stream is a connection on the server's event loops plus a small
 // state here; store reads run on this object's few workers, at most one job per feed and per
@@ -22,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "hookgate/config/config.hpp"
 #include "hookgate/net/http_server.hpp"
@@ -79,6 +82,7 @@ class StreamFanout {
   class Stream;
   std::shared_ptr<Shared> shared_;  // also held by every stream, which may outlive this object
   std::unique_ptr<WorkerPool> pool_;
+  std::thread pacer_;  // starts the reads of feeds woken again within their linger
 };
 
 }  // namespace hookgate::api
