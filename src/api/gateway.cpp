@@ -189,6 +189,13 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
       }
       return;
     }
+    if (console_ != nullptr && ConsoleServer::owns(shared->path)) {
+      std::string verdict;
+      auto response = console_->handle(*shared, verdict);
+      finish(RequestLine{shared->method, shared->path, shared->peer}, std::move(response),
+             "console", verdict, started, respond);
+      return;
+    }
     std::string source, verdict;
     net::HttpResponse response;
     try {

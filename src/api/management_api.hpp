@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "api/console_sessions.hpp"
 #include "engine/inspector.hpp"
 #include "engine/stats_series.hpp"
 #include "hookgate/config/config.hpp"
@@ -47,10 +48,16 @@ class ManagementApi {
   // reached the store, which is answered from the store's writer once the message is durable (or
   // its append failed), so the worker is free while the group commit syncs.
   void handle(const net::HttpRequest& request, const Answer& answer);
+  // The console's sessions, accepted in place of a key when [console] is on (null: not).
+  void use_sessions(ConsoleSessions* sessions) { sessions_ = sessions; }
 
  private:
   struct Call;
   net::HttpResponse authenticate_and_route(Call& call);
+  net::HttpResponse authorised_route(Call& call);  // capabilities checked, then route()
+  // console_session_auth.cpp: a session cookie instead of a key; a refusal, or nullopt with
+  // call's scope and key set.
+  std::optional<net::HttpResponse> authenticate_session(Call& call, const std::string& session);
   net::HttpResponse route(Call& call);
   net::HttpResponse apps(Call& call);
   net::HttpResponse app(Call& call, const std::string& app_id);
@@ -94,6 +101,7 @@ class ManagementApi {
   std::function<void()> on_published_;
   std::function<std::int64_t()> now_ms_;
   ConsoleData console_;
+  ConsoleSessions* sessions_ = nullptr;
 };
 
 }  // namespace hookgate::api
