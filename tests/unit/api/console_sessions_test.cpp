@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "api/console_assets.hpp"
 #include "api/console_server.hpp"
 #include "outbound/sealing_key.hpp"
 
@@ -111,7 +112,7 @@ TEST_F(ConsoleSessionsTest, OnlyAdminKeysAndPortalTokensLogIn) {
   ASSERT_TRUE(app_key);
   auto admin_key = registry_->create_api_key("ops", "admin");
   ASSERT_TRUE(admin_key);
-  for (const std::string key :
+  for (const std::string& key :
        {std::string("wrong-key-of-sufficient-length"), app_key->plaintext, std::string()}) {
     auto s = sessions_->login(key);
     ASSERT_TRUE(s) << s.error();
@@ -244,12 +245,12 @@ TEST_F(ConsoleSessionsTest, FailedLoginsAreRateLimitedPerAddressAndOverall) {
 }
 
 TEST_F(ConsoleSessionsTest, EveryConsoleAnswerCarriesTheSecurityHeaders) {
-  for (const std::string path :
+  for (const std::string_view path :
        {"/console", "/portal", "/console/assets/console.css", "/console/assets/js/console.js",
         "/console/nothing", "/console/assets/console.html", "/console/session"}) {
     net::HttpRequest r;
     r.method = "GET";
-    r.path = r.target = path;
+    r.path = r.target = std::string(path);
     std::string verdict;
     const auto a = server_->handle(r, verdict);
     const auto csp = std::string(a.headers.get("Content-Security-Policy").value_or(""));
@@ -258,7 +259,9 @@ TEST_F(ConsoleSessionsTest, EveryConsoleAnswerCarriesTheSecurityHeaders) {
     EXPECT_EQ(csp.find("unsafe"), std::string::npos) << path;
     EXPECT_EQ(a.headers.get("X-Content-Type-Options"), "nosniff") << path;
     EXPECT_EQ(a.headers.get("Referrer-Policy"), "no-referrer") << path;
-    if (path.ends_with(".html") || path == "/console/nothing") EXPECT_EQ(a.status, 404) << path;
+    if (path.ends_with(".html") || path == "/console/nothing") {
+      EXPECT_EQ(a.status, 404) << path;
+    }
   }
 }
 
