@@ -16,9 +16,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kSessionKind = "console_session";
-constexpr std::string_view kSessionPrefix = "hgs_";
-constexpr std::size_t kSessionRandom = 43;  // alphanumeric: ~256 bits
-constexpr std::size_t kSessionIdSize = kSessionPrefix.size() + kSessionRandom;
 constexpr std::size_t kMaxKey = 256;
 constexpr std::size_t kSweepPage = 64;
 
@@ -35,14 +32,6 @@ bool configured_admin(const config::Config& config, std::string_view admin_diges
     found = crypto::constant_time_equal(sha256_hex(k.value), admin_digest) || found;
   }
   return found;
-}
-
-bool well_formed_id(std::string_view id) {
-  if (id.size() != kSessionIdSize || !id.starts_with(kSessionPrefix)) return false;
-  for (const char c : id.substr(kSessionPrefix.size())) {
-    if (crypto::kAlphanumeric.find(c) == std::string_view::npos) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -97,7 +86,7 @@ Result<std::optional<ConsoleSessions::Created>> ConsoleSessions::login(std::stri
 }
 
 Result<std::optional<ConsoleIdentity>> ConsoleSessions::find(std::string_view session_id) {
-  if (!well_formed_id(session_id)) return std::optional<ConsoleIdentity>();
+  if (!well_formed_session_id(session_id)) return std::optional<ConsoleIdentity>();
   const auto id = sha256_hex(session_id);
   auto r = store_.record(kSessionKind, id);
   if (!r) return Error{r.error()};
@@ -138,7 +127,7 @@ Result<std::optional<ConsoleIdentity>> ConsoleSessions::find(std::string_view se
 }
 
 Result<bool> ConsoleSessions::logout(std::string_view session_id) {
-  if (!well_formed_id(session_id)) return false;
+  if (!well_formed_session_id(session_id)) return false;
   return store_.delete_record(kSessionKind, sha256_hex(session_id));
 }
 
@@ -171,25 +160,7 @@ std::string ConsoleSessions::csrf_token(std::string_view session_id) {
 }
 
 std::optional<std::string> ConsoleSessions::cookie_session(const net::HttpRequest& request) {
-  const auto cookies = request.headers.all("Cookie");
-  std::optional<std::string> found;
-  for (auto header : cookies) {
-    if (header.size() > 8192) return std::nullopt;
-    while (!header.empty()) {
-      const auto semi = header.find(';');
-      auto pair = header.substr(0, semi);
-      header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
-      while (!pair.empty() && pair.front() == ' ')
-        pair.remove_prefix(1);
-      const auto eq = pair.find('=');
-      if (eq == std::string_view::npos || pair.substr(0, eq) != kSessionCookie) continue;
-      // Two session cookies (one planted by a sibling domain, say) are ambiguous: none counts.
-      if (found) return std::nullopt;
-      found = std::string(pair.substr(eq + 1));
-    }
-  }
-  if (found && !well_formed_id(*found)) return std::nullopt;
-  return found;
+  return session_cookie(request.headers);
 }
 
 bool ConsoleSessions::csrf_ok(const net::HttpRequest& request, std::string_view session_id) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/console_cookie.hpp"
 #include "hookgate/config/config.hpp"
 #include "hookgate/net/http_server.hpp"
 #include "hookgate/result.hpp"
@@ -22,7 +23,6 @@
 
 namespace hookgate::api {
 
-inline constexpr std::string_view kSessionCookie = "hg_session";
 inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
 
 // Who a valid session acts as.
