@@ -121,6 +121,18 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
+// Clicks the first element matching selector (and containing text, if given) in one step inside
+// the page: the live feed re-renders its rows, so a handle taken earlier may be gone by the click.
+async function clickOn(page, selector, text, timeoutMs = 15_000) {
+  const clicked = await eventually(() => page.evaluate((sel, t) => {
+    const el = Array.from(document.querySelectorAll(sel)).find((e) => t === null || e.textContent.includes(t));
+    if (!el) return false;
+    el.click();
+    return true;
+  }, selector, text ?? null), timeoutMs, 50);
+  assert(clicked, `nothing to click: ${selector} ${text ?? ""}`);
+}
+
 async function textOf(page, selector) {
   return page.$eval(selector, (e) => e.textContent);
 }
@@ -163,15 +175,13 @@ await check("a forged request appears with reason no_match, and its detail opens
   const before = await admin.$$eval(".feed-row", (rows) => rows.filter((r) => r.dataset.state === "refused").length);
   const status = await curl("/in/github", XSS_BODY, { forged: true, event: `forged_${runId}`, headers: { "X-Evil": XSS_HEADER } });
   assert(status >= 400, `the forged request got ${status}`);
-  const row = await eventually(async () => {
-    const rows = await admin.$$(".feed-row[data-state=refused]");
-    if (rows.length <= before) return null;
-    return rows[0];
-  }, FEED_MS + 2000, 50);
-  assert(row, "no refused row appeared");
-  const reason = await row.$eval(".reason", (e) => e.textContent);
+  const reason = await eventually(() => admin.evaluate((n) => {
+    const rows = document.querySelectorAll(".feed-row[data-state=refused]");
+    return rows.length > n ? rows[0].querySelector(".reason").textContent : null;
+  }, before), FEED_MS + 2000, 50);
+  assert(reason, "no refused row appeared");
   assert(reason === "no_match", `reason ${reason}`);
-  await row.click();
+  await clickOn(admin, ".feed-row[data-state=refused]");
   await admin.waitForFunction(() => document.querySelector(".detail h2")?.textContent.includes("no_match"));
   await admin.waitForFunction((b) => document.querySelector(".detail pre.payload")?.textContent === b, {}, XSS_BODY);
   const headerShown = await admin.$$eval(".detail td", (tds, v) => tds.some((t) => t.textContent === v), XSS_HEADER);
@@ -184,12 +194,10 @@ await check("a forged request appears with reason no_match, and its detail opens
 
 await check("deliver again: an accepted event is delivered again and the new attempt shows", async () => {
   await eventually(() => receiver.received.some((r) => r.name === "orders" && r.body.includes(runId)), 10_000);
-  const row = await admin.waitForSelector(`xpath///div[contains(@class,'feed-row')][span[@class='etype' and text()='${signedEvent}']]`);
-  await row.click();
+  await clickOn(admin, ".feed-row", signedEvent);
   await admin.waitForFunction(() => Array.from(document.querySelectorAll(".detail button")).some((b) => b.textContent === "Deliver again"));
   const deliveredBefore = receiver.received.filter((r) => r.name === "orders" && r.body.includes(runId)).length;
-  const [button] = await admin.$$("xpath///div[contains(@class,'detail')]//button[text()='Deliver again']");
-  await button.click();
+  await clickOn(admin, ".detail button", "Deliver again");
   await admin.waitForFunction(() => document.querySelector(".result")?.textContent.includes("Delivered again"));
   assert(await eventually(() => receiver.received.filter((r) => r.name === "orders" && r.body.includes(runId)).length > deliveredBefore, 10_000),
     "the receiver did not get the event again");
@@ -212,12 +220,10 @@ await check("a failing destination's delivery, retried from the UI, succeeds onc
   await admin.goto(gateway.url + "/console#/deliveries/flaky", { waitUntil: "networkidle0" });
   await admin.waitForSelector("select[name=state]");
   await admin.select("select[name=state]", "failed");
-  const row = await admin.waitForSelector("table.grid tbody tr.clickable");
-  await row.click();
+  await clickOn(admin, "table.grid tbody tr.clickable");
   await admin.waitForFunction(() => document.querySelectorAll(".timeline li.bad").length >= 3);
-  const [retry] = await admin.$$("xpath///button[text()='Retry now']");
   const before = flaky();
-  await retry.click();
+  await clickOn(admin, "button", "Retry now");
   assert(await eventually(() => flaky() > before, 10_000), "no new attempt reached the receiver");
   await admin.waitForFunction(() => document.querySelectorAll(".timeline li.ok").length >= 1, { timeout: 10_000 });
   await shot(admin, "console-deliveries");
@@ -235,8 +241,7 @@ await check("applications: messages, fan-out and attempts per endpoint, hostile 
   await admin.goto(gateway.url + `/console#/apps/${appA.id}`, { waitUntil: "networkidle0" });
   await admin.waitForFunction((u) => Array.from(document.querySelectorAll("td")).some((t) => t.textContent === u), {}, receiver.url("acme"));
   await admin.click(".tabs button[data-id=messages]");
-  const row = await admin.waitForSelector("table.grid tbody tr.clickable");
-  await row.click();
+  await clickOn(admin, "table.grid tbody tr.clickable");
   await admin.waitForFunction(() => document.querySelector("pre.payload")?.textContent.includes("onerror"));
   await admin.waitForFunction(() => Array.from(document.querySelectorAll("h3")).some((h) => h.textContent === "Fan-out"));
   await admin.waitForFunction(() => document.querySelectorAll(".badge.ok").length > 0, { timeout: 10_000 }).catch(() => {});
@@ -272,11 +277,9 @@ await check("a portal link shows only its application, and clears the token from
   await portal.click("form[aria-label='Add endpoint'] button[type=submit]");
   await portal.waitForFunction(() => document.querySelector(".secret-value")?.textContent.startsWith("whsec_"));
   await hostileNothingRan(portal);
-  await portal.click("xpath///button[text()='Back to endpoints']");
-  const row = await portal.waitForSelector("xpath///tr[td[text()='" + receiver.url("acme") + "']]");
-  await row.click();
-  await portal.waitForSelector("xpath///button[text()='Rotate secret']");
-  await portal.click("xpath///button[text()='Rotate secret']");
+  await clickOn(portal, "button", "Back to endpoints");
+  await clickOn(portal, "tr.clickable", receiver.url("acme") + "");
+  await clickOn(portal, "button", "Rotate secret");
   await portal.waitForFunction(() => document.querySelector(".secret-value")?.textContent.startsWith("whsec_"));
   await shot(portal, "portal");
   await hostileNothingRan(portal);
@@ -364,8 +367,7 @@ await check(`the live feed stays responsive with ${FLOOD_RATE} requests/s arrivi
   // Still working: a new signed event shows, the detail opens.
   const after = `after_${runId}`;
   assert((await curl("/in/github", JSON.stringify({ after: true }), { event: after })) === 200, "post after flood");
-  const row = await admin.waitForSelector(`xpath///div[contains(@class,'feed-row')][span[@class='etype' and text()='${after}']]`, { timeout: 10_000 });
-  await row.click();
+  await clickOn(admin, ".feed-row", after, 10_000);
   await admin.waitForFunction(() => document.querySelector(".detail h2")?.textContent.startsWith("accepted"));
   const count = await textOf(admin, ".count");
   assert(/rows/.test(count), `count ${count}`);

@@ -3,6 +3,9 @@
 import { get, post } from "../api.js";
 import { badge, button, h, notice, replace, table, time } from "../dom.js";
 
+// An HTTP destination succeeds with 2xx, a command with exit code 0, a file write with 0.
+const succeeded = (a) => !a.error && (a.status === 0 || (a.status >= 200 && a.status < 300));
+
 const STATE = { delivered: "ok", pending: "warn", sending: "warn", failed: "bad" };
 
 export function deliveriesPage(view, [initial, deliveryId]) {
@@ -45,9 +48,9 @@ export function deliveriesPage(view, [initial, deliveryId]) {
           notice(out, e.message);
         }
       })),
-      h("ol", { class: "timeline" }, attempts.data.map((a) => h("li", { class: a.error ? "bad" : "ok" },
+      h("ol", { class: "timeline" }, attempts.data.map((a) => h("li", { class: succeeded(a) ? "ok" : "bad" },
         h("span", { class: "when" }, time(a.timestamp)), " ",
-        badge(a.status ? String(a.status) : "no answer", a.error ? "bad" : "ok"), " ",
+        badge(a.status ? String(a.status) : "no answer", succeeded(a) ? "ok" : "bad"), " ",
         `#${a.number} · ${a.durationMs} ms · ${a.trigger}`,
         a.error ? h("div", { class: "error" }, a.error) : null,
         a.response ? h("pre", { class: "excerpt" }, a.response) : null))),
