@@ -30,7 +30,7 @@ const FEED_MS = Number(process.env.CONSOLE_FEED_MS ?? 1000);  // "within 1 s"
 const FLOOD_RATE = Number(process.env.CONSOLE_FLOOD_RATE ?? 2000);
 const FLOOD_SECONDS = Number(process.env.CONSOLE_FLOOD_SECONDS ?? 5);
 const XSS_BODY = `<img src=x onerror=alert(1)>"><script>window.__pwned=1</script>`;
-const XSS_HEADER = `"><script>window.__pwned=2</script><img src=x onerror=alert(2)>`;
+const XSS_HEADER = `"'><script>window.__pwned=2</script><img src=x onerror=alert(2)>`;
 
 let passed = 0;
 let failed = 0;
@@ -190,6 +190,25 @@ await check("a forged request appears with reason no_match, and its detail opens
   await admin.waitForFunction(() => document.querySelector(".detail pre.payload").textContent.startsWith("00000000  3c 69 6d 67"));
   await hostileNothingRan(admin);
   await shot(admin, "console-sources");
+});
+
+await check("copy as curl: the command, run by a shell, sends the same request again", async () => {
+  await clickOn(admin, ".detail button", "Copy as curl");
+  await admin.waitForSelector(".detail pre.curl:not(.hidden)");
+  const command = await textOf(admin, ".detail pre.curl");
+  assert(command.startsWith(`curl -X POST '${gateway.url}/in/github'`), `command: ${command}`);
+  const before = (await api("GET", "/source/github/request?verdict=refused&limit=250")).body.data.length;
+  await new Promise((resolve, reject) =>
+    execFile("bash", ["-c", command + " -sS -o /dev/null"], (err) => (err ? reject(err) : resolve())));
+  const page = await eventually(async () => {
+    const p = (await api("GET", "/source/github/request?verdict=refused&limit=250")).body;
+    return p.data.length > before ? p : null;
+  }, 5000);
+  assert(page, "the command's request did not arrive");
+  const again = (await api("GET", `/source/github/request/${page.data[0].id}`)).body;
+  const evil = again.headers.find((x) => x.name.toLowerCase() === "x-evil");
+  assert(evil && evil.value === XSS_HEADER, `X-Evil came back as ${JSON.stringify(evil)}`);
+  assert(Buffer.from(again.body, "base64").toString("utf8") === XSS_BODY, "the body differs");
 });
 
 await check("deliver again: an accepted event is delivered again and the new attempt shows", async () => {
