@@ -166,7 +166,12 @@ TEST_F(Console, EveryStateChangeThroughTheCookieNeedsTheSessionsCsrfToken) {
   const auto s = login(kAdminKey);
   const auto other = login(kAdminKey);
   ASSERT_FALSE(s.csrf.empty());
-  EXPECT_EQ(as(s, "GET", "/api/v1/app").status, 200);  // reading needs none
+  const auto read = as(s, "GET", "/api/v1/app");  // reading needs no CSRF token
+  EXPECT_EQ(read.status, 200);
+  // A browser never takes an API answer for a page.
+  EXPECT_EQ(read.headers.at("x-content-type-options"), "nosniff");
+  EXPECT_NE(read.headers.at("content-security-policy").find("default-src 'none'"),
+            std::string::npos);
   const std::string body = R"({"name":"made through the console"})";
   EXPECT_EQ(as(s, "POST", "/api/v1/app", body).status, 403);
   EXPECT_EQ(as(s, "POST", "/api/v1/app", body, "0" + s.csrf.substr(1)).status, 403);
