@@ -182,6 +182,11 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
       RequestLine line{shared->method, shared->path, shared->peer};
       auto answer = [this, line, respond, started, held = in_flight_.hold()](
                         net::HttpResponse response, const std::string& verdict) {
+        // The console's pages read these answers with the session cookie: a browser must never
+        // take one for a page (no sniffing into HTML, nothing loads, never framed).
+        response.headers.set("X-Content-Type-Options", "nosniff");
+        response.headers.set("Content-Security-Policy",
+                             "default-src 'none'; frame-ancestors 'none'");
         finish(line, std::move(response), "api", verdict, started, respond);
       };
       try {
@@ -190,6 +195,13 @@ void Gateway::route(net::HttpRequest request, const net::Responder& respond) {
         // Thrown before an answer was owed (ManagementApi answers its own failures).
         finish(line, text(500, "internal_error"), "api", "internal_error", started, respond);
       }
+      return;
+    }
+    if (console_ != nullptr && ConsoleServer::owns(shared->path)) {
+      std::string verdict;
+      auto response = console_->handle(*shared, verdict);
+      finish(RequestLine{shared->method, shared->path, shared->peer}, std::move(response),
+             "console", verdict, started, respond);
       return;
     }
     std::string source, verdict;

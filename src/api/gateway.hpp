@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "api/console_server.hpp"
 #include "api/event_streams.hpp"
 #include "api/in_flight.hpp"
 #include "api/log_sink.hpp"
@@ -48,6 +49,8 @@ class Gateway : public net::HttpHandler {
   // an empty source: possibly any): its parked polls and streams query again. Must be quick
   // (runs on the store's listener thread).
   void wake_polls(const std::string& source, std::int64_t seq = 0);
+  // Serves /console and /portal through console (null: not served). Before the server starts.
+  void use_console(ConsoleServer* console) { console_ = console; }
 
  private:
   // Hands the request to ingest (inline) or the worker pool; may throw only before that.
@@ -81,7 +84,8 @@ class Gateway : public net::HttpHandler {
   LogSink& log_;
   Metrics& metrics_;
   std::function<void()> on_accepted_;
-  ManagementApi* api_;  // null when [api] is not enabled
+  ManagementApi* api_;                // null when [api] is not enabled
+  ConsoleServer* console_ = nullptr;  // null when [console] is not enabled
   InFlight in_flight_;
   PullWaiters waiters_;
   EventStreams streams_;

@@ -39,6 +39,14 @@ net::HttpResponse ManagementApi::authenticate_and_route(Call& call) {
     rest.remove_prefix(slash + 1);
   }
   // Authentication first: an unauthenticated caller learns nothing, not even which paths exist.
+  // The console's session cookie stands in for the header (never beside it), with the same
+  // authorisation as the key it was made from.
+  if (sessions_ != nullptr && request.headers.count("Authorization") == 0) {
+    if (const auto session = ConsoleSessions::cookie_session(request)) {
+      if (auto refused = authenticate_session(call, *session)) return std::move(*refused);
+      return authorised_route(call);
+    }
+  }
   const auto auth = request.headers.get("Authorization");
   if (!auth || !auth->starts_with("Bearer ") || auth->size() > 256) {
     verdict = "unauthorized";
@@ -64,12 +72,17 @@ net::HttpResponse ManagementApi::authenticate_and_route(Call& call) {
     }
     call.scope = (*found)->scope;
     call.key = **found;
-    // An app-portal token reaches what its capabilities name, no more.
-    if (!call.key->capabilities.empty() &&
-        !portal_allows(call.key->capabilities, request.method, call.segments)) {
-      verdict = "forbidden";
-      return http_error(403, "forbidden", "this app-portal token's capabilities do not allow this");
-    }
+  }
+  return authorised_route(call);
+}
+
+net::HttpResponse ManagementApi::authorised_route(Call& call) {
+  auto& verdict = call.verdict;
+  // An app-portal token reaches what its capabilities name, no more.
+  if (call.key && !call.key->capabilities.empty() &&
+      !portal_allows(call.key->capabilities, call.request.method, call.segments)) {
+    verdict = "forbidden";
+    return http_error(403, "forbidden", "this app-portal token's capabilities do not allow this");
   }
   try {
     auto response = route(call);

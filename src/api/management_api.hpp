@@ -11,6 +11,7 @@
 #include <string>
 
 #include "api/stream_fanout.hpp"
+#include "api/console_sessions.hpp"
 #include "engine/inspector.hpp"
 #include "engine/stats_series.hpp"
 #include "hookgate/config/config.hpp"
@@ -52,10 +53,16 @@ class ManagementApi {
   // Where /app/{app_id}/stream opens its streams and publishes announce new messages (null: no
   // streams, those paths are 404). Set before the server starts, cleared before fanout goes.
   void attach_streams(StreamFanout* fanout) { streams_.store(fanout); }
+  // The console's sessions, accepted in place of a key when [console] is on (null: not).
+  void use_sessions(ConsoleSessions* sessions) { sessions_ = sessions; }
 
  private:
   struct Call;
   net::HttpResponse authenticate_and_route(Call& call);
+  net::HttpResponse authorised_route(Call& call);  // capabilities checked, then route()
+  // console_session_auth.cpp: a session cookie instead of a key; a refusal, or nullopt with
+  // call's scope and key set.
+  std::optional<net::HttpResponse> authenticate_session(Call& call, const std::string& session);
   net::HttpResponse route(Call& call);
   net::HttpResponse apps(Call& call);
   net::HttpResponse app(Call& call, const std::string& app_id);
@@ -102,6 +109,7 @@ class ManagementApi {
   std::function<std::int64_t()> now_ms_;
   ConsoleData console_;
   std::atomic<StreamFanout*> streams_{nullptr};
+  ConsoleSessions* sessions_ = nullptr;
 };
 
 }  // namespace hookgate::api

@@ -239,12 +239,20 @@ int run_serve(const std::string& config_path) {
                                    return endpoints.open_circuits();
                                  }});
   }
+  std::optional<api::ConsoleSessions> console_sessions;
+  std::optional<api::ConsoleServer> console;
+  if (config->console.enabled && management) {
+    console_sessions.emplace(*config, **store, registry, now_ms);
+    console.emplace(*config, *console_sessions, now_ms);
+    management->use_sessions(&*console_sessions);
+  }
   // Destroyed before the server (reset below): its worker threads may still hold connections
   // that must be released while the server's io_context exists.
   std::optional<api::Gateway> gateway;
   gateway.emplace(
       *config, **store, **ingest, metrics, log, [&dispatcher] { dispatcher.notify(); },
       management ? &*management : nullptr);
+  if (console) gateway->use_console(&*console);
   // Other nodes' appends (PostgreSQL LISTEN/NOTIFY) wake this node's claimer and the long polls
   // of that source at once, instead of at their next poll.
   (**store).on_remote_append([&dispatcher, &gateway](const store::RemoteAppend& append) {

@@ -512,6 +512,18 @@ Result<bool> read_api(const Table& t, Config& c) {
   return true;
 }
 
+Result<bool> read_console(const Table& t, Config& c) {
+  if (auto e = t.unknown({"enabled", "session_ttl_seconds"})) return *e;
+  HG_GET(enabled, t.boolean("enabled"));
+  c.console.enabled = enabled.value_or(true);
+  HG_GET(ttl, t.integer("session_ttl_seconds", 60, 7LL * 86400));
+  if (ttl) c.console.session_ttl = std::chrono::seconds(*ttl);
+  if (c.console.enabled && !c.api.enabled) {
+    return t.error("enabled", "the console works through /api/v1: enable [api] as well");
+  }
+  return true;
+}
+
 template <class F>
 Result<bool> each_table(const Ctx& ctx, const toml::table& root, std::string_view key, F&& f) {
   const auto* n = root.get(key);
@@ -541,8 +553,9 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   }
   const Ctx ctx(origin, std::filesystem::path(origin).parent_path());
   const Table top(ctx, root, "");
-  if (auto e = top.unknown({"server", "listener", "store", "delivery", "scheme", "source",
-                            "destination", "route", "outbound", "api", "retention", "streams"})) {
+  if (auto e =
+          top.unknown({"server", "listener", "store", "delivery", "scheme", "source", "destination",
+                       "route", "outbound", "api", "retention", "streams", "console"})) {
     return *e;
   }
   auto catalogue = schemes::Catalogue::with_builtins();
@@ -699,6 +712,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   HG_GET(api, sub("api"));
   if (api) {
     if (auto r = read_api(Table(ctx, *api, "api"), c); !r) return Error{r.error()};
+  }
+  HG_GET(console, sub("console"));
+  if (console) {
+    if (auto r = read_console(Table(ctx, *console, "console"), c); !r) return Error{r.error()};
   }
   if (c.api.enabled && c.outbound.timeout + std::chrono::seconds(1) > c.delivery.lease) {
     const Table t(ctx, outbound != nullptr ? *outbound : root,

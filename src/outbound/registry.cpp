@@ -869,7 +869,11 @@ Result<std::optional<ApiKey>> Registry::find_api_key(const std::string& plaintex
     return std::optional<ApiKey>();
   }
   // Looked up by hash: the comparison happens on a digest an attacker cannot steer byte by byte.
-  auto r = store_.record(kApiKeyKind, sha256_hex(plaintext));
+  return find_api_key_by_hash(sha256_hex(plaintext));
+}
+
+Result<std::optional<ApiKey>> Registry::find_api_key_by_hash(const std::string& hash) {
+  auto r = store_.record(kApiKeyKind, hash);
   if (!r) return store_error(r.error());
   if (!r->has_value()) return std::optional<ApiKey>();
   auto key = api_key_from_json((*r)->body);

@@ -167,6 +167,8 @@ class Registry {
                                            std::int64_t delay_ms);
   // The key whose hash matches and has not expired, if any (constant work whatever the input).
   Result<std::optional<ApiKey>> find_api_key(const std::string& plaintext);
+  // The same by the key's hash (a console session holds the hash, never the key).
+  Result<std::optional<ApiKey>> find_api_key_by_hash(const std::string& hash);
   Result<Page<ApiKey>> api_keys(const std::string& cursor, std::size_t limit);
   Result<bool> delete_api_key(const std::string& hash);
 

@@ -136,6 +136,13 @@ struct Api {
   std::vector<SecretRef> admin_keys;  // bootstrap keys with admin scope (never stored)
 };
 
+// [console]: the web console at /console and the customer portal at /portal (needs [api]).
+struct Console {
+  bool enabled = false;
+  std::chrono::seconds session_ttl{8 * 3600};  // a console session's life (portal: never past
+                                               // its token's expiry)
+};
+
 // [retention]: how long finished events are kept. Zero keeps them forever.
 struct Retention {
   std::chrono::seconds events{0};  // age (by received time) past which a finished event goes
@@ -167,6 +174,7 @@ struct Config {
   Api api;
   Retention retention;
   Streams streams;
+  Console console;
 };
 
 // env is consulted for env: references through getenv; file: paths relative to the config file.
