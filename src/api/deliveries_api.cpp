@@ -21,7 +21,7 @@ constexpr std::size_t kMaxScannedRows = 2000;
 constexpr std::size_t kChunkRows = 50;
 constexpr std::size_t kMaxDestination = 256;
 
-const char* const kStates[] = {"pending", "sending", "delivered", "failed"};
+constexpr const char* kStates[] = {"pending", "sending", "delivered", "failed"};
 
 bool digits(std::string_view s) {
   return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;

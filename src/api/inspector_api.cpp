@@ -94,7 +94,7 @@ json::object captured_row(const config::Source& source, const std::string& node,
       {"bodySize", e.body_size}};
 }
 
-const char* const kVerdicts[] = {"accepted", "duplicate", "handshake", "refused"};
+constexpr const char* kVerdicts[] = {"accepted", "duplicate", "handshake", "refused"};
 
 }  // namespace
 

@@ -20,7 +20,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kHourMs = 3600 * 1000;
+constexpr std::int64_t kHourMs = std::int64_t{3600} * 1000;
 // Endpoints looked at for the overview's "disabled" list, and shown of each list.
 constexpr std::size_t kMaxScannedEndpoints = 5000;
 constexpr std::size_t kMaxListed = 100;

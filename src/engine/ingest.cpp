@@ -442,9 +442,9 @@ void Ingest::handle_async(InboundRequest request, const Answer& answer) {
         if (out.verdict == "accepted") {
           inspector->accepted(source, received_ms);
         } else {
-          static const schemes::HeaderList kNoHeaders;
+          static const schemes::HeaderList no_headers;
           inspector->capture(source, received_ms,
-                             {"POST", inspector->path_of(source), kNoHeaders, {}, body_size, peer},
+                             {"POST", inspector->path_of(source), no_headers, {}, body_size, peer},
                              inspector_verdict(out), out.verdict, out.status,
                              appended ? appended->seq : 0);
         }

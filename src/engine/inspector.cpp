@@ -91,10 +91,10 @@ Inspector::Inspector(const config::Config& config, std::string node, StatsSeries
   next_n_ = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
-  static const std::vector<std::string> kNone;
+  static const std::vector<std::string> none;
   for (const auto& s : config.sources) {
     const auto* scheme = config.catalogue.find(s.scheme);
-    slots_.push_back(std::make_unique<Slot>(s, scheme ? scheme->signature_headers : kNone));
+    slots_.push_back(std::make_unique<Slot>(s, scheme ? scheme->signature_headers : none));
   }
 }
 

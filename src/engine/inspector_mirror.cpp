@@ -69,7 +69,7 @@ void InspectorMirror::run() {
       flush();
       if (now_ms_() >= next_prune_ms_) {
         prune();
-        next_prune_ms_ = now_ms_() + 3600 * 1000;
+        next_prune_ms_ = now_ms_() + std::int64_t{3600} * 1000;
       }
     } catch (const std::exception&) {
       // Best effort: the next round writes again (nothing is marked written before it is).

@@ -26,8 +26,8 @@ class StatsSeries {
     delivered,
     retried,
     failed,
-    kCounters
   };
+  static constexpr std::size_t kCounters = 6;
 
   void add(Counter counter, std::int64_t now_ms);
   void refused_for(std::string_view reason, std::int64_t now_ms);  // counts refused too
