@@ -10,8 +10,8 @@
 #include <functional>
 #include <string>
 
-#include "api/stream_fanout.hpp"
 #include "api/console_sessions.hpp"
+#include "api/stream_fanout.hpp"
 #include "engine/inspector.hpp"
 #include "engine/stats_series.hpp"
 #include "hookgate/config/config.hpp"
