@@ -51,6 +51,7 @@ enabled = true
 admin_keys = ["$admin_key"]
 [outbound]
 allow_cidrs = ["127.0.0.1/32"]
+require_https = false
 $([ -n "${CONCURRENCY:-}" ] && echo "concurrency = $CONCURRENCY")
 $([ -n "${WORKERS:-}" ] && printf '[delivery]\nworkers = %s\n' "$WORKERS")
 EOF
