@@ -1,10 +1,13 @@
 // Proleptic Gregorian calendar arithmetic (Howard Hinnant's civil algorithms), so every place
-// that reads or writes dates (signature timestamps, /api/v1 times) agrees without a time-zone
-// database, a locale or C library state.
+// that reads or writes dates (signature timestamps, /api/v1 times, `hookgate listen` lines) agrees
+// without a time-zone database, a locale or C library state.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 
 namespace hookgate {
 
@@ -44,6 +47,28 @@ inline bool leap_year(std::int64_t y) {
 inline unsigned days_in_month(std::int64_t y, unsigned m) {
   static constexpr std::array<unsigned, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && leap_year(y) ? 29 : kDays[m - 1];
+}
+
+// RFC 3339 UTC with milliseconds ("1970-01-01T00:00:00.000Z"), clamped to years 0001..9999 so
+// the text always has the fixed 24-character shape.
+inline std::string rfc3339_ms(std::int64_t unix_ms) {
+  constexpr std::int64_t kMsPerDay = 86'400'000;
+  unix_ms = std::clamp<std::int64_t>(unix_ms, -62'135'596'800'000, 253'402'300'799'999);
+  std::int64_t days = unix_ms / kMsPerDay;
+  std::int64_t in_day = unix_ms % kMsPerDay;
+  if (in_day < 0) {
+    in_day += kMsPerDay;
+    --days;
+  }
+  const auto date = civil_from_days(days);
+  // Room for any int64 year GCC cannot rule out (-Wformat-truncation); real output is 24 chars.
+  std::array<char, 96> out{};
+  std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(date.year), date.month, date.day,
+                static_cast<long long>(in_day / 3'600'000),
+                static_cast<long long>(in_day / 60'000 % 60),
+                static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
+  return out.data();
 }
 
 }  // namespace hookgate

@@ -2,10 +2,6 @@
 // database, no locale, no C library state).
 #include "api/iso8601.hpp"
 
-#include <algorithm>
-#include <array>
-#include <cstdio>
-
 #include "hookgate/civil_date.hpp"
 
 namespace hookgate::api {
@@ -13,9 +9,6 @@ namespace hookgate::api {
 namespace {
 
 constexpr std::int64_t kMsPerDay = 86'400'000;
-// 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
-constexpr std::int64_t kMinMs = -62'135'596'800'000;
-constexpr std::int64_t kMaxMs = 253'402'300'799'999;
 
 // Reads exactly n digits at text[pos]; advances pos.
 std::optional<unsigned> digits(std::string_view text, std::size_t& pos, std::size_t n) {
@@ -39,22 +32,7 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 }  // namespace
 
 std::string iso8601(std::int64_t unix_ms) {
-  unix_ms = std::clamp(unix_ms, kMinMs, kMaxMs);
-  std::int64_t days = unix_ms / kMsPerDay;
-  std::int64_t in_day = unix_ms % kMsPerDay;
-  if (in_day < 0) {
-    in_day += kMsPerDay;
-    --days;
-  }
-  const auto date = civil_from_days(days);
-  // Room for any int64 year GCC cannot rule out; the clamp keeps real output to 24 chars.
-  std::array<char, 96> out{};
-  std::snprintf(out.data(), out.size(), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<long long>(in_day / 3'600'000),
-                static_cast<long long>(in_day / 60'000 % 60),
-                static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
-  return out.data();
+  return rfc3339_ms(unix_ms);
 }
 
 std::optional<std::int64_t> parse_iso8601(std::string_view text) {

@@ -2,7 +2,6 @@
 #include "hookgate/relay/event_line.hpp"
 
 #include <boost/json.hpp>
-#include <cstdio>
 
 #include "hookgate/civil_date.hpp"
 #include "hookgate/relay/terminal_text.hpp"
@@ -20,16 +19,7 @@ std::string verdict_of(const ForwardOutcome& o) {
 }  // namespace
 
 std::string utc_time(std::int64_t unix_ms) {
-  const auto days = (unix_ms >= 0 ? unix_ms : unix_ms - 86'399'999) / 86'400'000;
-  const auto in_day = unix_ms - days * 86'400'000;
-  const auto date = civil_from_days(days);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(date.year), date.month, date.day,
-                static_cast<long long>(in_day / 3'600'000),
-                static_cast<long long>(in_day / 60'000 % 60),
-                static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
-  return buf;
+  return rfc3339_ms(unix_ms);
 }
 
 std::string event_line_text(std::int64_t now_ms, const StreamEvent& event,
