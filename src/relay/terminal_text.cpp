@@ -5,42 +5,11 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "hookgate/utf8.hpp"
+
 namespace hookgate::relay {
 
 namespace {
-
-// The length of the UTF-8 sequence at s[i] and its code point; 0 when it is not well formed.
-std::size_t utf8_at(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = 0;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 1;
-    cp = c & 0x1FU;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 2;
-    cp = c & 0x0FU;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 3;
-    cp = c & 0x07U;
-  } else {
-    return 0;
-  }
-  if (s.size() - i <= n) return 0;
-  for (std::size_t k = 1; k <= n; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0U) != 0x80U) return 0;
-    cp = (cp << 6U) | (cc & 0x3FU);
-  }
-  if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return n + 1;
-}
 
 // C1 controls, bidirectional embeddings, overrides and isolates, line/paragraph separators.
 bool unsafe_code_point(std::uint32_t cp) {
@@ -93,16 +62,6 @@ void pretty(const boost::json::value& v, std::string& out, int indent) {
 }
 
 }  // namespace
-
-bool valid_utf8(std::string_view text) {
-  std::uint32_t cp = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto n = utf8_at(text, i, cp);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 std::string terminal_safe(std::string_view text, bool keep_newlines) {
   std::string out;

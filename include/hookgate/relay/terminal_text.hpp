@@ -21,9 +21,6 @@ std::string terminal_safe(std::string_view text, bool keep_newlines = false);
 // escapes C0 controls inside strings.
 std::string json_terminal_safe(std::string_view json);
 
-// Valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-bool valid_utf8(std::string_view text);
-
 // A body for a human: JSON pretty-printed (two-space indent), else UTF-8 text as it is, else a
 // hex dump of the first bytes; at most max_bytes of output (then a note of what was left out).
 // The result still goes through terminal_safe before it is written.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "hookgate/utf8.hpp"
+
 namespace hookgate::relay {
 namespace {
 
