@@ -106,6 +106,8 @@ Result<const schemes::Scheme*> find_scheme(const schemes::Catalogue& catalogue,
 Result<std::string> read_stdin(std::size_t cap);
 Result<std::int64_t> parse_unix(const std::string& text, const std::string& flag);
 int usage_error(const std::string& message);
+// Wall-clock unix milliseconds (the store's and the wire's times).
+std::int64_t now_ms();
 
 inline constexpr std::size_t kMaxBodyBytes = 64u << 20;
 

@@ -49,11 +49,7 @@ int run_establish(const EstablishOptions& options) {
   request.api_base = options.api_base;
   request.token = *token;
   request.window = std::chrono::seconds(options.window_seconds);
-  auto done = engine::establish_asana(*config, **store, request, post, [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  });
+  auto done = engine::establish_asana(*config, **store, request, post, [] { return now_ms(); });
   if (!done) {
     std::cerr << "hookgate: establish: " << done.error() << "\n";
     return kExitInvalid;

@@ -17,12 +17,6 @@ namespace hookgate::cli {
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void report(const ListenOptions& o, const relay::StreamEvent& event,
             const relay::ForwardOutcome& outcome) {
   if (o.quiet) return;

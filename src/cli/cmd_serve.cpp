@@ -36,12 +36,6 @@ namespace hookgate::cli {
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Unique per process: a restarted node must not mistake the leases of its previous life (which
 // may still be running an attempt somewhere) for its own.
 std::string lease_owner(const config::Config& config) {

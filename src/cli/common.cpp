@@ -1,6 +1,7 @@
 // Helpers shared by the CLI verbs: catalogue loading with --scheme-file, stdin, numbers, errors.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -65,6 +66,12 @@ Result<std::int64_t> parse_unix(const std::string& text, const std::string& flag
     return Error{flag + " expects a whole number of seconds"};
   }
   return std::stoll(text);
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace hookgate::cli
