@@ -12,7 +12,7 @@ import { spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { eventually, startHookgate, startReceiver } from "./hookgate.mjs";
+import { eventually, startHookgate, startReceiver } from "../lib/hookgate.mjs";
 import { openApiContract } from "../contract/contract.mjs";
 
 // svix 2.x reads the global `crypto` (auto idempotency keys); Debian 12's node 18 has it only here.

@@ -1,6 +1,6 @@
-// What the svix driver runs against: a real `hookgate serve` (SQLite, loopback, config in a temp
-// dir, quick retries) and a loopback receiver that records every delivery and answers with the
-// status its test sets per path.
+// What the node drivers (svix client, console browser tests) run against: a real `hookgate serve`
+// (SQLite, loopback, config in a temp dir, quick retries, /api/v1 on) and a loopback receiver
+// that records every request and answers with the status its test sets per path.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -10,17 +10,22 @@ import path from "node:path";
 const STDERR_KEPT = 64 * 1024;
 
 // Starts the gateway; resolves once it prints its port (bounded). admin: the bootstrap admin key.
-export async function startHookgate(binary, admin) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hookgate-svix-"));
+// options.server: extra lines of [server]; options.schedule: the retry schedule (TOML array);
+// options.extra: more TOML tables (sources, destinations, routes, [console]); options.prefix: the
+// temp dir's name.
+export async function startHookgate(binary, admin, options = {}) {
+  const { server = "", schedule = "[1, 1, 1]", extra = "", prefix = "hookgate-" } = options;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const config = path.join(dir, "hookgate.toml");
   fs.writeFileSync(
     config,
     `[server]
 listen = "127.0.0.1:0"
+${server}
 [store]
 url = "sqlite://hookgate.db"
 [delivery]
-schedule = [1, 1, 1]
+schedule = ${schedule}
 jitter = 0
 lease_seconds = 5
 [outbound]
@@ -30,6 +35,7 @@ timeout_ms = 2000
 [api]
 enabled = true
 admin_keys = ["${admin}"]
+${extra}
 `,
   );
   const child = spawn(binary, ["serve", "--config", config], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
@@ -58,6 +64,7 @@ admin_keys = ["${admin}"]
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    port,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null) {
@@ -100,17 +107,18 @@ export async function startReceiver() {
   };
 }
 
-// Polls predicate (sync or async) every 50 ms until it is truthy or timeoutMs passes.
-export async function eventually(predicate, timeoutMs = 15_000) {
+// Polls predicate (sync or async) every everyMs until it is truthy or timeoutMs passes (then
+// false). A call that throws counts as "not yet"; the caller reports what it waited for.
+export async function eventually(predicate, timeoutMs = 15_000, everyMs = 50) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
       const v = await predicate();
       if (v) return v;
     } catch {
-      // a failing call counts as "not yet"; the caller reports what it waited for
+      // not yet
     }
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
