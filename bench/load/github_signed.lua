@@ -8,6 +8,8 @@
 --   BENCH_FIRST, BENCH_COUNT    the block of bodies this run uses; wrk's threads split it, and a
 --                               thread that runs out starts its share again (then duplicates)
 --   BENCH_THREADS               wrk's -t (to split the block)
+--   BENCH_FORGED_EVERY          if N > 0, every Nth request carries a wrong signature (a forged
+--                               request the server refuses; measures the cost of refusing them)
 
 local prefix = os.getenv("BENCH_PREFIX")
 local suffix = os.getenv("BENCH_SUFFIX")
@@ -15,6 +17,7 @@ local first = tonumber(os.getenv("BENCH_FIRST"))
 local count = tonumber(os.getenv("BENCH_COUNT"))
 local nthreads = tonumber(os.getenv("BENCH_THREADS"))
 local line_len = 7 + 64 + 1
+local forged_every = tonumber(os.getenv("BENCH_FORGED_EVERY") or "0")
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -45,6 +48,7 @@ function request()
   local n = start + k
   local sig = sigs:read(line_len):sub(1, line_len - 1)
   sent = sent + 1
+  if forged_every > 0 and sent % forged_every == 0 then sig = "sha256=" .. string.rep("0", 64) end
   wrk.headers["X-Hub-Signature-256"] = sig
   -- A random GUID, as GitHub sends: a store that keyed de-duplication on it saw random keys too.
   wrk.headers["X-GitHub-Delivery"] = string.format("%08x-%04x-%04x-%04x-%08x%04x",

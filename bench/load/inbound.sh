@@ -15,6 +15,8 @@
 #   HOOKGATE_STORE_URL                   store of the Hookgate under test (default: SQLite in the
 #                                        temporary directory); backends.sh passes a postgres:// URL
 #   PEERS=0                              measure Hookgate only (no nginx, no webhook)
+#   FORGED_EVERY=N                       every Nth request has a wrong signature (refused with 401;
+#                                        the inspector keeps it): the cost of refusing and capturing
 #   RESULT_FILE                          also write the figures there as key=value lines
 # Needs: wrk, nginx-light, webhook (scripts/setup-debian.sh). Root is not needed.
 set -euo pipefail
@@ -67,6 +69,7 @@ BENCH_SECRET=$secret BENCH_PREFIX=$load_prefix BENCH_SUFFIX=$load_suffix \
       print "sha256=", hmac_sha256_hex($p . sprintf("%012d", $i) . $s, $k), "\n";
     }' $((n_c64 + n_c1)) >"$BENCH_TMP/signatures"
 export BENCH_PREFIX=$load_prefix BENCH_SUFFIX=$load_suffix BENCH_SIGNATURES=$BENCH_TMP/signatures
+export BENCH_FORGED_EVERY=${FORGED_EVERY:-0}
 
 lua="$BENCH_TMP/inbound.lua"
 cat "$(dirname "$0")/github_signed.lua" >"$lua"
