@@ -38,8 +38,11 @@ struct PoolOptions {
   // Connections (busy and idle) to one origin. 0: no cap of the pool's own, so the sum of the
   // endpoints' concurrency limits sharing an origin (a SaaS ingress) is never throttled below.
   std::size_t max_per_origin = 0;
-  std::size_t max_idle_per_origin = 64;  // idle connections kept per origin
-  std::size_t max_idle_total = 4096;     // idle connections kept over all origins
+  // Idle connections kept per origin and over all origins. The per-origin cap is the total by
+  // default for the same reason as max_per_origin: endpoints sharing an origin would otherwise
+  // close and reopen every connection above a small cap each time a burst of attempts ends.
+  std::size_t max_idle_per_origin = 4096;
+  std::size_t max_idle_total = 4096;
   // An idle connection is closed after this long. Below Node's default server keep-alive
   // (5 s) so Hookgate closes first; a server's "Keep-Alive: timeout=N" shortens it.
   std::chrono::milliseconds idle_timeout{4'000};
