@@ -316,6 +316,7 @@ TEST(HttpPoolTest, ConnectionsOfABurstToOneOriginAreKeptForTheNextBurst) {
   TestServer server;
   PoolOptions o;
   o.threads = 2;
+  o.idle_timeout = milliseconds(60'000);  // a slow machine must not expire them between bursts
   auto pool = make_pool(loopback_options(), o);
   constexpr std::size_t kBurst = 150;
   for (int round = 0; round < 2; ++round) {
