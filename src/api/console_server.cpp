@@ -159,7 +159,8 @@ net::HttpResponse ConsoleServer::asset(const net::HttpRequest& request, std::str
     return r;
   }
   r.headers.add("Content-Type", std::string(a->content_type));
-  if (request.method == "GET") r.body = std::string(a->body);
+  // Also for HEAD: the server sends its Content-Length and never its bytes.
+  r.body = std::string(a->body);
   return r;
 }
 

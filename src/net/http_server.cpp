@@ -114,9 +114,12 @@ enum class Framing { length, chunked_stream, close_stream };
 // HTTP/1.1 response head and body into one buffer, written with one call: Beast's serializer
 // costs more than the rest of a small answer. Status 1xx, 204 and 304 carry no body and no
 // Content-Length (RFC 9110, 8.6). A stream's head only: its body follows in chunks, or until
-// the close for an HTTP/1.0 client. Refuses (false) a header with CR, LF or NUL in it.
+// the close for an HTTP/1.0 client. The answer to a HEAD request has the head a GET would get,
+// Content-Length included, and never a body: body bytes after it would be read by the client
+// (or a proxy in front) as the start of the next response on the connection (RFC 9110, 9.3.2).
+// Refuses (false) a header with CR, LF or NUL in it.
 bool serialize(const HttpResponse& res, bool keep_alive, std::string& out,
-               Framing framing = Framing::length) {
+               Framing framing = Framing::length, bool head_request = false) {
   const auto status = static_cast<unsigned>(res.status);
   const bool bodyless = (status >= 100 && status < 200) || status == 204 || status == 304 ||
                         framing != Framing::length;
@@ -149,7 +152,7 @@ bool serialize(const HttpResponse& res, bool keep_alive, std::string& out,
   if (framing == Framing::chunked_stream) out += "Transfer-Encoding: chunked\r\n";
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!bodyless) out += res.body;
+  if (!bodyless && !head_request) out += res.body;
   return true;
 }
 
@@ -202,6 +205,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // it, so framing that a lenient parser would read one way and a proxy another is refused, and
   // the connection closed, before anything after it can be taken for a request.
   void read_header(bool first) {
+    head_request_ = false;
     head_.emplace(limits_.max_header_bytes);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
@@ -251,6 +255,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec || used != head.size() || !parser_->is_header_done())
       return reply(plain(400, "malformed request"), false);
     buffer_.consume(used);
+    head_request_ = parser_->get().method() == http::verb::head;
     // Beast must have framed the body exactly as the check did; a disagreement is refused.
     const auto length = parser_->content_length();
     const bool agreed = [&] {
@@ -328,6 +333,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::get_lowest_layer(stream_).expires_never();
     handler_.handle(std::move(req), [self = this->shared_from_this()](HttpResponse res) {
       asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        if (res.stream && self->head_request_) return self->reply_head_of_stream(std::move(res));
         if (res.stream) return self->start_stream(std::move(res));
         self->reply(std::move(res), self->keep_alive_);
       });
@@ -335,7 +341,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void reply(const HttpResponse& res, bool keep_alive) {
-    if (!serialize(res, keep_alive, wire_)) {
+    if (!serialize(res, keep_alive, wire_, Framing::length, head_request_)) {
       // A handler put a line break in a header: never let it split the response.
       serialize(plain(500, "internal error"), false, wire_);
       keep_alive = false;
@@ -393,6 +399,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                         self->sink_->on_open(self->outbox_);
                         self->flush();
                       });
+  }
+
+  // HEAD of a stream: the head a GET would get, and the stream is never opened (its sink is told
+  // it closed, as when the head cannot be framed). The connection closes: a stream's head has no
+  // length, so nothing could follow it on the connection.
+  void reply_head_of_stream(HttpResponse res) {
+    const auto framing = http11_ ? Framing::chunked_stream : Framing::close_stream;
+    if (!serialize(res, false, wire_, framing))
+      serialize(plain(500, "internal error"), false, wire_);
+    res.stream->on_closed();
+    reply_written();
   }
 
   // An answer that is not a stream after all (the head could not be framed): written, closed.
@@ -497,6 +514,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool client_cert_ = false;
   bool keep_alive_ = false;
   bool http11_ = true;
+  bool head_request_ = false;
   std::size_t drained_ = 0;
   bool head_started_ = false;  // a byte of the current request has arrived
   ChunkExtensionBound chunk_extensions_;

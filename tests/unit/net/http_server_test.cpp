@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <filesystem>
@@ -20,8 +21,19 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// A stream's sink that only records how its life went.
+struct RecordingSink : StreamSink {
+  void on_open(std::shared_ptr<StreamWriter>) override { opened = true; }
+  void on_drained() override {}
+  void on_closed() override { closed = true; }
+  std::atomic<bool> opened{false};
+  std::atomic<bool> closed{false};
+};
+
 class EchoHandler : public HttpHandler {
  public:
+  std::shared_ptr<RecordingSink> last_sink;
+
   std::size_t body_limit(std::string_view, std::string_view path) const override {
     return path == "/small" ? 16 : 1 << 20;
   }
@@ -45,6 +57,11 @@ class EchoHandler : public HttpHandler {
       // Framing headers are the server's: a handler's own are dropped, not doubled.
       res.headers.add("Content-Length", "999");
       res.headers.add("Connection", "keep-alive");
+    }
+    if (req.path == "/stream") {
+      last_sink = std::make_shared<RecordingSink>();
+      res.headers.add("Content-Type", "text/event-stream");
+      res.stream = last_sink;
     }
     if (req.path == "/peer") res.body = req.peer ? req.peer->to_string() : "none";
     if (req.path == "/async") {
@@ -120,6 +137,33 @@ TEST_F(HttpServerTest, ResponsesAreFramedByTheServer) {
   EXPECT_EQ(second,
             "HTTP/1.1 200 OK\r\nServer: hookgate\r\nContent-Type: text/plain\r\n"
             "Content-Length: 14\r\nConnection: close\r\n\r\nGET /framing 0");
+}
+
+// A HEAD answer has the head a GET gets (Content-Length included) and no body: body bytes after
+// it would be read as the start of the next response on the connection (response desync).
+TEST_F(HttpServerTest, HeadAnswersCarryNoBody) {
+  start({loopback()});
+  const auto out = send_raw(port_,
+                            "HEAD /x HTTP/1.1\r\nHost: t\r\n\r\n"
+                            "GET /framing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  const std::string first =
+      "HTTP/1.1 200 OK\r\nServer: hookgate\r\nContent-Type: text/plain\r\n"
+      "Content-Length: 9\r\n\r\n";  // "HEAD /x 0", never sent
+  ASSERT_TRUE(out.starts_with(first)) << out;
+  EXPECT_TRUE(out.substr(first.size()).starts_with("HTTP/1.1 200 OK\r\n")) << out;
+  EXPECT_TRUE(out.ends_with("\r\n\r\nGET /framing 0")) << out;
+}
+
+// HEAD of a streaming resource: the head only; the stream never opens and its sink is closed.
+TEST_F(HttpServerTest, HeadOfAStreamSendsTheHeadAndNeverOpensIt) {
+  start({loopback()});
+  const auto out = send_raw(port_, "HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\n", false);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK\r\n")) << out;
+  EXPECT_NE(out.find("Content-Type: text/event-stream\r\n"), std::string::npos) << out;
+  EXPECT_TRUE(out.ends_with("\r\n\r\n")) << out;  // nothing after the head, then closed
+  ASSERT_NE(handler_.last_sink, nullptr);
+  EXPECT_FALSE(handler_.last_sink->opened.load());
+  EXPECT_TRUE(handler_.last_sink->closed.load());
 }
 
 TEST_F(HttpServerTest, AHeaderWithALineBreakBecomesA500) {
