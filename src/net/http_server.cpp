@@ -333,7 +333,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::get_lowest_layer(stream_).expires_never();
     handler_.handle(std::move(req), [self = this->shared_from_this()](HttpResponse res) {
       asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        if (res.stream && self->head_request_) return self->reply_head_of_stream(std::move(res));
+        if (res.stream && self->head_request_) return self->reply_head_of_stream(res);
         if (res.stream) return self->start_stream(std::move(res));
         self->reply(std::move(res), self->keep_alive_);
       });
@@ -404,7 +404,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // HEAD of a stream: the head a GET would get, and the stream is never opened (its sink is told
   // it closed, as when the head cannot be framed). The connection closes: a stream's head has no
   // length, so nothing could follow it on the connection.
-  void reply_head_of_stream(HttpResponse res) {
+  void reply_head_of_stream(const HttpResponse& res) {
     const auto framing = http11_ ? Framing::chunked_stream : Framing::close_stream;
     if (!serialize(res, false, wire_, framing))
       serialize(plain(500, "internal error"), false, wire_);
