@@ -74,6 +74,7 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
                  Metrics& metrics, LogSink& log, std::function<void()> on_accepted,
                  ManagementApi* api, std::size_t workers)
     : config_(config),
+      metrics_access_(config.metrics),
       store_(store),
       ingest_(ingest),
       log_(log),
@@ -252,6 +253,13 @@ void Gateway::finish(const RequestLine& line, net::HttpResponse response, const 
 
 net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string& source,
                                     std::string& verdict) {
+  if ((request.path == "/healthz" || request.path == "/metrics") && request.method != "GET" &&
+      request.method != "HEAD") {
+    verdict = "method_not_allowed";
+    auto r = text(405, "method not allowed");
+    r.headers.set("Allow", "GET, HEAD");
+    return r;
+  }
   if (request.path == "/healthz") {
     verdict = "health";
     // Healthy means the store answers, not merely that the process runs. A one-row read: a probe
@@ -259,6 +267,10 @@ net::HttpResponse Gateway::dispatch(const net::HttpRequest& request, std::string
     return store_.setting("health/probe") ? text(200, "ok") : text(503, "store unavailable");
   }
   if (request.path == "/metrics") {
+    if (auto refused = metrics_access_.refuse(request)) {
+      verdict = "metrics_refused";
+      return std::move(*refused);
+    }
     verdict = "metrics";
     if (auto counts = store_.counts()) {
       metrics_.set_gauge("hookgate_events_stored", "Events in the store.",

@@ -21,6 +21,7 @@
 #include "api/log_sink.hpp"
 #include "api/management_api.hpp"
 #include "api/metrics.hpp"
+#include "api/metrics_access.hpp"
 #include "api/pull_waiters.hpp"
 #include "api/worker_pool.hpp"
 #include "hookgate/config/config.hpp"
@@ -79,6 +80,7 @@ class Gateway : public net::HttpHandler {
            const std::string& verdict, double seconds);
 
   const config::Config& config_;
+  MetricsAccess metrics_access_;
   store::Store& store_;
   engine::Ingest& ingest_;
   LogSink& log_;

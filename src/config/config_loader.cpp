@@ -13,6 +13,7 @@
 #include "hookgate/config/config.hpp"
 #include "hookgate/config/secret_source.hpp"
 #include "hookgate/handshakes/handshake.hpp"
+#include "hookgate/net/ip_address.hpp"
 #include "schemes/scheme_toml.hpp"
 
 namespace hookgate::config {
@@ -134,6 +135,17 @@ Result<std::vector<SecretRef>> secret_list(const Table& t, std::string_view k) {
     out.push_back(std::move(ref));
   }
   return out;
+}
+
+// A list of IP addresses or CIDR ranges, each checked here so a bad one names its line and key.
+Result<std::vector<std::string>> cidr_list(const Table& t, std::string_view k) {
+  HG_GET(texts, t.strings(k));
+  for (const auto& text : texts) {
+    if (auto range = net::CidrRange::parse(text); !range) {
+      return t.error(k, "'" + text + "': " + range.error());
+    }
+  }
+  return texts;
 }
 
 // "127.0.0.1:8080", "[::1]:8443", ":8080".
@@ -284,8 +296,8 @@ Result<Source> read_source(const Table& t, const schemes::Catalogue& catalogue) 
       return t.error("handshake", *conflict);
     }
   }
-  HG_GET(allow, t.strings("allow_ips"));
-  HG_GET(proxies, t.strings("trusted_proxies"));
+  HG_GET(allow, cidr_list(t, "allow_ips"));
+  HG_GET(proxies, cidr_list(t, "trusted_proxies"));
   s.allow_ips = std::move(allow);
   s.trusted_proxies = std::move(proxies);
   HG_GET(body, t.integer("max_body_bytes", 1, 1LL << 30));
@@ -457,7 +469,7 @@ Result<bool> read_outbound(const Table& t, Config& c) {
     return *e;
   }
   auto& o = c.outbound;
-  HG_GET(allow, t.strings("allow_cidrs"));
+  HG_GET(allow, cidr_list(t, "allow_cidrs"));
   o.allow_cidrs = std::move(allow);
   HG_GET(https, t.boolean("require_https"));
   // The safe default: a plain-http endpoint must be allowed on purpose (loopback tests do).
@@ -524,6 +536,20 @@ Result<bool> read_console(const Table& t, Config& c) {
   return true;
 }
 
+Result<bool> read_metrics(const Table& t, Config& c) {
+  if (auto e = t.unknown({"allow", "token"})) return *e;
+  if (t.get("allow") != nullptr) {
+    HG_GET(allow, cidr_list(t, "allow"));
+    c.metrics.allow = std::move(allow);
+  }
+  HG_GET(token, optional_secret(t, "token"));
+  if (token && token->value.size() < 24) {
+    return t.error("token", "a metrics token must be at least 24 characters");
+  }
+  c.metrics.token = std::move(token);
+  return true;
+}
+
 template <class F>
 Result<bool> each_table(const Ctx& ctx, const toml::table& root, std::string_view key, F&& f) {
   const auto* n = root.get(key);
@@ -555,7 +581,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   const Table top(ctx, root, "");
   if (auto e =
           top.unknown({"server", "listener", "store", "delivery", "scheme", "source", "destination",
-                       "route", "outbound", "api", "retention", "streams", "console"})) {
+                       "route", "outbound", "api", "retention", "streams", "console", "metrics"})) {
     return *e;
   }
   auto catalogue = schemes::Catalogue::with_builtins();
@@ -712,6 +738,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   HG_GET(api, sub("api"));
   if (api) {
     if (auto r = read_api(Table(ctx, *api, "api"), c); !r) return Error{r.error()};
+  }
+  HG_GET(metrics, sub("metrics"));
+  if (metrics) {
+    if (auto r = read_metrics(Table(ctx, *metrics, "metrics"), c); !r) return Error{r.error()};
   }
   HG_GET(console, sub("console"));
   if (console) {

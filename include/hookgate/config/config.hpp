@@ -159,6 +159,13 @@ struct Streams {
   std::size_t max_streams_per_ip = 16;              // open at once from one address; then 503
 };
 
+// [metrics]: who may read /metrics (names of sources and destinations, traffic and queue sizes:
+// not for the internet the webhook listener faces).
+struct Metrics {
+  std::vector<std::string> allow{"127.0.0.0/8", "::1/128"};  // peers let in by their address
+  std::optional<SecretRef> token;  // a scraper with this Bearer token is let in from anywhere
+};
+
 struct Config {
   std::string origin;  // the file it came from
   std::vector<Listener> listeners;
@@ -175,6 +182,7 @@ struct Config {
   Retention retention;
   Streams streams;
   Console console;
+  Metrics metrics;
 };
 
 // env is consulted for env: references through getenv; file: paths relative to the config file.

@@ -88,6 +88,18 @@ TEST_F(ConfigLoader, MistakesNameFileLineAndKey) {
       {"[api]\nadmin_keys = [\"short\"]\n",
        "bad.toml:2: key 'api.admin_keys': an admin key must be at least 24 characters"},
       {"[outbound]\nallow_cidr = []\n", "bad.toml:2: key 'outbound.allow_cidr': unknown key"},
+      {"[outbound]\nallow_cidrs = [\"10.0.0.0/8\", \"x\"]\n",
+       "bad.toml:2: key 'outbound.allow_cidrs': 'x': "},
+      {"[[source]]\nname = \"a\"\nscheme = \"github\"\nsecrets = [\"s\"]\n"
+       "allow_ips = [\"10.0.0.0/33\"]\n",
+       "bad.toml:5: key 'source[0].allow_ips': '10.0.0.0/33': "},
+      {"[[source]]\nname = \"a\"\nscheme = \"github\"\nsecrets = [\"s\"]\n"
+       "trusted_proxies = [\"10.0.0.1/\"]\n",
+       "bad.toml:5: key 'source[0].trusted_proxies': '10.0.0.1/': "},
+      {"[metrics]\nallow = [\"::1/129\"]\n", "bad.toml:2: key 'metrics.allow': '::1/129': "},
+      {"[metrics]\ntoken = \"short\"\n",
+       "bad.toml:2: key 'metrics.token': a metrics token must be at least 24 characters"},
+      {"[metrics]\nallowed = []\n", "bad.toml:2: key 'metrics.allowed': unknown key"},
       {"[outbound]\noperational_destinations = [\"ops\"]\n",
        "key 'outbound.operational_destinations': no [[destination]] is named 'ops'"},
       {"[delivery]\nlease_seconds = 5\n[[destination]]\nname = \"f\"\nfile = \"x\"\n",
