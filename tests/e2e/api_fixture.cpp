@@ -25,7 +25,7 @@ void ApiFixture::TearDown() {
 }
 
 std::string ApiFixture::write_config(const std::string& name, const ApiConfig& config) const {
-  const auto path = (dir_ / name).string();
+  auto path = (dir_ / name).string();
   std::ofstream out(path);
   out << "[server]\nlisten = \"127.0.0.1:0\"\n[store]\nurl = \"" << store_.url() << "\"\n";
   if (!config.delivery.empty()) out << "[delivery]\n" << config.delivery;
