@@ -87,7 +87,7 @@ class Console : public ApiFixture {
     EXPECT_EQ(r.status, 201) << r.body;
     return str(object_of(r), "id");
   }
-  std::string portal_token(const std::string& app_id, json::object body = {}) const {
+  std::string portal_token(const std::string& app_id, const json::object& body = {}) const {
     const auto r = bearer("POST", "/auth/app-portal-access/" + app_id, body);
     EXPECT_EQ(r.status, 200) << r.body;
     return str(object_of(r), "token");
