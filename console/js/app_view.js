@@ -79,7 +79,8 @@ export async function renderApp(root, appId, caps = null) {
     return form;
   }
 
-  async function endpoint(id) {
+  // said: a [text, kind] notice to show once the endpoint is drawn again after an action.
+  async function endpoint(id, said = null) {
     const [e, stats] = await Promise.all([
       get(["app", appId, "endpoint", id]),
       get(["app", appId, "endpoint", id, "stats"]).catch(() => null),
@@ -110,7 +111,8 @@ export async function renderApp(root, appId, caps = null) {
       h("div", { class: "actions" },
         can("ManageEndpoint") ? act("Verify again", async () => {
           const r = await post(["app", appId, "endpoint", id, "verify"], {});
-          notice(out, r.verified ? "Verified." : `Not verified: ${r.reason ?? "no reason given"}`, r.verified ? "ok" : "error");
+          // Drawn again: the verification state above must say what the answer says.
+          await endpoint(id, r.verified ? ["Verified.", "ok"] : [`Not verified: ${r.reason ?? "no reason given"}`, "error"]);
         }) : null,
         can("ManageEndpoint") ? act(e.disabled ? "Enable" : "Disable", async () => {
           await patch(["app", appId, "endpoint", id], { disabled: !e.disabled });
@@ -122,8 +124,14 @@ export async function renderApp(root, appId, caps = null) {
           replace(out, secretBox("Secret rotated. The new one, shown this once:", s.key));
         }) : null,
         can("CreateAttempts") ? h("span", { class: "recover" }, since, act("Recover failed since", async () => {
-          await post(["app", appId, "endpoint", id, "recover"], { since: since.value });
-          notice(out, "Recovery started: failed messages since then are sent again.", "ok");
+          const r = await post(["app", appId, "endpoint", id, "recover"], { since: since.value });
+          const sent = r?.data?.messagesSent;
+          const said = [typeof sent === "number"
+            ? `${sent} failed ${sent === 1 ? "message" : "messages"} since then sent again.`
+            : "Recovery started: failed messages since then are sent again.", "ok"];
+          notice(out, ...said);
+          // Their new attempts, unless another view replaced this one meanwhile.
+          setTimeout(() => out.isConnected && endpoint(id, said).catch(() => {}), 1000);
         })) : null,
         can("ManageEndpoint") ? act("Delete", async () => {
           await del(["app", appId, "endpoint", id]);
@@ -132,6 +140,7 @@ export async function renderApp(root, appId, caps = null) {
       out,
       h("h3", {}, "Attempts"),
       attemptTable(attempts.data));
+    if (said) notice(out, ...said);
   }
 
   function attemptTable(rows) {
@@ -187,7 +196,7 @@ export async function renderApp(root, appId, caps = null) {
           try {
             await post(["app", appId, "msg", id, "endpoint", e.id, "resend"], {});
             notice(out, `Resent to ${e.url}.`, "ok");
-            setTimeout(() => message(id).catch(() => {}), 1000);
+            setTimeout(() => out.isConnected && message(id).catch(() => {}), 1000);
           } catch (err) {
             notice(out, errorText(err));
           }

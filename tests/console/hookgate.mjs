@@ -1,5 +1,6 @@
 // What the console's browser tests run against: the shared gateway harness (tests/lib) with
-// [console] on and two GitHub-signed sources routed to two destinations on the loopback receiver.
+// [console] on, two GitHub-signed sources routed to two destinations on the loopback receiver,
+// and an Asana source (its secret comes from `hookgate establish asana`, which needs public_url).
 import crypto from "node:crypto";
 
 import { startHookgate as startGateway } from "../lib/hookgate.mjs";
@@ -7,12 +8,17 @@ import { startHookgate as startGateway } from "../lib/hookgate.mjs";
 export { eventually, startReceiver } from "../lib/hookgate.mjs";
 
 export const GITHUB_SECRET = "console-e2e-github-secret";
+// Where Asana would call the gateway; the stand-in for Asana's API maps it to the gateway.
+export const PUBLIC_URL = "https://hooks.console-e2e.example";
 
 export function startHookgate(binary, admin, receiver) {
   return startGateway(binary, admin, {
     prefix: "hookgate-console-",
-    server: "max_connections_per_ip = 4096\nmax_pending_writes = 65536",
+    server: `max_connections_per_ip = 4096\nmax_pending_writes = 65536\npublic_url = "${PUBLIC_URL}"`,
     schedule: "[1, 1]",
+    // The checks fail receivers on purpose and then retry, resend and recover: an open circuit
+    // would hold those back for its cooldown (the breaker has its own tests).
+    outbound: "breaker_failures = 1000",
     extra: `[[source]]
 name = "github"
 path = "/in/github"
@@ -26,6 +32,10 @@ path = "/in/shop"
 scheme = "github"
 secrets = ["${GITHUB_SECRET}"]
 event_type_from = "header:X-GitHub-Event"
+[[source]]
+name = "asana"
+path = "/in/asana"
+scheme = "asana"
 [[destination]]
 name = "orders"
 url = "${receiver.url("orders")}"

@@ -8,36 +8,20 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "api_fixture.hpp"
+#include "json_fields.hpp"
 #include "server_process.hpp"
-#include "test_dir.hpp"
-#include "test_store.hpp"
 
 namespace hookgate::e2e {
 namespace {
 
 namespace json = boost::json;
 
-constexpr const char* kAdminKey = "e2e-console-admin-key-0123456789abcdef";
-constexpr const char* kSealKey = "c2VhbGluZy1rZXktZm9yLW91dGJvdW5kLWUyZS10c3Q=";
-
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-json::object object_of(const HttpResult& r) {
-  boost::system::error_code ec;
-  auto v = json::parse(r.body, ec);
-  if (ec || !v.is_object()) return {};
-  return std::move(v.as_object());
-}
-std::string str(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 struct Session {
   std::string cookie;  // "hg_session=..."
@@ -45,31 +29,23 @@ struct Session {
   json::object answer;
 };
 
-class Console : public ::testing::Test {
+class Console : public ApiFixture {
  protected:
+  Console() : ApiFixture("hookgate-console") {}
   void SetUp() override {
-    if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = fresh_test_dir("hookgate-console");
-    config_ = (dir_ / "hookgate.toml").string();
-    write_config(config_, true);
+    ApiFixture::SetUp();
+    if (IsSkipped()) return;
+    config_ = write_console_config("hookgate.toml", true);
     server_ = std::make_unique<ServerProcess>(config_);
     ASSERT_TRUE(server_->started()) << server_->stderr_text();
   }
-  void TearDown() override {
-    if (server_) {
-      EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
-    }
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
-  void write_config(const std::string& path, bool console, bool api = true) const {
-    std::ofstream out(path);
-    out << "[server]\nlisten = \"127.0.0.1:0\"\n[store]\nurl = \"" << store_.url()
-        << "\"\n[outbound]\nallow_cidrs = [\"127.0.0.1/32\"]\nrequire_https = false\n"
-        << "timeout_ms = 2000\nsecret_key = \"" << kSealKey << "\"\n";
-    if (api) out << "[api]\nenabled = true\nadmin_keys = [\"" << kAdminKey << "\"]\n";
-    if (console) out << "[console]\nenabled = true\n";
+  // The config file `name`: [console] on when console, [api] on when api.
+  std::string write_console_config(const std::string& name, bool console, bool api = true) const {
+    ApiConfig config;
+    config.api = api;
+    if (console) config.extra = "[console]\nenabled = true\n";
+    return write_config(name, config);
   }
 
   HttpResult request(const std::string& method, const std::string& target, Headers headers,
@@ -82,8 +58,7 @@ class Console : public ::testing::Test {
   }
   HttpResult bearer(const std::string& method, const std::string& path, const json::object& body,
                     const std::string& key = kAdminKey) const {
-    return request(method, "/api/v1" + path, {{"Authorization", "Bearer " + key}},
-                   body.empty() && method == "GET" ? "" : json::serialize(body));
+    return call(method, path, body.empty() && method == "GET" ? "" : json::serialize(body), key);
   }
   // With the session's cookie; csrf: the X-CSRF-Token to send (none when empty).
   HttpResult as(const Session& s, const std::string& method, const std::string& path,
@@ -112,16 +87,13 @@ class Console : public ::testing::Test {
     EXPECT_EQ(r.status, 201) << r.body;
     return str(object_of(r), "id");
   }
-  std::string portal_token(const std::string& app_id, json::object body = {}) const {
+  std::string portal_token(const std::string& app_id, const json::object& body = {}) const {
     const auto r = bearer("POST", "/auth/app-portal-access/" + app_id, body);
     EXPECT_EQ(r.status, 200) << r.body;
     return str(object_of(r), "token");
   }
 
-  TestStore store_;
-  std::filesystem::path dir_;
   std::string config_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(Console, TheLoginCookieIsHttpOnlyStrictAndItsIdOnlyInTheCookie) {
@@ -282,7 +254,7 @@ TEST_F(Console, PagesCarryTheStrictPolicyAndNothingIsServedWhenOff) {
   EXPECT_EQ(request("GET", "/portal", {}).status, 200);
 
   ASSERT_EQ(server_->stop(SIGTERM), 0);
-  write_config(config_, false);
+  write_console_config("hookgate.toml", false);
   server_ = std::make_unique<ServerProcess>(config_);
   ASSERT_TRUE(server_->started()) << server_->stderr_text();
   EXPECT_EQ(request("GET", "/console", {}).status, 404);
@@ -290,8 +262,7 @@ TEST_F(Console, PagesCarryTheStrictPolicyAndNothingIsServedWhenOff) {
 }
 
 TEST_F(Console, TheConsoleNeedsTheApi) {
-  const auto path = (dir_ / "no-api.toml").string();
-  write_config(path, true, false);
+  const auto path = write_console_config("no-api.toml", true, false);
   ServerProcess refused(path);
   EXPECT_FALSE(refused.started());
   EXPECT_NE(refused.stderr_text().find("enable [api]"), std::string::npos) << refused.stderr_text();

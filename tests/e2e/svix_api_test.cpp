@@ -4,22 +4,19 @@
 // (create, archive, schemas), and app-portal tokens (one application only, capabilities,
 // logout, expire-all). Bad input gets Svix's error bodies and stores nothing.
 #include <gtest/gtest.h>
-#include <signal.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "api_fixture.hpp"
 #include "hookgate/schemes/catalogue.hpp"
 #include "hookgate/schemes/key.hpp"
 #include "hookgate/schemes/verify.hpp"
+#include "json_fields.hpp"
 #include "loopback_receiver.hpp"
 #include "server_process.hpp"
-#include "test_dir.hpp"
-#include "test_store.hpp"
 #include "wait.hpp"
 
 namespace hookgate::e2e {
@@ -27,27 +24,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr const char* kAdminKey = "e2e-svix-admin-key-0123456789abcdef";
-constexpr const char* kSealKey = "c2VhbGluZy1rZXktZm9yLW91dGJvdW5kLWUyZS10c3Q=";
-
-json::object object_of(const HttpResult& r) {
-  boost::system::error_code ec;
-  auto v = json::parse(r.body, ec);
-  if (ec || !v.is_object()) return {};
-  return std::move(v.as_object());
-}
-std::string str(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-bool is_null(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_null();
-}
-json::array arr(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_array() ? v->as_array() : json::array();
-}
 // The fields named by a 422's detail list (the last element of each loc).
 std::vector<std::string> error_fields(const HttpResult& r) {
   std::vector<std::string> out;
@@ -63,64 +39,24 @@ bool iso_time(const std::string& text) {
          text.back() == 'Z';
 }
 
-class SvixApi : public ::testing::Test {
+class SvixApi : public ApiFixture {
  protected:
+  SvixApi() : ApiFixture("hookgate-svix-api") {}
   void SetUp() override {
-    if (!store_.error().empty()) GTEST_SKIP() << store_.error();
-    dir_ = fresh_test_dir("hookgate-svix-api");
-    const auto path = (dir_ / "sender.toml").string();
-    std::ofstream(path) << R"([server]
-listen = "127.0.0.1:0"
-[store]
-url = ")" << store_.url()
-                        << R"("
-[delivery]
-schedule = [1, 1, 1]
-jitter = 0
-lease_seconds = 5
-[outbound]
-allow_cidrs = ["127.0.0.1/32"]
-require_https = false
-timeout_ms = 2000
-secret_key = ")" << kSealKey
-                        << R"("
-[api]
-enabled = true
-admin_keys = [")" << kAdminKey
-                        << R"("]
-)";
-    server_ = std::make_unique<ServerProcess>(path);
+    ApiFixture::SetUp();
+    if (IsSkipped()) return;
+    ApiConfig config;
+    config.delivery = "schedule = [1, 1, 1]\njitter = 0\nlease_seconds = 5\n";
+    server_ = start_server("sender.toml", config);
     ASSERT_TRUE(server_->started()) << server_->stderr_text();
   }
-  void TearDown() override {
-    if (server_) {
-      EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
-    }
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
-  HttpResult call(const std::string& method, const std::string& path, const std::string& body = "",
-                  const std::string& key = kAdminKey) const {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
-    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    return http_request(server_->port(), method, "/api/v1" + path, headers, body);
-  }
-  HttpResult call(const std::string& method, const std::string& path, const json::object& body,
-                  const std::string& key = kAdminKey) const {
-    return call(method, path, json::serialize(body), key);
-  }
   std::size_t count(const std::string& list_path) const {
     return arr(object_of(call("GET", list_path + "?limit=250")), "data").size();
   }
   std::string url_of(const LoopbackReceiver& r) const {
     return "http://127.0.0.1:" + std::to_string(r.port()) + "/hooks";
   }
-
-  std::filesystem::path dir_;
-  TestStore store_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(SvixApi, ApplicationsAreReachableByUidInEveryPath) {

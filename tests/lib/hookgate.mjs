@@ -11,10 +11,10 @@ const STDERR_KEPT = 64 * 1024;
 
 // Starts the gateway; resolves once it prints its port (bounded). admin: the bootstrap admin key.
 // options.server: extra lines of [server]; options.schedule: the retry schedule (TOML array);
-// options.extra: more TOML tables (sources, destinations, routes, [console]); options.prefix: the
-// temp dir's name.
+// options.outbound: extra lines of [outbound]; options.extra: more TOML tables (sources,
+// destinations, routes, [console]); options.prefix: the temp dir's name.
 export async function startHookgate(binary, admin, options = {}) {
-  const { server = "", schedule = "[1, 1, 1]", extra = "", prefix = "hookgate-" } = options;
+  const { server = "", schedule = "[1, 1, 1]", outbound = "", extra = "", prefix = "hookgate-" } = options;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const config = path.join(dir, "hookgate.toml");
   fs.writeFileSync(
@@ -32,6 +32,7 @@ lease_seconds = 5
 allow_cidrs = ["127.0.0.1/32"]
 require_https = false
 timeout_ms = 2000
+${outbound}
 [api]
 enabled = true
 admin_keys = ["${admin}"]
@@ -65,6 +66,9 @@ ${extra}
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    // For other hookgate commands on the same store (`hookgate establish`): run them in dir.
+    dir,
+    config,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null) {
@@ -80,10 +84,12 @@ ${extra}
 }
 
 // Records each request to /r/<name> as {name, headers, body}; answers status[name] (200 unless
-// set). Bodies above 4 MiB are cut off and answered 413.
+// set), echoing a request's X-Hook-Secret when echo[name] is set (an endpoint that passes
+// Hookgate's "echo" verification). Bodies above 4 MiB are cut off and answered 413.
 export async function startReceiver() {
   const received = [];
   const status = {};
+  const echo = {};
   const server = http.createServer((req, res) => {
     const chunks = [];
     let size = 0;
@@ -94,7 +100,9 @@ export async function startReceiver() {
     req.on("end", () => {
       const name = req.url.replace(/^\/r\//, "");
       received.push({ name, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      res.writeHead(size > 4 << 20 ? 413 : (status[name] ?? 200), { "content-type": "text/plain" }).end("ok");
+      const headers = { "content-type": "text/plain" };
+      if (echo[name] && req.headers["x-hook-secret"]) headers["x-hook-secret"] = req.headers["x-hook-secret"];
+      res.writeHead(size > 4 << 20 ? 413 : (status[name] ?? 200), headers).end("ok");
     });
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
@@ -102,6 +110,7 @@ export async function startReceiver() {
   return {
     received,
     status,
+    echo,
     url: (name) => `http://127.0.0.1:${port}/r/${name}`,
     close: () => new Promise((r) => server.close(r)),
   };

@@ -1,5 +1,6 @@
 // Asana establishment: per source with the asana handshake, whether a window is armed (until
-// when), whether its one-time code was consumed, and whether a secret is established.
+// when), whether its one-time code was consumed, and whether a secret is established for which
+// Asana webhook.
 import { get } from "../api.js";
 import { badge, h, notice, replace, table, time } from "../dom.js";
 
@@ -15,8 +16,10 @@ export function establishmentPage(view) {
         ["Source", (e) => e.source],
         ["State", (e) => badge(e.state, KIND[e.state] ?? "")],
         ["Armed until", (e) => time(e.armedUntil) || "—"],
-        ["Code consumed", (e) => e.codeConsumed ? "yes" : "no"],
+        // A code exists only while a window is open ("—" otherwise, not "no").
+        ["Code consumed", (e) => e.armedUntil ? (e.codeConsumed ? "yes" : "no") : "—"],
         ["Secret established", (e) => e.established ? "yes" : "no"],
+        ["Asana webhook", (e) => e.webhookGid || "—"],
       ], page.data));
   }).catch((e) => notice(view, e.message));
   return () => {
