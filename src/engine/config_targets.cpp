@@ -20,6 +20,7 @@ class ConfigTarget : public Target {
   const RetrySchedule& schedule() const override { return schedule_; }
   bool http() const override { return destination_.kind == config::Destination::Kind::http; }
   Gate before(const store::Delivery& /*delivery*/, std::int64_t /*now_ms*/) override { return {}; }
+  bool quick_gate() const override { return true; }
   void send_async(const store::Delivery& delivery, int attempt, SendDone done) override {
     pool_.post([this, delivery, attempt, done = std::move(done)](bool run) {
       SendResult result;
@@ -55,6 +56,7 @@ class HttpTarget : public Target {
   const RetrySchedule& schedule() const override { return schedule_; }
   bool http() const override { return true; }
   Gate before(const store::Delivery& /*delivery*/, std::int64_t /*now_ms*/) override { return {}; }
+  bool quick_gate() const override { return true; }
   void send_async(const store::Delivery& delivery, int /*attempt*/, SendDone done) override {
     auto request = http_.request(delivery, destination_);  // its timeout is the destination's
     if (!request) {

@@ -5,7 +5,10 @@
 //   or a notify();
 // - the starter takes work from the fair scheduler in turn, applies each target's gate (rate
 //   limit, breaker, disabled endpoint) and starts attempts, which complete on the targets' own
-//   threads (event loops, the blocking pool);
+//   threads (event loops, the blocking pool); the thread that completes an attempt starts the
+//   next one its destination holds claimed in the freed slot when the target's gate is quick
+//   (Target::quick_gate), so a busy destination's attempts follow each other on its event loop
+//   without waking the starter;
 // - the pacer holds rate-limited sends on timers and starts each at its reserved slot;
 // - the recorder writes attempt results and postponements in batches (finish_many,
 //   postpone_many), then tells the targets and the observer.
@@ -18,6 +21,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -69,6 +73,11 @@ constexpr std::int64_t kMinClaimSpacingMs = 20;
 constexpr double kAverageWeight = 0.2;
 // Destinations whose attempt durations are kept; past it the averages start again.
 constexpr std::size_t kMaxPaced = 16'384;
+
+// Set while a thread runs the attempts it took over from the ones it completed: an attempt that
+// completes inside its own start (a target answering at once) then leaves its slot to the
+// starter, so these starts never nest.
+thread_local bool running_handed_over = false;
 
 }  // namespace
 
@@ -153,17 +162,24 @@ struct Dispatcher::Impl {
     return r;
   }
 
-  // With m held: a slot of destination is free again. A destination a claim left work of wakes
-  // the claimer once it has drained to half of what it may hold, not at every freed slot (a
-  // claim per delivery), and without waiting for the recorder: records do not hold a
-  // destination's room, so the next claim overlaps the sync of the records before it.
-  void release(const std::string& destination) {
-    scheduler.finish(destination);
+  // With m held: a slot of destination is free again, or (next given) taken at once by the
+  // destination's next claimed job, which the caller then starts itself: the starter is woken
+  // only for a slot it may fill. A destination a claim left work of wakes the claimer once it
+  // has drained to half of what it may hold, not at every freed slot (a claim per delivery), and
+  // without waiting for the recorder: records do not hold a destination's room, so the next claim
+  // overlaps the sync of the records before it.
+  void release(const std::string& destination, std::optional<Job>* next) {
+    if (next != nullptr && !stopping) {
+      *next =
+          scheduler.hand_over(destination, [](const Job& job) { return job.target->quick_gate(); });
+    } else {
+      scheduler.finish(destination);
+    }
     if (!wake_claim && hungry.contains(destination) && scheduler.low(destination)) {
       wake_claim = true;
       claimer_cv.notify_one();
     }
-    starter_cv.notify_one();
+    if (next == nullptr || !next->has_value()) starter_cv.notify_one();
   }
 
   // With m held: how much of destination (concurrency limit) may wait to start. One round,
@@ -189,25 +205,41 @@ struct Dispatcher::Impl {
   }
 
   // The job's slot is released and its record queued, in one step, so held() never dips
-  // between them (the claimer would take more than max_in_flight).
-  void settle(Record record) {
+  // between them (the claimer would take more than max_in_flight). hand_over: the caller starts
+  // the destination's next job in the slot (returned) itself.
+  std::optional<Job> settle(Record record, bool hand_over = false) {
+    std::optional<Job> next;
     {
       const std::lock_guard lock(m);
-      if (closed) return;
+      if (closed) return next;
       if (record.target && !record.postpone) {
         if (paces.size() >= kMaxPaced && !paces.contains(record.destination)) paces.clear();
         auto& pace = paces[record.destination];
         average(pace.attempt_ms, record.took_ms);
         pace.limit = std::max<std::size_t>(1, record.target->concurrency());
       }
-      release(record.destination);
+      release(record.destination, hand_over ? &next : nullptr);
       records.push_back(std::move(record));
       ++recording;
       // The recorder waits for the first record of a batch, then for a full batch or its delay:
       // waking it at every record in between would cost a context switch per delivery.
-      if (records.size() != 1 && records.size() < options.record_batch) return;
+      if (records.size() != 1 && records.size() < options.record_batch) return next;
     }
     recorder_cv.notify_one();
+    return next;
+  }
+
+  // Starts the jobs handed over to this thread by the attempts it completed, one after the other
+  // (a gate that gives up or postpones hands the slot on again), never nested.
+  void run_handed_over(std::optional<Job> next) {
+    struct Running {
+      Running() { running_handed_over = true; }
+      ~Running() { running_handed_over = false; }
+      Running(const Running&) = delete;
+      Running& operator=(const Running&) = delete;
+    } running;
+    while (next)
+      next = begin(std::move(*next), true);
   }
 
   // ---- claimer ----
@@ -374,8 +406,9 @@ struct Dispatcher::Impl {
   }
 
   // Gates one job that holds a slot of its destination, then starts its attempt, waits for its
-  // paced slot, or hands it back.
-  void begin(Job job) {
+  // paced slot, or hands it back. handed: run by run_handed_over, which starts the job returned
+  // (the destination's next, in the slot this one left without an attempt).
+  std::optional<Job> begin(Job job, bool handed = false) {
     const auto& d = job.delivery;
     Target& target = *job.target;
     const auto now_ms = now();
@@ -393,11 +426,9 @@ struct Dispatcher::Impl {
                                std::max<std::int64_t>(0, (options.lease.count() - timeout) / 2));
     switch (gate.action) {
       case Gate::Action::give_up:
-        settle(give_up_record(d, gate.reason));
-        return;
+        return settle(give_up_record(d, gate.reason), handed);
       case Gate::Action::postpone:
-        settle(postpone_record(d, gate.until_ms));
-        return;
+        return settle(postpone_record(d, gate.until_ms), handed);
       case Gate::Action::wait:
         if (gate.until_ms - now_ms <= options.pace_horizon.count() &&
             gate.until_ms + timeout + margin <= d.lease_until_ms) {
@@ -407,23 +438,22 @@ struct Dispatcher::Impl {
             // Left to its lease, like the queued work stop() drops.
             scheduler.finish(d.destination);
             idle_cv.notify_all();
-            return;
+            return std::nullopt;
           }
           timers.emplace(at, std::move(job));
           pacer_cv.notify_one();
-          return;
+          return std::nullopt;
         }
-        settle(postpone_record(d, gate.until_ms));
-        return;
+        return settle(postpone_record(d, gate.until_ms), handed);
       case Gate::Action::send:
         break;
     }
     if (now_ms + timeout + margin > d.lease_until_ms) {
       // Too little lease left for a whole attempt: claimed again under a new lease instead.
-      settle(postpone_record(d, now_ms));
-      return;
+      return settle(postpone_record(d, now_ms), handed);
     }
     send(std::move(job), now_ms);
+    return std::nullopt;
   }
 
   void send(Job job, std::int64_t started_ms) {
@@ -453,8 +483,10 @@ struct Dispatcher::Impl {
     }
   }
 
-  // On whichever thread the target answered: makes the attempt's record.
-  void completed(const Job& job, int number, std::int64_t started_ms, Clock::time_point started,
+  // On whichever thread the target answered: makes the attempt's record, and starts the
+  // destination's next claimed attempt here when its gate is quick (unless this completion came
+  // inside a start this thread is running already).
+  void completed(Job& job, int number, std::int64_t started_ms, Clock::time_point started,
                  SendResult result) {
     Record r;
     auto& f = r.finished;
@@ -488,13 +520,17 @@ struct Dispatcher::Impl {
       f.next = store::Next::give_up;
     }
     r.destination = job.delivery.destination;
-    r.target = job.target;
-    r.delivery = job.delivery;
-    r.delivery.event.body.clear();  // after() needs who and what happened, not the payload
+    r.target = std::move(job.target);
+    // The job is spent: its delivery moves to the record. after() needs who and what happened,
+    // not the payload.
+    r.delivery = std::move(job.delivery);
+    r.delivery.event.body.clear();
     r.result = std::move(result);
     r.verdict = verdict;
     r.report = true;
-    settle(std::move(r));
+    const bool nested = running_handed_over;
+    auto next = settle(std::move(r), !nested);
+    if (next) run_handed_over(std::move(next));
   }
 
   // ---- recorder ----

@@ -90,6 +90,27 @@ class FairScheduler {
     make_ready(it->first, lane);
   }
 
+  // An attempt of destination is over and its slot goes straight to the destination's next
+  // queued job, returned (it counts as in flight until finish()), when take(job) agrees and no
+  // other destination waits for the global cap (those get the slot first, in turn). Otherwise
+  // the slot is freed as by finish() and nullopt returned.
+  template <class Take>
+  std::optional<Job> hand_over(std::string_view destination, Take take) {
+    const auto it = lanes_.find(destination);
+    if (it == lanes_.end() || it->second.in_flight == 0) return std::nullopt;
+    auto& lane = it->second;
+    const bool others_wait = in_flight_ >= cap_ && !ready_.empty();
+    if (lane.queue.empty() || lane.in_flight > lane.limit || others_wait ||
+        !take(std::as_const(lane.queue.front()))) {
+      finish(destination);
+      return std::nullopt;
+    }
+    std::optional<Job> job(std::move(lane.queue.front()));
+    lane.queue.pop_front();
+    --queued_;
+    return job;
+  }
+
   // How many more deliveries of destination a claim may take now (0: none).
   std::size_t room(std::string_view destination, std::size_t limit) const {
     const auto it = lanes_.find(destination);

@@ -47,6 +47,11 @@ class Target {
   // HTTP targets classify by status (only 2xx delivers); others by exit status.
   virtual bool http() const = 0;
   virtual Gate before(const store::Delivery& delivery, std::int64_t now_ms) = 0;
+  // Whether before() returns at once, waiting on no store write or network (no rate-limit
+  // reservation): then the dispatcher starts this target's next claimed attempt on the thread
+  // that completed the previous one (an event loop), without a hop through its starter thread.
+  // false (the default) keeps before() off the event loops.
+  virtual bool quick_gate() const { return false; }
   // Starts one attempt (1-based) and returns at once: done is called exactly once, on any thread,
   // within timeout() plus a small margin. An attempt waiting for its destination holds no
   // dispatcher thread (HTTP goes through an event loop; blocking kinds through their own

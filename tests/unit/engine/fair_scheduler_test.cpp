@@ -104,6 +104,43 @@ TEST(FairScheduler, AHangingDestinationNeverBlocksTheOthers) {
   EXPECT_EQ(s.in_flight("ok"), 0U);
 }
 
+// A finished attempt's slot goes straight to its destination's next job (no turn through the
+// ring, no change in what is in flight), unless the job may not be started there or another
+// destination waits for the global cap: then the slot is freed and the turns decide.
+TEST(FairScheduler, AFreedSlotIsHandedToTheDestinationsNextJobUnlessOthersWaitForTheCap) {
+  const auto yes = [](const int&) { return true; };
+  Scheduler s(3);
+  for (int i = 0; i < 4; ++i)
+    push(s, "a", 2, i);
+  EXPECT_EQ(start_all(s).size(), 2U);  // a0, a1
+  auto handed = s.hand_over("a", yes);
+  ASSERT_TRUE(handed);
+  EXPECT_EQ(*handed, 2);
+  EXPECT_EQ(s.in_flight("a"), 2U);
+  EXPECT_EQ(s.queued(), 1U);
+  // The job it would hand over may not be started by the caller: the slot is freed instead.
+  EXPECT_FALSE(s.hand_over("a", [](const int&) { return false; }));
+  EXPECT_EQ(s.in_flight("a"), 1U);
+  const auto next = s.next();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->job, 3);
+  // Nothing queued: the slot is freed.
+  EXPECT_FALSE(s.hand_over("a", yes));
+  EXPECT_EQ(s.in_flight("a"), 1U);
+  // At the global cap with b waiting, a's freed slot is b's turn, not a's next job.
+  push(s, "b", 2, 100);
+  push(s, "b", 2, 101);
+  push(s, "a", 2, 4);
+  ASSERT_EQ(start_all(s).size(), 2U);  // a4, b100: cap 3 reached (a3, a4, b100)
+  push(s, "a", 2, 5);
+  EXPECT_FALSE(s.hand_over("a", yes));
+  const auto turn = s.next();
+  ASSERT_TRUE(turn);
+  EXPECT_EQ(turn->destination, "b");
+  EXPECT_EQ(turn->job, 101);
+  EXPECT_EQ(s.in_flight(), 3U);
+}
+
 TEST(FairScheduler, StoppingTakesTheQueuedWorkAndKeepsWhatIsInFlight) {
   Scheduler s(16);
   for (int i = 0; i < 4; ++i)
