@@ -8,10 +8,17 @@
 #   3. the receiver counts connections and TLS handshakes (full and resumed) per 1 000 deliveries;
 #   4. a fresh receiver takes wrk -c32 keep-alive POSTs of the same size for WRK_SECONDS: the
 #      reference; the figure is deliveries/s / wrk req/s.
+# Publishing overlaps delivering (the same 2 cores), so the script also prints the publish rate
+# and the delivery rate after the last publish was answered: a delivery rate close to the publish
+# rate is bound by publishing, not by the engine. QUEUE_FIRST=1 measures the engine alone: the
+# messages are published to a node limited to one attempt in flight whose receiver holds it (as in
+# outbound_slow.sh), then the receiver comes back on the same port answering at once and a node
+# with default settings on the same store delivers the backlog.
 #
 # Usage: bench/load/outbound_fast.sh
 # Environment (optional): MESSAGES=5000 WRK_SECONDS=5 SCHEMES="http https" DRAIN_TIMEOUT=600,
 #   CONCURRENCY=32 ([outbound] concurrency: attempts in flight to the endpoint, as wrk -c32),
+#   QUEUE_FIRST=0,
 #   STORE_URL=postgresql://... (default SQLite), HOOKGATE_BIN, SINK_BIN.
 # Needs: wrk, openssl.
 set -euo pipefail
@@ -51,7 +58,7 @@ LUA
 wrk_result_lua >>"$body_file"
 
 load_start=$(loadavg)
-declare -A RATE REF CONN HS RESUMED
+declare -A RATE REF CONN HS RESUMED PUBRATE TAIL
 for scheme in $SCHEMES; do
   tls=()
   extra=('require_https = false')
@@ -70,18 +77,47 @@ for scheme in $SCHEMES; do
   else
     STORE_URL="sqlite://$BENCH_TMP/fast-$scheme.db"
   fi
-  start_sink "$BENCH_TMP/sink-$scheme" --threads 1 "${tls[@]}"
   hookgate_config "$BENCH_TMP/hookgate-$scheme.toml" "${extra[@]}"
-  start_hookgate "$BENCH_TMP/hookgate-$scheme.toml" "$BENCH_TMP/hookgate-$scheme.log"
+  queued=
+  if [ "${QUEUE_FIRST:-0}" = 1 ]; then
+    # Held for 10 minutes: the one attempt the queueing node starts never ends while it runs.
+    start_sink "$BENCH_TMP/sink-$scheme-hold" --delay-ms 600000 --threads 1 "${tls[@]}"
+    { cat "$BENCH_TMP/hookgate-$scheme.toml"; echo '[delivery]'; echo 'max_in_flight = 1'; } \
+      >"$BENCH_TMP/hookgate-$scheme-queue.toml"
+    start_hookgate "$BENCH_TMP/hookgate-$scheme-queue.toml" "$BENCH_TMP/hookgate-$scheme-queue.log"
+  else
+    start_sink "$BENCH_TMP/sink-$scheme" --threads 1 "${tls[@]}"
+    start_hookgate "$BENCH_TMP/hookgate-$scheme.toml" "$BENCH_TMP/hookgate-$scheme.log"
+  fi
   make_app "fast-$scheme"
   make_endpoint "$scheme://127.0.0.1:$SINK_PORT/fast" t0
   log "$scheme: publishing $MESSAGES messages to one endpoint"
   publish_rr "$MESSAGES" 1
-  wait_delivered "$PUB_STORED" "$DRAIN_TIMEOUT" || log "$scheme: not all delivered in time"
+  queued=$PUB_STORED
+  if [ "${QUEUE_FIRST:-0}" = 1 ]; then
+    log "$scheme: queued $PUB_STORED; the receiver answers at once again, a default node delivers"
+    stop_hookgate
+    port=$SINK_PORT
+    stop_sink
+    start_sink "$BENCH_TMP/sink-$scheme" --port "$port" --threads 1 "${tls[@]}"
+    [ "$SINK_PORT" = "$port" ] || die "the receiver did not get port $port back"
+    # The attempt the queueing node held is still leased to it: it is not waited for.
+    queued=$((PUB_STORED - 1))
+    start_hookgate "$BENCH_TMP/hookgate-$scheme.toml" "$BENCH_TMP/hookgate-$scheme.log"
+  fi
+  wait_delivered "$queued" "$DRAIN_TIMEOUT" || log "$scheme: not all delivered in time"
   stop_hookgate
   stop_sink
   read -r n _ rate < <(arrival_rate '^/fast')
   RATE[$scheme]=$rate
+  PUBRATE[$scheme]=$(awk -v n="$PUB_STORED" -v a="$PUB_T0" -v b="$PUB_T1" \
+    'BEGIN { printf "%.0f", (b > a ? n / (b - a) : 0) }')
+  # Deliveries answered after publishing ended (the sink's unix ms), per second from then to the
+  # last one.
+  TAIL[$scheme]=$(awk -v t="$PUB_T1" '$3 == 200 && $4 ~ /^\/fast/ && $1 >= t * 1000 {
+      n++; if ($1 > max) max = $1 }
+    END { s = (max - t * 1000) / 1000; printf "%s (%d)", (n && s > 0 ? sprintf("%.0f", n / s) : "-"), n }' \
+    "$SINK_DIR/arrivals.log")
   CONN[$scheme]=$(awk -v c="$SINK_CONNECTIONS" -v n="$n" 'BEGIN { printf "%.1f", n ? 1000 * c / n : 0 }')
   HS[$scheme]=$(awk -v c="$SINK_HANDSHAKES" -v n="$n" 'BEGIN { printf "%.1f", n ? 1000 * c / n : 0 }')
   RESUMED[$scheme]=$(awk -v c="$SINK_RESUMED" -v n="$n" 'BEGIN { printf "%.1f", n ? 1000 * c / n : 0 }')
@@ -102,6 +138,7 @@ echo "store: ${BENCH_STORE_URL%%://*}  messages: $MESSAGES per scheme  wrk: -t2 
 for scheme in $SCHEMES; do
   echo "RESULT fast_${scheme}_deliveries_per_s=${RATE[$scheme]} wrk_rps=${REF[$scheme]} ratio=$(ratio "${RATE[$scheme]}" "${REF[$scheme]}")"
   echo "RESULT fast_${scheme}_connections_per_1000=${CONN[$scheme]}"
+  echo "RESULT fast_${scheme}_publish_per_s=${PUBRATE[$scheme]} deliveries_per_s_after_publishing=${TAIL[$scheme]}"
   [ "$scheme" = https ] && echo "RESULT fast_https_tls_handshakes_per_1000=${HS[$scheme]} (resumed ${RESUMED[$scheme]})"
 done
 if [[ " $SCHEMES " == *" http "* && " $SCHEMES " == *" https "* ]]; then
