@@ -98,7 +98,9 @@ Result<DestinationPause> DestinationPauses::set(std::string_view destination, bo
     if (paused) {
       paused_.emplace(destination);
     } else {
-      resumed = paused_.erase(destination) > 0;
+      const auto it = paused_.find(destination);
+      resumed = it != paused_.end();
+      if (resumed) paused_.erase(it);
     }
   }
   if (resumed && resumed_) resumed_();
