@@ -76,12 +76,12 @@ net::HttpResponse ManagementApi::destination_resource(Call& call) {
   }
   if (!disabled) return invalid_field("disabled", "field required", "value_error.missing");
   auto set = console_.pauses->set(name, *disabled, actor(call.key), std::move(reason));
-  if (!set)
-    return from_error(set.error().starts_with("not_found:") ||
-                              set.error().starts_with("invalid:") ||
-                              set.error().starts_with("conflict:")
-                          ? set.error()
-                          : "store_error: " + set.error());
+  if (!set) {
+    const auto& e = set.error();
+    const bool coded =
+        e.starts_with("not_found:") || e.starts_with("invalid:") || e.starts_with("conflict:");
+    return from_error(coded ? e : "store_error: " + e);
+  }
   auto out = configured_destination_out(*destination, now_ms_());
   if (!out) return from_error(out.error());
   return json_response(200, *out);
