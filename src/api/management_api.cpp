@@ -123,7 +123,9 @@ net::HttpResponse ManagementApi::route(Call& call) {
     if (!admin) return http_error(403, "forbidden", "this resource needs an admin key");
     if (s.front() == "source") return inbound_sources(call);
     if (s.front() == "delivery") return deliveries_resource(call);
-    if (s.front() == "destination") return destinations_resource(call);
+    if (s.front() == "destination") {
+      return s.size() == 2 ? destination_resource(call) : destinations_resource(call);
+    }
     if (s.front() == "stats") return stats_resource(call);
     return establishment_resource(call);
   }

@@ -7,11 +7,14 @@
 #pragma once
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "api/console_sessions.hpp"
 #include "api/stream_fanout.hpp"
+#include "engine/destination_pauses.hpp"
 #include "engine/inspector.hpp"
 #include "engine/stats_series.hpp"
 #include "hookgate/config/config.hpp"
@@ -33,6 +36,8 @@ struct ConsoleData {
   const engine::StatsSeries* series = nullptr;
   // Ids of the endpoints whose circuit is open on this node.
   std::function<std::vector<std::string>()> open_circuits;
+  // The operator's pauses of configured destinations (null: /destination/{name} cannot change).
+  engine::DestinationPauses* pauses = nullptr;
 };
 
 class ManagementApi {
@@ -97,6 +102,14 @@ class ManagementApi {
   net::HttpResponse deliveries_resource(Call& call);
   // overview_api.cpp: /destination, /stats, /establishment.
   net::HttpResponse destinations_resource(Call& call);
+  // destination_api.cpp: /destination/{name}, one configured destination, paused or resumed.
+  net::HttpResponse destination_resource(Call& call);
+  // A configured destination as /destination lists it (health of the last hour from now_ms,
+  // its pause, where its secret comes from, circuits open on any node).
+  Result<boost::json::object> configured_destination_out(const config::Destination& d,
+                                                         std::int64_t now_ms);
+  // Every node's open circuits: endpoint id -> the nodes (this node's first).
+  Result<std::map<std::string, std::vector<std::string>>> open_circuits_by_node();
   net::HttpResponse stats_resource(Call& call);
   net::HttpResponse establishment_resource(Call& call);
 

@@ -1,6 +1,7 @@
 // /api/v1/destination, /stats and /establishment: what the console's overview, destination and
-// Asana pages show. Admin only (routed from management_api.cpp). Health and queue figures come
-// from the store (all nodes); rates and circuits are this node's.
+// Asana pages show. Admin only (routed from management_api.cpp). Health, queue figures and
+// pauses come from the store (all nodes); rates and circuits are this node's, plus, on
+// PostgreSQL, the other nodes' as they mirror them (engine/stats_mirror.hpp).
 #include <algorithm>
 #include <boost/json.hpp>
 #include <set>
@@ -8,6 +9,7 @@
 #include "api/api_call.hpp"
 #include "api/api_wire.hpp"
 #include "api/iso8601.hpp"
+#include "engine/stats_mirror.hpp"
 #include "hookgate/engine/establish.hpp"
 #include "hookgate/engine/ingest.hpp"
 #include "outbound/model.hpp"
@@ -63,6 +65,23 @@ std::string verification_name(const outbound::Endpoint& ep) {
   return ep.verified ? "verified" : "unverified";
 }
 
+// Where a configured destination's credential comes from, as far as it can be shown: the
+// variable or the file it is read from, never an inline value.
+json::value secret_from(const config::Destination& d) {
+  const auto& ref = d.secret ? d.secret : d.bearer;
+  if (!ref) return nullptr;
+  const auto& w = ref->written;
+  if ((w.starts_with("env:") || w.starts_with("file:")) && w.size() <= 512) return json::value(w);
+  return json::value("inline");
+}
+
+std::uint64_t total(const std::vector<std::uint64_t>& values) {
+  std::uint64_t sum = 0;
+  for (const auto v : values)
+    sum += v;
+  return sum;
+}
+
 json::array series(const std::vector<std::uint64_t>& values) {
   json::array out;
   out.reserve(values.size());
@@ -83,11 +102,8 @@ net::HttpResponse ManagementApi::destinations_resource(Call& call) {
     return validation_error({{{"query", "iterator"}, "not an iterator this list returned"}});
   }
   const auto now = now_ms_();
-  std::set<std::string> open;
-  if (console_.open_circuits) {
-    for (auto& id : console_.open_circuits())
-      open.insert(std::move(id));
-  }
+  auto open = open_circuits_by_node();
+  if (!open) return from_error("store_error: " + open.error());
   json::array data;
   std::string next;
 
@@ -105,20 +121,9 @@ net::HttpResponse ManagementApi::destinations_resource(Call& call) {
                json::value_to<std::string>(data.back().as_object().at("name"));
         break;
       }
-      auto stats = store_.destination_stats(d->name, now - kHourMs, 0, now);
-      if (!stats) return from_error("store_error: " + stats.error());
-      data.push_back(
-          json::object{{"destination", d->name},
-                       {"kind", kind_name(d->kind)},
-                       {"name", d->name},
-                       {"url", d->kind == config::Destination::Kind::http ? shown_url(d->url) : ""},
-                       {"appId", nullptr},
-                       {"endpointId", nullptr},
-                       {"enabled", true},
-                       {"disabledReason", nullptr},
-                       {"circuit", "none"},
-                       {"verification", nullptr},
-                       {"health", health(*stats)}});
+      auto row = configured_destination_out(*d, now);
+      if (!row) return from_error(row.error());
+      data.push_back(std::move(*row));
     }
   }
   if (next.empty() && data.size() < q->limit) {
@@ -136,6 +141,12 @@ net::HttpResponse ManagementApi::destinations_resource(Call& call) {
       const auto destination = outbound::endpoint_destination(ep->id);
       auto stats = store_.destination_stats(destination, now - kHourMs, 0, now);
       if (!stats) return from_error("store_error: " + stats.error());
+      const auto circuit = open->find(ep->id);
+      json::array open_on;
+      if (circuit != open->end()) {
+        for (const auto& node : circuit->second)
+          open_on.push_back(json::string(node));
+      }
       data.push_back(json::object{{"destination", destination},
                                   {"kind", "endpoint"},
                                   {"name", ep->uid.empty() ? ep->id : ep->uid},
@@ -146,9 +157,13 @@ net::HttpResponse ManagementApi::destinations_resource(Call& call) {
                                   {"disabledReason", ep->enabled || ep->disabled_reason.empty()
                                                          ? json::value(nullptr)
                                                          : json::value(ep->disabled_reason)},
-                                  {"circuit", open.contains(ep->id) ? "open" : "closed"},
+                                  {"circuit", circuit != open->end() ? "open" : "closed"},
+                                  {"circuitOpenOn", std::move(open_on)},
                                   {"verification", verification_name(*ep)},
-                                  {"health", health(*stats)}});
+                                  {"health", health(*stats)},
+                                  {"pause", nullptr},
+                                  {"secretManagedBy", "api"},
+                                  {"secretFrom", nullptr}});
     }
   } else if (next.empty()) {
     next = std::string(kEndpointPrefix);  // the endpoints follow
@@ -168,6 +183,7 @@ net::HttpResponse ManagementApi::stats_resource(Call& call) {
     seconds = std::stoul(*v);
   }
   const auto now = now_ms_();
+  using S = engine::StatsSeries;
   engine::StatsSeries::Window w;
   if (console_.series != nullptr) {
     w = console_.series->window(now, seconds);
@@ -176,10 +192,39 @@ net::HttpResponse ManagementApi::stats_resource(Call& call) {
     for (auto& c : w.counters)
       c.assign(seconds, 0);
   }
+  const std::string node =
+      console_.inspector != nullptr ? console_.inspector->node() : std::string();
+  // Each node's share of the window, this node first; the series are their sum.
+  const auto node_out = [](const std::string& name, std::int64_t updated_ms,
+                           const S::Window& window) {
+    return json::object{{"node", name},
+                        {"updatedAt", iso8601(updated_ms)},
+                        {"accepted", total(window.counters[S::accepted])},
+                        {"duplicate", total(window.counters[S::duplicate])},
+                        {"refused", total(window.counters[S::refused])},
+                        {"delivered", total(window.counters[S::delivered])},
+                        {"retried", total(window.counters[S::retried])},
+                        {"failed", total(window.counters[S::failed])}};
+  };
+  json::array nodes;
+  nodes.push_back(node_out(node, now, w));
+  if (config_.store_url.starts_with("postgres")) {
+    auto others = engine::mirrored_stats(
+        store_, console_.inspector != nullptr ? console_.inspector->tag() : std::string(), now);
+    if (!others) return from_error("store_error: " + others.error());
+    for (const auto& o : *others) {
+      S::Window mine;
+      mine.start_s = w.start_s;
+      for (auto& c : mine.counters)
+        c.assign(seconds, 0);
+      engine::add_window(mine, o.window);
+      nodes.push_back(node_out(o.node, o.updated_ms, mine));
+      engine::add_window(w, o.window);
+    }
+  }
   json::object reasons;
   for (const auto& [name, values] : w.reasons)
     reasons[name] = series(values);
-  using S = engine::StatsSeries;
   auto counts = store_.counts();
   if (!counts) return from_error("store_error: " + counts.error());
 
@@ -203,19 +248,21 @@ net::HttpResponse ManagementApi::stats_resource(Call& call) {
     }
     if (records->size() < 200) break;
   }
+  auto circuits = open_circuits_by_node();
+  if (!circuits) return from_error("store_error: " + circuits.error());
   json::array open;
-  if (console_.open_circuits) {
-    for (const auto& id : console_.open_circuits()) {
-      if (open.size() >= kMaxListed) break;
-      auto ep = registry_.endpoint_by_id(id);
-      open.push_back(json::object{{"destination", outbound::endpoint_destination(id)},
-                                  {"appId", ep ? json::value(ep->app_id) : json::value("")},
-                                  {"endpointId", id},
-                                  {"reason", nullptr}});
-    }
+  for (const auto& [id, on] : *circuits) {
+    if (open.size() >= kMaxListed) break;
+    auto ep = registry_.endpoint_by_id(id);
+    json::array open_on;
+    for (const auto& n : on)
+      open_on.push_back(json::string(n));
+    open.push_back(json::object{{"destination", outbound::endpoint_destination(id)},
+                                {"appId", ep ? json::value(ep->app_id) : json::value("")},
+                                {"endpointId", id},
+                                {"reason", nullptr},
+                                {"nodes", std::move(open_on)}});
   }
-  const std::string node =
-      console_.inspector != nullptr ? console_.inspector->node() : std::string();
   return json_response(
       200,
       json::object{{"node", node},
@@ -233,7 +280,73 @@ net::HttpResponse ManagementApi::stats_resource(Call& call) {
                                            ? json::value(iso8601(counts->oldest_pending_due_ms))
                                            : json::value(nullptr)},
                    {"endpointsDisabled", std::move(disabled)},
-                   {"endpointsCircuitOpen", std::move(open)}});
+                   {"endpointsCircuitOpen", std::move(open)},
+                   {"nodes", std::move(nodes)}});
+}
+
+Result<json::object> ManagementApi::configured_destination_out(const config::Destination& d,
+                                                               std::int64_t now) {
+  auto stats = store_.destination_stats(d.name, now - kHourMs, 0, now);
+  if (!stats) return Error{"store_error: " + stats.error()};
+  std::optional<engine::DestinationPause> pause;
+  if (console_.pauses != nullptr) {
+    auto read = console_.pauses->read(d.name);
+    if (!read) return Error{"store_error: " + read.error()};
+    pause = std::move(*read);
+  }
+  const bool paused = pause && pause->paused;
+  json::value why = nullptr;
+  if (paused) {
+    std::string text = "disabled by " + pause->by + " at " + iso8601(pause->at_ms);
+    if (!pause->reason.empty()) text += ": " + pause->reason;
+    why = json::value(text);
+  }
+  json::value pause_out = nullptr;
+  if (pause) {
+    pause_out = json::object{
+        {"paused", pause->paused},
+        {"by", pause->by},
+        {"at", iso8601(pause->at_ms)},
+        {"reason", pause->reason.empty() ? json::value(nullptr) : json::value(pause->reason)}};
+  }
+  const bool has_secret = d.secret.has_value() || d.bearer.has_value();
+  return json::object{
+      {"destination", d.name},
+      {"kind", kind_name(d.kind)},
+      {"name", d.name},
+      {"url", d.kind == config::Destination::Kind::http ? shown_url(d.url) : ""},
+      {"appId", nullptr},
+      {"endpointId", nullptr},
+      {"enabled", !paused},
+      {"disabledReason", std::move(why)},
+      {"circuit", "none"},
+      {"circuitOpenOn", json::array()},
+      {"verification", nullptr},
+      {"health", health(*stats)},
+      {"pause", std::move(pause_out)},
+      {"secretManagedBy", has_secret ? json::value("config") : json::value(nullptr)},
+      {"secretFrom", secret_from(d)}};
+}
+
+Result<std::map<std::string, std::vector<std::string>>> ManagementApi::open_circuits_by_node() {
+  std::map<std::string, std::vector<std::string>> out;
+  const std::string node =
+      console_.inspector != nullptr ? console_.inspector->node() : std::string();
+  if (console_.open_circuits) {
+    for (auto& id : console_.open_circuits())
+      out[std::move(id)].push_back(node);
+  }
+  if (config_.store_url.starts_with("postgres")) {
+    auto others = engine::mirrored_stats(
+        store_, console_.inspector != nullptr ? console_.inspector->tag() : std::string(),
+        now_ms_());
+    if (!others) return Error{others.error()};
+    for (const auto& o : *others) {
+      for (const auto& id : o.open_circuits)
+        out[id].push_back(o.node);
+    }
+  }
+  return out;
 }
 
 net::HttpResponse ManagementApi::establishment_resource(Call& call) {

@@ -15,9 +15,11 @@
 #include "api/metrics.hpp"
 #include "cli.hpp"
 #include "engine/config_targets.hpp"
+#include "engine/destination_pauses.hpp"
 #include "engine/http_sender.hpp"
 #include "engine/inspector.hpp"
 #include "engine/inspector_mirror.hpp"
+#include "engine/stats_mirror.hpp"
 #include "engine/stats_series.hpp"
 #include "hookgate/crypto/random.hpp"
 #include "hookgate/engine/dispatcher.hpp"
@@ -135,7 +137,18 @@ int run_serve(const std::string& config_path) {
   auto operator_pool = net::HttpPool::create(operator_options, pool_options);
   if (!operator_pool) return usage_error("[[destination]] client: " + operator_pool.error());
   engine::HttpSender http(std::move(operator_policy.value()));
-  engine::ConfigTargets configured(*config, http, **operator_pool);
+  // An operator's pause of a configured destination (console, PATCH /api/v1/destination/{name})
+  // is kept in the store: read now, so a destination paused before a restart stays paused from
+  // the first claim, and refreshed every second for the other nodes' changes.
+  std::vector<std::string> destination_names;
+  for (const auto& d : config->destinations)
+    destination_names.push_back(d.name);
+  engine::DestinationPauses pauses(**store, std::move(destination_names), now_ms);
+  if (auto read = pauses.refresh(); !read) {
+    std::cerr << "hookgate: store: paused destinations: " << read.error() << "\n";
+    return kExitInvalid;
+  }
+  engine::ConfigTargets configured(*config, http, **operator_pool, &pauses);
 
   // The outbound side: endpoints registered through the API, reached only through the SSRF
   // policy of [outbound].
@@ -223,6 +236,15 @@ int run_serve(const std::string& config_path) {
         log.write(line);
       });
 
+  pauses.on_resume([&dispatcher] { dispatcher.notify(); });
+  // Each node's per-second counts and open circuits, for the console's cluster-wide overview.
+  std::optional<engine::StatsMirror> stats_mirror;
+  if (config->store_url.starts_with("postgres")) {
+    stats_mirror.emplace(
+        stats_series, inspector.node(), [&endpoints] { return endpoints.open_circuits(); }, **store,
+        now_ms);
+  }
+
   // Expired de-duplication windows, and finished events past [retention], go in the background.
   engine::HousekeeperOptions housekeeping;
   housekeeping.retention = config->retention.events;
@@ -239,9 +261,9 @@ int run_serve(const std::string& config_path) {
   if (config->api.enabled) {
     management.emplace(
         *config, **store, registry, publisher, verifier, [&dispatcher] { dispatcher.notify(); },
-        now_ms, api::ConsoleData{&inspector, &stats_series, [&endpoints] {
-                                   return endpoints.open_circuits();
-                                 }});
+        now_ms,
+        api::ConsoleData{&inspector, &stats_series,
+                         [&endpoints] { return endpoints.open_circuits(); }, &pauses});
   }
   std::optional<api::ConsoleSessions> console_sessions;
   std::optional<api::ConsoleServer> console;
@@ -271,6 +293,8 @@ int run_serve(const std::string& config_path) {
   dispatcher.start();
   housekeeper.start();
   if (inspector_mirror) inspector_mirror->start();
+  if (stats_mirror) stats_mirror->start();
+  pauses.start();
   const auto ports = server.ports();
   for (std::size_t i = 0; i < ports.size(); ++i) {
     const auto& l = config->listeners[i];
@@ -286,9 +310,11 @@ int run_serve(const std::string& config_path) {
   server.stop(std::chrono::milliseconds(5000));
   (**store).on_remote_append({});
   gateway.reset();
+  pauses.stop();  // it wakes the dispatcher on a resume
   dispatcher.stop(std::chrono::milliseconds(5000));
   housekeeper.stop();
   if (inspector_mirror) inspector_mirror->stop();
+  if (stats_mirror) stats_mirror->stop();
   return kExitOk;
 }
 

@@ -12,6 +12,7 @@
 
 #include "command_sender.hpp"
 #include "engine/blocking_pool.hpp"
+#include "engine/destination_pauses.hpp"
 #include "engine/http_sender.hpp"
 #include "file_sender.hpp"
 #include "hookgate/config/config.hpp"
@@ -23,14 +24,17 @@ namespace hookgate::engine {
 class ConfigTargets : public TargetDirectory {
  public:
   // http builds the http destinations' requests and pool sends them; both must outlive this
-  // directory.
-  ConfigTargets(const config::Config& config, HttpSender& http, net::HttpPool& pool);
+  // directory, and so must pauses (null: nothing is ever paused).
+  ConfigTargets(const config::Config& config, HttpSender& http, net::HttpPool& pool,
+                const DestinationPauses* pauses = nullptr);
   std::shared_ptr<Target> find(std::string_view destination) override;
+  std::vector<std::string> paused() override;
 
  private:
   CommandSender command_;
   FileSender file_;
   std::map<std::string, std::shared_ptr<Target>, std::less<>> targets_;
+  const DestinationPauses* pauses_;
   BlockingPool blocking_;  // last: its threads end (joined) before the senders they use
 };
 

@@ -275,6 +275,9 @@ struct Dispatcher::Impl {
         }
         hungry.clear();
       }
+      // A paused destination gets no room: its deliveries stay pending, unclaimed.
+      for (auto& name : targets.paused())
+        request.room.insert_or_assign(std::move(name), 0);
       request.now_ms = now();
       request.owner = options.owner;
       request.lease_ms = options.lease.count();

@@ -15,6 +15,7 @@ class CombinedTargets : public engine::TargetDirectory {
     return destination_endpoint(destination) ? endpoints_.find(destination)
                                              : configured_.find(destination);
   }
+  std::vector<std::string> paused() override { return configured_.paused(); }
 
  private:
   engine::TargetDirectory& configured_;

@@ -145,6 +145,14 @@ expect((await api("GET", "/delivery/dlv_1_999")).status === 404, "unknown delive
 expect((await api("GET", "/delivery")).status === 422, "delivery without destination 422");
 expect((await api("GET", "/destination")).status === 200, "GET /destination");
 expect((await api("GET", "/stats?seconds=60")).status === 200, "GET /stats");
+expect((await api("GET", "/destination/svc")).status === 200, "GET /destination/{name}");
+const paused = await api("PATCH", "/destination/svc", { disabled: true, reason: "contract" });
+expect(paused.status === 200 && paused.json.enabled === false && paused.json.pause?.paused === true, "PATCH pause");
+expect((await api("GET", "/destination")).status === 200, "GET /destination (paused)");
+const resumed = await api("PATCH", "/destination/svc", { disabled: false });
+expect(resumed.status === 200 && resumed.json.enabled === true, "PATCH resume");
+expect((await api("PATCH", "/destination/svc", { disabled: "no" })).status === 422, "PATCH 422");
+expect((await api("PATCH", "/destination/nope", { disabled: true })).status === 404, "PATCH unknown 404");
 const est = await api("GET", "/establishment");
 expect(est.status === 200 && est.json.data[0]?.state === "none", "GET /establishment");
 

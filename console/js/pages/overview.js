@@ -1,6 +1,7 @@
-// Overview: this node's per-second rates over the last five minutes or the last hour as charts
-// (refreshed every two seconds; the hour averaged over 10 s so a chart keeps 360 points), the
-// queue, and the endpoints disabled or with an open circuit.
+// Overview: the per-second rates of every node (their sum; each node's share in a table) over
+// the last five minutes or the last hour as charts (refreshed every two seconds; the hour
+// averaged over 10 s so a chart keeps 360 points), the queue, and the endpoints disabled or
+// with an open circuit (and on which nodes).
 import { get } from "../api.js";
 import { h, notice, replace, table, time } from "../dom.js";
 import { lineChart } from "../chart.js";
@@ -60,7 +61,8 @@ export function overviewPage(view) {
             { name: "failed", values: sr.failed, cls: "c3" },
           ])),
         problems("Endpoints disabled", s.endpointsDisabled),
-        problems("Circuits open", s.endpointsCircuitOpen));
+        problems("Circuits open", s.endpointsCircuitOpen),
+        perNode(s.nodes ?? []));
     } catch (e) {
       if (live) notice(view, e.message);
     }
@@ -78,6 +80,20 @@ function problems(title, rows) {
   return [h("h2", {}, title), table([
     ["Endpoint", (r) => h("a", { href: `#/apps/${encodeURIComponent(r.appId)}` }, r.endpointId)],
     ["Application", (r) => r.appId],
-    ["Why", (r) => r.reason ?? ""],
+    ["Why", (r) => r.reason ?? (r.nodes ? `open on ${r.nodes.join(", ")}` : "")],
   ], rows)];
+}
+
+// Each node's share of the window (the charts show their sum).
+function perNode(nodes) {
+  if (nodes.length < 2) return null;
+  return [h("h2", {}, "Nodes"), table([
+    ["Node", (n) => n.node],
+    ["Heard from", (n) => time(n.updatedAt)],
+    ["Accepted", (n) => String(n.accepted)],
+    ["Refused", (n) => String(n.refused)],
+    ["Delivered", (n) => String(n.delivered)],
+    ["Retried", (n) => String(n.retried)],
+    ["Failed", (n) => String(n.failed)],
+  ], nodes)];
 }

@@ -68,6 +68,9 @@ class TargetDirectory {
  public:
   virtual ~TargetDirectory() = default;
   virtual std::shared_ptr<Target> find(std::string_view destination) = 0;
+  // Destinations an operator paused: claims give them no room, so their deliveries stay pending
+  // until resumed. Asked before every claim: from memory, quick, never the store.
+  virtual std::vector<std::string> paused() { return {}; }
 };
 
 }  // namespace hookgate::engine
