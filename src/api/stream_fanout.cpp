@@ -20,10 +20,15 @@ constexpr std::size_t kPage = 16;
 constexpr std::size_t kFeedPage = 64;
 // Store reads run here, never on a network thread.
 constexpr std::size_t kWorkers = 2;
-// A feed reads at most once per this: under a stream of accepts each read takes the batch that
-// came meanwhile, and each stream gets one write (one wake of its connection) per batch instead
-// of one per event. A first event after a quiet spell is read at once.
-constexpr std::chrono::milliseconds kLinger{5};
+// A feed reads at most once per linger: under a stream of accepts each read takes the batch that
+// came meanwhile, and each stream gets one write (one wake of its connection, one socket write)
+// per batch instead of one per event. A first event after a quiet spell is read at once. The
+// linger grows with the feed's live streams so that the writes of a feed stay near
+// kFeedWritesPerSecond however many streams it has (a hundred streams: one read per 25 ms, each
+// stream's write carrying five times as many events), within kLinger..kMaxLinger.
+constexpr std::chrono::microseconds kLinger{5'000};
+constexpr std::chrono::microseconds kMaxLinger{50'000};
+constexpr std::size_t kFeedWritesPerSecond = 4'000;
 
 }  // namespace
 
@@ -34,10 +39,16 @@ struct StreamFanout::Feed {
   std::int64_t cursor = 0;
   bool reading = false;  // a read job is queued or running
   bool again = false;    // woken while reading: read once more after
-  bool parked = false;   // in Shared::parked, to be read at last_read + kLinger
+  bool parked = false;   // in Shared::parked, to be read at last_read + linger()
   std::chrono::steady_clock::time_point last_read{};
   std::map<std::uint64_t, std::shared_ptr<Stream>> live;
   std::size_t members = 0;  // live or not
+
+  // Under Shared::m: the least time between two reads, for the streams live now.
+  std::chrono::microseconds linger() const {
+    const std::chrono::microseconds spread(live.size() * 1'000'000 / kFeedWritesPerSecond);
+    return std::clamp(spread, kLinger, kMaxLinger);
+  }
 };
 
 struct StreamFanout::Shared : std::enable_shared_from_this<StreamFanout::Shared> {
@@ -52,7 +63,7 @@ struct StreamFanout::Shared : std::enable_shared_from_this<StreamFanout::Shared>
   std::map<std::string, std::size_t, std::less<>> per_peer;
   std::int64_t remote_head = 0;  // the highest seq other nodes announced
   std::atomic<std::uint64_t> reads{0};
-  // Feeds woken within kLinger of their last read; the pacer thread reads them when it is up.
+  // Feeds woken within their linger of their last read; the pacer thread reads them then.
   std::vector<std::shared_ptr<Feed>> parked;
   std::condition_variable pacer_wake;
   bool pacer_stop = false;
@@ -73,7 +84,7 @@ struct StreamFanout::Shared : std::enable_shared_from_this<StreamFanout::Shared>
       return false;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (now - feed->last_read < kLinger) {
+    if (now - feed->last_read < feed->linger()) {
       park(feed);
       return false;
     }
@@ -160,8 +171,10 @@ class StreamFanout::Stream : public net::StreamSink,
 
   // Under shared_->m, by the feed: writes the events this stream wants and has not had. False
   // when the stream is over (closed, or cut off by its bound): the feed drops it.
-  bool deliver(const std::vector<store::Event>& events, const std::vector<std::string>& formatted,
-               const std::string& joined, std::chrono::steady_clock::time_point now) {
+  bool deliver(const std::vector<store::Event>& events,
+               const std::vector<std::shared_ptr<const std::string>>& formatted,
+               const std::shared_ptr<const std::string>& joined,
+               std::chrono::steady_clock::time_point now) {
     if (!writer_) return false;
     if (now >= expires_) {
       live_ = false;
@@ -169,9 +182,9 @@ class StreamFanout::Stream : public net::StreamSink,
       return false;
     }
     // The common case, a stream that wants the whole batch: one write, one wake of its
-    // connection, however many events the batch holds.
+    // connection, however many events the batch holds, of the batch's one buffer.
     if (!filter_ && !events.empty() && events.front().seq > cursor_) {
-      if (!writer_->write(joined)) {
+      if (!writer_->write_shared(joined)) {
         live_ = false;
         return false;
       }
@@ -182,7 +195,7 @@ class StreamFanout::Stream : public net::StreamSink,
       const auto& e = events[i];
       if (e.seq <= cursor_) continue;
       if (!filter_ || filter_(e)) {
-        if (!writer_->write(formatted[i])) {
+        if (!writer_->write_shared(formatted[i])) {
           live_ = false;
           return false;
         }
@@ -331,14 +344,20 @@ void StreamFanout::Shared::read_feed(const std::shared_ptr<Feed>& feed) {
     ++reads;
     auto events = store.events_after(feed->topic, cursor, kFeedPage);
     if (!events) return cut_live(feed);
-    // Formatted once, outside the lock, for every stream.
-    std::vector<std::string> formatted;
+    // Formatted once, outside the lock, into buffers every stream sends as they are: each
+    // event's own (for streams with a filter) and the batch's.
+    std::vector<std::shared_ptr<const std::string>> formatted;
     formatted.reserve(events->size());
-    std::string joined;
+    std::size_t size = 0;
     for (const auto& e : *events) {
-      formatted.push_back(feed->format(e));
-      joined += formatted.back();
+      formatted.push_back(std::make_shared<const std::string>(feed->format(e)));
+      size += formatted.back()->size();
     }
+    auto batch = std::make_shared<std::string>();
+    batch->reserve(size);
+    for (const auto& f : formatted)
+      *batch += *f;
+    const std::shared_ptr<const std::string> joined = std::move(batch);
     const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(m);
     for (auto it = feed->live.begin(); it != feed->live.end();) {
@@ -368,9 +387,9 @@ void StreamFanout::Shared::pace() {
       pacer_wake.wait(lock);
       continue;
     }
-    auto due = parked.front()->last_read + kLinger;
+    auto due = parked.front()->last_read + parked.front()->linger();
     for (const auto& f : parked)
-      due = std::min(due, f->last_read + kLinger);
+      due = std::min(due, f->last_read + f->linger());
     if (std::chrono::steady_clock::now() < due) {
       pacer_wake.wait_until(lock, due);
       continue;
@@ -379,7 +398,7 @@ void StreamFanout::Shared::pace() {
     std::vector<std::shared_ptr<Feed>> ready;
     for (auto it = parked.begin(); it != parked.end();) {
       auto& f = *it;
-      if (now - f->last_read < kLinger) {
+      if (now - f->last_read < f->linger()) {
         ++it;
         continue;
       }

@@ -444,13 +444,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     static constexpr std::size_t kSlice = 64 << 10;
     if (writing_ || stream_over_) return;
     bool finish = false;
-    if (!outbox_->take(wire_, kSlice, finish)) return sink_->on_drained();
+    if (!outbox_->take(segments_, kSlice, finish)) return sink_->on_drained();
+    // One gathering write from the queued buffers themselves: a batch shared by many streams
+    // goes to each socket without a copy into this connection.
+    gather_.clear();
+    for (const auto& s : segments_)
+      gather_.emplace_back(s.data(), s.size);
     writing_ = true;
     beast::get_lowest_layer(stream_).expires_after(stream_options_.write_timeout);
     asio::async_write(
-        stream_, asio::buffer(wire_),
+        stream_, gather_,
         [self = this->shared_from_this(), finish](beast::error_code ec, std::size_t n) {
           self->writing_ = false;
+          self->segments_.clear();  // lets go of the batches written, as the queue did
           self->outbox_->sent(n);
           if (ec || finish) return self->end_stream(!ec);
           self->flush();
@@ -527,6 +533,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::shared_ptr<StreamSink> sink_;
   StreamOptions stream_options_;
   std::shared_ptr<StreamOutbox> outbox_;
+  std::vector<StreamOutbox::Segment> segments_;  // what the write under way sends
+  std::vector<asio::const_buffer> gather_;       // the same, as the socket takes it
   std::optional<asio::steady_timer> heartbeat_;
   std::array<char, 16> peek_{};
   bool writing_ = false;

@@ -41,6 +41,10 @@ class StreamWriter {
   // queue is at its bound, which also ends the stream (the consumer is too slow), or once the
   // stream has ended.
   virtual bool write(std::string bytes) = 0;
+  // The same, for bytes that many streams send (a batch every stream of a source gets): they
+  // are queued by reference, never copied, so they exist once in memory however many streams
+  // send them; each stream's bound counts them in full.
+  virtual bool write_shared(std::shared_ptr<const std::string> bytes) = 0;
   // Bytes accepted but not yet handed to the socket.
   virtual std::size_t queued() const = 0;
   // Ends the stream cleanly once the queued bytes are sent (the last chunk, then close).

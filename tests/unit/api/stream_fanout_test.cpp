@@ -7,8 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "../store/postgres/postgres_backend.hpp"
@@ -20,12 +23,19 @@ namespace {
 using namespace std::chrono_literals;
 using store::testing::StoreContract;
 
-// A connection's outbox as a stream sees it: bounded, and recording what it was given. It never
-// calls back into the stream (the real outbox hands everything to the network thread).
+// A connection's outbox as a stream sees it: bounded, and recording what it was given (and the
+// buffer it came in, when shared). It never calls back into the stream (the real outbox hands
+// everything to the network thread).
 class RecordingWriter : public net::StreamWriter {
  public:
   explicit RecordingWriter(std::size_t max_bytes) : max_(max_bytes) {}
   bool write(std::string bytes) override {
+    return record(std::make_shared<const std::string>(std::move(bytes)), false);
+  }
+  bool write_shared(std::shared_ptr<const std::string> bytes) override {
+    return record(std::move(bytes), true);
+  }
+  bool record(std::shared_ptr<const std::string> bytes, bool shared) {
     const std::lock_guard lock(m_);
     if (ended_) {
       ++refused_;
@@ -36,8 +46,10 @@ class RecordingWriter : public net::StreamWriter {
       ++refused_;
       return false;
     }
-    queued_ += bytes.size();
-    written_.push_back(std::move(bytes));
+    queued_ += bytes->size();
+    written_.push_back(*bytes);
+    // Kept, so a buffer's address is never reused by a later one while the test looks.
+    if (shared) shared_.push_back(std::move(bytes));
     return true;
   }
   std::size_t queued() const override {
@@ -57,6 +69,11 @@ class RecordingWriter : public net::StreamWriter {
     const std::lock_guard lock(m_);
     return written_;
   }
+  // The buffers given by reference (the feed's batches), in order.
+  std::vector<std::shared_ptr<const std::string>> shared() const {
+    const std::lock_guard lock(m_);
+    return shared_;
+  }
   bool ended() const {
     const std::lock_guard lock(m_);
     return ended_;
@@ -70,6 +87,7 @@ class RecordingWriter : public net::StreamWriter {
   const std::size_t max_;
   mutable std::mutex m_;
   std::vector<std::string> written_;
+  std::vector<std::shared_ptr<const std::string>> shared_;
   std::size_t queued_ = 0;
   bool ended_ = false;
   int refused_ = 0;
@@ -177,6 +195,49 @@ TEST_P(StreamFanoutTest, EveryLiveStreamGetsEveryEventInOrderFromOneReadPerWake)
     s.sink->on_closed();
   other.sink->on_closed();
   EXPECT_EQ(fanout.open_count(), 0U);
+}
+
+TEST_P(StreamFanoutTest, EachBatchIsOneBufferWrittenToEveryLiveStreamWithoutACopy) {
+  StreamFanout fanout(*store_, limits());
+  constexpr int kStreams = 50;
+  constexpr int kEvents = 30;
+  std::vector<Open> streams;
+  const auto head = fanout.head();
+  for (int i = 0; i < kStreams; ++i)
+    streams.push_back(open(fanout, head));
+  std::vector<std::int64_t> expected;
+  for (int i = 0; i < kEvents; ++i) {
+    expected.push_back(accept(fanout));
+    // Every stream has what came so far before the next: most of the writes are the feed's.
+    ASSERT_TRUE(eventually([&] {
+      for (const auto& s : streams) {
+        if (seqs(*s.writer).size() != expected.size()) return false;
+      }
+      return true;
+    }));
+  }
+  // A batch's bytes exist once: every stream that got a batch from the feed got the same
+  // buffer (a stream still catching up reads and writes its own, never by reference).
+  std::map<std::string, std::set<const std::string*>> buffers_of;  // batch bytes -> buffers
+  std::map<const std::string*, int> streams_of;                    // buffer -> streams
+  for (const auto& s : streams) {
+    EXPECT_EQ(seqs(*s.writer), expected);
+    for (const auto& b : s.writer->shared()) {
+      buffers_of[*b].insert(b.get());
+      ++streams_of[b.get()];
+    }
+  }
+  ASSERT_FALSE(buffers_of.empty());
+  for (const auto& [bytes, buffers] : buffers_of)
+    EXPECT_EQ(buffers.size(), 1U) << bytes;
+  int widest = 0;
+  for (const auto& [buffer, n] : streams_of)
+    widest = std::max(widest, n);
+  EXPECT_GE(widest, kStreams / 2);
+  // At most one buffer per store read, however many streams it went to.
+  EXPECT_LE(streams_of.size(), fanout.store_reads());
+  for (auto& s : streams)
+    s.sink->on_closed();
 }
 
 TEST_P(StreamFanoutTest, JoinersMidWayResumersAndALaggardThatIsCutOff) {
