@@ -287,5 +287,9 @@ awk -v gn="${gw[none]}" -v an="${acc[none]}" -v gs="${gw[same]}" -v as="${acc[sa
     printf "gateway CPU per stream-event (us/accept, same - none, / %d streams): %.2f us\n", k, extra
     printf "consumers CPU per stream-event: %.2f us (user %.2f, system %.2f)\n",
       (ru + rs) / hz * 1e6 / (as * k), ru / hz * 1e6 / (as * k), rs / hz * 1e6 / (as * k)
-    if (by > 0) printf "bytes per stream-event on the wire: %.0f\n", by / (as * k)
+    if (by <= 0) exit
+    printf "bytes per stream-event on the wire: %.0f\n", by / (as * k)
+    # Per byte delivered: still meaningful when consumers were cut off (they read less).
+    printf "per MiB the consumers read: gateway %.0f us extra, consumers %.0f us\n",
+      (gs / hz * 1e6 - gn / hz * 1e6 / an * as) / (by / 1048576), (ru + rs) / hz * 1e6 / (by / 1048576)
   }'
