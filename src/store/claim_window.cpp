@@ -7,16 +7,22 @@
 #include <set>
 
 namespace hookgate::store {
-namespace {
 
-constexpr std::size_t kMaxWindow = 10000;
-
-std::size_t room_of(const ClaimRequest& request, const std::string& destination) {
+std::size_t room_of(const ClaimRequest& request, std::string_view destination) {
   const auto found = request.room.find(destination);
   return found != request.room.end() ? found->second : request.default_room;
 }
 
-}  // namespace
+bool admits(const DestinationFilter& filter, std::string_view destination) {
+  const bool listed =
+      std::find(filter.list.begin(), filter.list.end(), destination) != filter.list.end();
+  return listed == filter.only;
+}
+
+std::int64_t sql_limit(std::size_t count) {
+  return count >= static_cast<std::size_t>(INT64_MAX) ? INT64_MAX
+                                                      : static_cast<std::int64_t>(count);
+}
 
 DestinationFilter destinations_with_room(const ClaimRequest& request) {
   DestinationFilter filter;
@@ -25,13 +31,6 @@ DestinationFilter destinations_with_room(const ClaimRequest& request) {
     if ((room > 0) == filter.only) filter.list.push_back(destination);
   }
   return filter;
-}
-
-std::size_t candidate_window(std::size_t limit) {
-  // A limit beyond the window's bound reads as many as it may take (a claim_due of everything).
-  const std::size_t window = limit > kMaxWindow / 4 ? std::max(limit, kMaxWindow) : limit * 4;
-  // The statements bind it as a signed 64-bit LIMIT.
-  return std::min<std::size_t>(window, INT64_MAX);
 }
 
 Picked pick_candidates(const ClaimRequest& request, const std::vector<Candidate>& candidates) {

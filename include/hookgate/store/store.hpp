@@ -191,6 +191,8 @@ struct ClaimRequest {
   // default_room otherwise (0: none). A destination with no room is skipped inside the store's
   // query, so the due backlog of a destination at its concurrency (a hanging endpoint) is never
   // claimed only to be handed back, and cannot crowd other destinations out of a claim.
+  // Destinations with due work are visited in turn (round-robin across claims), each giving its
+  // oldest due deliveries up to its room, until the limit.
   std::map<std::string, std::size_t, std::less<>> room;
   std::size_t default_room = SIZE_MAX;
 };
@@ -238,8 +240,8 @@ class Store {
   virtual Result<std::vector<Event>> events_after(std::string_view source, std::int64_t after,
                                                   std::size_t limit) = 0;
 
-  // Due deliveries (due_ms <= now_ms, not leased or lease expired), oldest due first: claim()
-  // without room limits.
+  // Due deliveries (due_ms <= now_ms, not leased or lease expired), handed over oldest due
+  // first: claim() without room limits (a destination's turn may take up to the limit).
   Result<std::vector<Delivery>> claim_due(std::int64_t now_ms, std::size_t limit,
                                           std::string_view owner, std::int64_t lease_ms);
 

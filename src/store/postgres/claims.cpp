@@ -14,18 +14,46 @@
 namespace hookgate::store::postgres {
 namespace {
 
-// Walks deliveries_due (state, due_ms, id) from the oldest due entry. Rows of destinations
-// without room fail the destination condition, so they are neither locked nor written. SKIP
-// LOCKED leaves rows another node is claiming to it; a row another node claimed and committed
-// after this statement's snapshot is re-checked against its new lease and dropped.
+// A skip-scan of deliveries_pending_by_destination (migration 6): the destinations with pending
+// work, one index probe each, however many rows each has queued. PostgreSQL has no skip-scan of
+// its own; the recursive CTE is the usual loose index scan.
+#define HOOKGATE_PENDING_DESTINATIONS                                                   \
+  "hop(destination) AS ("                                                               \
+  "  (SELECT destination FROM deliveries WHERE state = 'pending' ORDER BY destination " \
+  "   LIMIT 1) "                                                                        \
+  "  UNION ALL "                                                                        \
+  "  SELECT (SELECT d.destination FROM deliveries d WHERE d.state = 'pending' "         \
+  "    AND d.destination > hop.destination ORDER BY d.destination LIMIT 1) "            \
+  "  FROM hop WHERE hop.destination IS NOT NULL) "
+
+// Each destination with room, in turn from the one after $4 (the cursor), gives its oldest due
+// rows, no more than its room ($1/$2 listed, $3 otherwise) and the limit plus one (the one more
+// tells the claim that work is left now). The rows of a destination without room are never read,
+// so a claim costs what it takes and one probe per destination with pending work, never the
+// backlog. The outer LIMIT stops the walk once the claim is full; the turn's order comes from
+// the sorted visit list, which the nested loop keeps. SKIP LOCKED leaves rows another node is
+// claiming to it; a row another node claimed and committed after this statement's snapshot is
+// re-checked against its new lease and dropped.
+#define HOOKGATE_TAKE_IN_TURN                                                             \
+  "SELECT c.id, c.destination, c.due_ms FROM visit CROSS JOIN LATERAL ("                  \
+  "  SELECT x.id, x.destination, x.due_ms FROM deliveries x "                             \
+  "  WHERE x.destination = visit.destination AND x.state = 'pending' AND x.due_ms <= $5 " \
+  "  AND (x.lease_until_ms IS NULL OR x.lease_until_ms <= $5) "                           \
+  "  ORDER BY x.due_ms, x.id LIMIT least(visit.room, $6 + 1) FOR UPDATE SKIP LOCKED) c "  \
+  "LIMIT $6 + 1"
+
 constexpr const char* kCandidatesExcept =
-    "SELECT id, destination FROM deliveries WHERE state = 'pending' AND due_ms <= $1 "
-    "AND (lease_until_ms IS NULL OR lease_until_ms <= $1) AND destination <> ALL($2::bytea[]) "
-    "ORDER BY due_ms, id LIMIT $3 FOR UPDATE SKIP LOCKED";
+    "WITH RECURSIVE " HOOKGATE_PENDING_DESTINATIONS
+    ", visit AS (SELECT hop.destination, coalesce(r.room, $3) AS room FROM hop "
+    "  LEFT JOIN unnest($1::bytea[], $2::int8[]) AS r(destination, room) "
+    "  ON r.destination = hop.destination "
+    "  WHERE hop.destination IS NOT NULL AND coalesce(r.room, $3) > 0 "
+    "  ORDER BY hop.destination <= $4, hop.destination) " HOOKGATE_TAKE_IN_TURN;
 constexpr const char* kCandidatesOnly =
-    "SELECT id, destination FROM deliveries WHERE state = 'pending' AND due_ms <= $1 "
-    "AND (lease_until_ms IS NULL OR lease_until_ms <= $1) AND destination = ANY($2::bytea[]) "
-    "ORDER BY due_ms, id LIMIT $3 FOR UPDATE SKIP LOCKED";
+    "WITH visit AS (SELECT r.destination, r.room "
+    "  FROM unnest($1::bytea[], $2::int8[]) AS r(destination, room) "
+    "  WHERE r.room > 0 "
+    "  ORDER BY r.destination <= $4, r.destination) " HOOKGATE_TAKE_IN_TURN;
 
 // Leases the chosen rows (locked by the candidate SELECT) and returns them with their events.
 constexpr const char* kLease =
@@ -37,15 +65,27 @@ constexpr const char* kLease =
     "  coalesce(e.public_id, ''::bytea), e.meta "
     "FROM c JOIN events e ON e.seq = c.event_seq ORDER BY c.due_ms, c.id";
 
-// The next due time, in two ordered look-ups that each stop at their first match: unleased
-// rows by due time (deliveries_due), leased ones by the end of their lease (deliveries_leased).
-// A leased row was due when it was claimed and its due time does not move while leased.
+// The next due time of the destinations with room left ($1: those not to look at, or the only
+// ones), in two parts. Unleased rows: each such destination's first row due after now ($2),
+// found by one probe of deliveries_pending_by_destination (rows due now were taken, or are being
+// claimed by another node); a walk of the whole queue by due time would read every due row of
+// the destinations without room. Leased rows: by the end of their lease (deliveries_leased, the
+// rows in flight). A leased row was due when it was claimed and its due time does not move while
+// leased.
+#define HOOKGATE_FIRST_LATER                                                                   \
+  "CROSS JOIN LATERAL (SELECT x.due_ms FROM deliveries x WHERE x.destination = w.destination " \
+  "  AND x.state = 'pending' AND x.lease_until_ms IS NULL AND x.due_ms > $2 "                  \
+  "  ORDER BY x.due_ms LIMIT 1) n"
 constexpr const char* kNextUnleasedExcept =
-    "SELECT due_ms FROM deliveries WHERE state = 'pending' AND lease_until_ms IS NULL "
-    "AND destination <> ALL($1::bytea[]) AND id <> ALL($2::int8[]) ORDER BY due_ms LIMIT 1";
+    "WITH RECURSIVE " HOOKGATE_PENDING_DESTINATIONS
+    "SELECT min(n.due_ms) FROM hop AS w " HOOKGATE_FIRST_LATER
+    " WHERE w.destination IS NOT NULL AND w.destination <> ALL($1::bytea[])";
 constexpr const char* kNextUnleasedOnly =
-    "SELECT due_ms FROM deliveries WHERE state = 'pending' AND lease_until_ms IS NULL "
-    "AND destination = ANY($1::bytea[]) AND id <> ALL($2::int8[]) ORDER BY due_ms LIMIT 1";
+    "SELECT min(n.due_ms) FROM unnest($1::bytea[]) AS w(destination) " HOOKGATE_FIRST_LATER;
+#undef HOOKGATE_FIRST_LATER
+#undef HOOKGATE_TAKE_IN_TURN
+#undef HOOKGATE_PENDING_DESTINATIONS
+
 constexpr const char* kNextLeasedExcept =
     "SELECT greatest(due_ms, lease_until_ms) FROM deliveries WHERE lease_until_ms IS NOT NULL "
     "AND state = 'pending' AND destination <> ALL($1::bytea[]) AND id <> ALL($2::int8[]) "
@@ -78,6 +118,9 @@ constexpr const char* kPostpone =
     "UPDATE deliveries d SET due_ms = i.due, lease_owner = NULL, lease_until_ms = NULL "
     "FROM unnest($1::int8[], $2::int8[]) AS i(id, due) "
     "WHERE d.id = i.id AND d.state = 'pending' AND d.lease_owner = $3 RETURNING d.id";
+
+// The claim's LIMIT is $6 + 1 in SQL: kept well inside int8.
+constexpr std::size_t kMaxClaim = std::size_t{1} << 40;
 
 std::vector<std::string_view> views(const std::vector<std::string>& values) {
   return {values.begin(), values.end()};
@@ -134,23 +177,39 @@ std::vector<bool> answers(const std::vector<std::int64_t>& ids, const std::vecto
 
 }  // namespace
 
-Result<Claimed> claim_deliveries(Conn& conn, const ClaimRequest& request) {
+Result<Claimed> claim_deliveries(Conn& conn, const ClaimRequest& request, ClaimCursor& cursor) {
   Claimed claimed;
   const DestinationFilter filter = destinations_with_room(request);
   std::vector<Candidate> candidates;
   if (request.limit > 0 && !(filter.only && filter.list.empty())) {
-    const auto listed = views(filter.list);
+    std::vector<std::string_view> names;
+    std::vector<std::int64_t> rooms;
+    for (const auto& [name, room] : request.room) {
+      names.emplace_back(name);
+      rooms.push_back(sql_limit(room));
+    }
+    const std::string after = cursor.after();
     auto rows = conn.exec(filter.only ? kCandidatesOnly : kCandidatesExcept,
                           Params()
+                              .bytes_array(names)
+                              .int64_array(rooms)
+                              .int64(sql_limit(request.default_room))
+                              .bytes(after)
                               .int64(request.now_ms)
-                              .bytes_array(listed)
-                              .int64(static_cast<std::int64_t>(candidate_window(request.limit))));
+                              .int64(sql_limit(std::min(request.limit, kMaxClaim))));
     if (!rows) return Error{rows.error()};
     candidates.reserve(static_cast<std::size_t>(rows->size()));
     for (int r = 0; r < rows->size(); ++r)
-      candidates.push_back(Candidate{rows->int64(r, 0), rows->bytes(r, 1)});
+      candidates.push_back(Candidate{rows->int64(r, 0), rows->bytes(r, 1), rows->int64(r, 2)});
   }
   const Picked picked = pick_candidates(request, candidates);
+  // The next claim's turn begins after the last destination this one took from.
+  for (auto it = candidates.rbegin(); !picked.ids.empty() && it != candidates.rend(); ++it) {
+    if (it->id == picked.ids.back()) {
+      cursor.move_to(it->destination);
+      break;
+    }
+  }
 
   // The lease and the next due time in one round trip.
   const auto waking = views(picked.waking.list);
@@ -164,7 +223,7 @@ Result<Claimed> claim_deliveries(Conn& conn, const ClaimRequest& request) {
   if (!picked.more_now) {
     const bool only = picked.waking.only;
     statements.push_back(Statement{only ? kNextUnleasedOnly : kNextUnleasedExcept,
-                                   Params().bytes_array(waking).int64_array(picked.ids)});
+                                   Params().bytes_array(waking).int64(request.now_ms)});
     statements.push_back(Statement{only ? kNextLeasedOnly : kNextLeasedExcept,
                                    Params().bytes_array(waking).int64_array(picked.ids)});
   }

@@ -8,11 +8,13 @@
 
 #include "hookgate/result.hpp"
 #include "hookgate/store/store.hpp"
+#include "store/claim_window.hpp"
 #include "store/postgres/pg_conn.hpp"
 
 namespace hookgate::store::postgres {
 
-Result<Claimed> claim_deliveries(Conn& conn, const ClaimRequest& request);
+// cursor: where the turn over destinations resumes; moved to the last destination taken from.
+Result<Claimed> claim_deliveries(Conn& conn, const ClaimRequest& request, ClaimCursor& cursor);
 // result[i] answers results[i]: false when owner does not hold that lease (nothing written for
 // it). A delivery named twice is finished once; the later items are false.
 Result<std::vector<bool>> finish_deliveries(Conn& conn, const std::vector<Finished>& results,

@@ -110,6 +110,14 @@ ALTER TABLE deliveries ADD COLUMN manual_attempt integer NOT NULL DEFAULT 0;
 -- An endpoint's deliveries and attempts, newest message first, and its stats, without a scan.
 CREATE INDEX deliveries_by_destination ON deliveries (destination, event_seq);
 )sql"},
+    {6, R"sql(
+-- Claims visit the destinations with pending work in turn (a loose index scan of this index, one
+-- probe per destination) and read each one's rows oldest due first, no further than its room: a
+-- claim costs what it takes, never the backlog of a destination that has no room. Only pending
+-- rows are in it, so delivered history does not slow the scan.
+CREATE INDEX deliveries_pending_by_destination ON deliveries (destination, due_ms, id)
+  WHERE state = 'pending';
+)sql"},
 };
 
 // Any constant works as long as every node uses the same one; advisory locks are per database.

@@ -102,7 +102,7 @@ Result<Claimed> PostgresStore::claim(const ClaimRequest& request) {
   // durable.
   return pool_.transaction<Claimed>([&](Conn& conn) -> Result<Claimed> {
     if (auto set = conn.run("SET LOCAL synchronous_commit = off"); !set) return Error{set.error()};
-    return claim_deliveries(conn, request);
+    return claim_deliveries(conn, request, claim_cursor_);
   });
 }
 

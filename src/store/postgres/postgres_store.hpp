@@ -16,6 +16,7 @@
 #include <string>
 
 #include "hookgate/store/store.hpp"
+#include "store/claim_window.hpp"
 #include "store/durable_seq.hpp"
 #include "store/postgres/append_writer.hpp"
 #include "store/postgres/listener.hpp"
@@ -82,6 +83,7 @@ class PostgresStore final : public Store {
                 NotifyChannel channel, std::size_t max_pending_writes);
 
   const NotifyChannel channel_;
+  ClaimCursor claim_cursor_;
   Pool pool_;
   // This node's appends only: readers are not capped by it (a commit is durable, and the append
   // lock makes seqs visible in order on every node).

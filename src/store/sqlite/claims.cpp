@@ -1,5 +1,6 @@
-// SQL of Store::claim on SQLite. Lists of destinations and ids are bound as one JSON array and
-// read with json_each, so each statement keeps one text (cached once) whatever the list's size.
+// SQL of Store::claim on SQLite: destinations with pending work visited in turn, each read from
+// its own part of the queue. Lists of destinations and ids are bound as one JSON array and read
+// with json_each, so each statement keeps one text (cached once) whatever the list's size.
 #include "store/sqlite/claims.hpp"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -58,98 +60,178 @@ const char* in_or_not(const DestinationFilter& filter) {
   return filter.only ? "IN" : "NOT IN";
 }
 
-// Walks deliveries_due (state, due_ms) from the oldest due entry: the rows of destinations
-// without room are passed over by the condition, never claimed or written.
-Result<std::vector<Candidate>> due_candidates(Db& db, const ClaimRequest& request,
-                                              const DestinationFilter& filter,
-                                              std::int64_t durable_seq) {
-  const std::string sql = std::string(
-                              "SELECT id, destination FROM deliveries WHERE state = 'pending' "
-                              "AND due_ms <= ?1 AND (lease_until_ms IS NULL OR lease_until_ms "
-                              "<= ?1) AND event_seq <= ?4 AND destination ") +
-                          in_or_not(filter) +
-                          " (SELECT value FROM json_each(?2)) ORDER BY due_ms, id LIMIT ?3";
-  auto select = db.cached(sql);
+// One step of a skip-scan of deliveries_pending_by_destination (migration 7): the first
+// destination with pending work after `after` (or at it, when inclusive). One index seek, however
+// many rows each destination has queued.
+Result<std::optional<std::string>> next_destination(Db& db, const std::string& after,
+                                                    bool inclusive) {
+  auto select = db.cached(
+      inclusive ? "SELECT destination FROM deliveries INDEXED BY deliveries_pending_by_destination "
+                  "WHERE state = 'pending' AND destination >= ?1 ORDER BY destination LIMIT 1"
+                : "SELECT destination FROM deliveries INDEXED BY deliveries_pending_by_destination "
+                  "WHERE state = 'pending' AND destination > ?1 ORDER BY destination LIMIT 1");
   if (!select) return Error{select.error()};
-  const std::string list = json_array(filter.list);
-  (*select)
-      ->bind_int64(1, request.now_ms)
-      .bind_text(2, list)
-      .bind_int64(3, static_cast<std::int64_t>(candidate_window(request.limit)))
-      .bind_int64(4, durable_seq);
-  std::vector<Candidate> candidates;
-  for (;;) {
-    auto row = (*select)->step();
-    if (!row) return Error{row.error()};
-    if (!*row) break;
-    candidates.push_back(Candidate{(*select)->column_int64(0), (*select)->column_text(1)});
-  }
-  return candidates;
+  (*select)->bind_text(1, after);
+  auto row = (*select)->step();
+  if (!row) return Error{row.error()};
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>((*select)->column_text(0));
 }
 
-Result<std::optional<std::int64_t>> first_value(Db& db, const std::string& sql,
-                                                const std::string& destinations,
-                                                const std::string& taken, std::int64_t durable_seq,
-                                                std::optional<std::int64_t> due_after) {
-  auto select = db.cached(sql);
+// A claim's walk: destinations with pending work in turn from the cursor, each read from its own
+// part of deliveries_pending_by_destination, oldest due first, no further than the claim may
+// take from it (plus one row, which tells whether it has more due now or when it has next). The
+// due rows of a destination without room are never read: one claim reads what it takes, the rows
+// in flight of the destinations it visits, and one index seek per destination with pending work.
+class Walk {
+ public:
+  Walk(Db& db, const ClaimRequest& request, std::int64_t durable_seq)
+      : db_(db), request_(request), durable_seq_(durable_seq) {}
+
+  // false: the claim is full, the rest waits for the next turn.
+  Result<bool> visit(const std::string& destination) {
+    const std::size_t room = room_of(request_, destination);
+    if (room == 0) return true;
+    if (takeable_ >= request_.limit) {
+      complete_ = false;
+      return false;
+    }
+    last_ = destination;
+    const std::size_t want = std::min(room, request_.limit - takeable_);
+    auto select = db_.cached(
+        "SELECT id, due_ms FROM deliveries INDEXED BY deliveries_pending_by_destination "
+        "WHERE state = 'pending' AND destination = ?1 AND (lease_until_ms IS NULL OR "
+        "lease_until_ms <= ?2) AND event_seq <= ?3 ORDER BY due_ms, id LIMIT ?4");
+    if (!select) return Error{select.error()};
+    (*select)
+        ->bind_text(1, destination)
+        .bind_int64(2, request_.now_ms)
+        .bind_int64(3, durable_seq_)
+        .bind_int64(4, sql_limit(want) == INT64_MAX ? INT64_MAX : sql_limit(want) + 1);
+    std::size_t due_now = 0;
+    for (;;) {
+      auto row = (*select)->step();
+      if (!row) return Error{row.error()};
+      if (!*row) break;
+      const std::int64_t due_ms = (*select)->column_int64(1);
+      if (due_ms > request_.now_ms) {
+        later_.emplace_back(destination, due_ms);
+        break;
+      }
+      candidates_.push_back(Candidate{(*select)->column_int64(0), destination, due_ms});
+      ++due_now;
+    }
+    takeable_ += std::min(due_now, want);
+    return true;
+  }
+
+  [[nodiscard]] const std::vector<Candidate>& candidates() const { return candidates_; }
+  // Every destination with room was visited: nothing due now was left unread.
+  [[nodiscard]] bool complete() const { return complete_; }
+  [[nodiscard]] const std::optional<std::string>& last() const { return last_; }
+
+  // The earliest unleased due time after now among the visited destinations filter admits.
+  [[nodiscard]] std::optional<std::int64_t> later(const DestinationFilter& filter) const {
+    std::optional<std::int64_t> first;
+    for (const auto& [destination, due_ms] : later_) {
+      if (admits(filter, destination) && (!first || due_ms < *first)) first = due_ms;
+    }
+    return first;
+  }
+
+ private:
+  Db& db_;
+  const ClaimRequest& request_;
+  std::int64_t durable_seq_;
+  std::vector<Candidate> candidates_;
+  std::vector<std::pair<std::string, std::int64_t>> later_;
+  std::size_t takeable_ = 0;
+  bool complete_ = true;
+  std::optional<std::string> last_;
+};
+
+// Visits the destinations with room in turn, starting after `after`: the listed ones when the
+// request names the only destinations it may take from, else every destination with pending
+// work, found by skip-scan.
+//
+// Why a skip-scan of an index and not a table of destinations with due work kept beside the
+// queue: SQLite keeps the partial index in step with every statement that touches a delivery
+// (appends, finishes, postpones, requeues, retention) at the cost of one index entry, while a
+// table would need its own write in each of those paths (a missed one strands a destination's
+// work) and a hot row per destination on every append.
+Result<bool> walk_in_turn(Db& db, const DestinationFilter& filter, const std::string& after,
+                          Walk& walk) {
+  if (filter.only) {
+    // filter.list comes from a std::map: sorted, so the turn is the same as the skip-scan's.
+    for (const bool wrapped : {false, true}) {
+      for (const auto& destination : filter.list) {
+        if ((destination > after) == wrapped) continue;
+        auto more = walk.visit(destination);
+        if (!more) return more;
+        if (!*more) return true;
+      }
+    }
+    return true;
+  }
+  auto destination = next_destination(db, after, false);
+  for (;;) {
+    if (!destination) return Error{destination.error()};
+    if (!*destination) break;
+    auto more = walk.visit(**destination);
+    if (!more) return more;
+    if (!*more) return true;
+    destination = next_destination(db, **destination, false);
+  }
+  destination = next_destination(db, "", true);
+  for (;;) {
+    if (!destination) return Error{destination.error()};
+    if (!*destination || **destination > after) break;
+    auto more = walk.visit(**destination);
+    if (!more) return more;
+    if (!*more) return true;
+    destination = next_destination(db, **destination, false);
+  }
+  return true;
+}
+
+// The earliest end of a lease among the leased deliveries of the destinations filter admits, not
+// taken now: they become claimable then. A leased row was due when it was claimed and its due
+// time does not move while leased, so the later of the two counts. Read through the partial index
+// deliveries_leased, which holds only the rows in flight.
+Result<std::optional<std::int64_t>> next_lease_end(Db& db, const DestinationFilter& filter,
+                                                   const std::vector<std::int64_t>& taken,
+                                                   std::int64_t durable_seq) {
+  auto select = db.cached(std::string("SELECT max(due_ms, lease_until_ms) FROM deliveries "
+                                      "INDEXED BY deliveries_leased WHERE lease_until_ms IS NOT "
+                                      "NULL AND state = 'pending' AND destination ") +
+                          in_or_not(filter) +
+                          " (SELECT value FROM json_each(?1))"
+                          " AND id NOT IN (SELECT value FROM json_each(?2))"
+                          " AND event_seq <= ?3 ORDER BY lease_until_ms LIMIT 1");
   if (!select) return Error{select.error()};
-  (*select)->bind_text(1, destinations).bind_text(2, taken).bind_int64(3, durable_seq);
-  if (due_after) (*select)->bind_int64(4, *due_after);
+  const std::string destinations = json_array(filter.list);
+  const std::string ids = json_array(taken);
+  (*select)->bind_text(1, destinations).bind_text(2, ids).bind_int64(3, durable_seq);
   auto row = (*select)->step();
   if (!row) return Error{row.error()};
   if (!*row || (*select)->column_is_null(0)) return std::optional<std::int64_t>();
   return std::optional<std::int64_t>((*select)->column_int64(0));
 }
 
-// The earliest time a pending delivery of a destination with room, not taken now, becomes
-// claimable. Two ordered look-ups that each stop at their first match: unleased rows by due time
-// (deliveries_due), leased ones by the end of their lease (deliveries_leased). A leased row was
-// due when it was claimed and its due time does not move while leased, so its lease's end is
-// the later of the two.
-//
-// Both statements must cost what is in flight, not what is queued: with a million rows queued
-// for a destination that has no room, a walk of deliveries_due from its start reads them all on
-// every claim (a drain of 100/s instead of thousands). So the leased rows are read through their
-// partial index, and when the candidate window was not filled (it then held every row due now of
-// the destinations with room, and those of the waking ones were all taken) the unleased walk
-// starts after `now`: what the waking destinations still have is due later.
-Result<std::optional<std::int64_t>> next_due(Db& db, const Picked& picked, std::int64_t durable_seq,
-                                             std::int64_t due_after) {
-  const std::string destinations = json_array(picked.waking.list);
-  const std::string taken = json_array(picked.ids);
-  const std::string where = std::string(" AND destination ") + in_or_not(picked.waking) +
-                            " (SELECT value FROM json_each(?1))"
-                            " AND id NOT IN (SELECT value FROM json_each(?2))"
-                            " AND event_seq <= ?3";
-  auto unleased = first_value(db,
-                              "SELECT due_ms FROM deliveries WHERE state = 'pending' "
-                              "AND due_ms > ?4 AND lease_until_ms IS NULL" +
-                                  where + " ORDER BY due_ms LIMIT 1",
-                              destinations, taken, durable_seq, due_after);
-  if (!unleased) return unleased;
-  auto leased = first_value(db,
-                            "SELECT max(due_ms, lease_until_ms) FROM deliveries "
-                            "INDEXED BY deliveries_leased WHERE lease_until_ms IS NOT NULL "
-                            "AND state = 'pending'" +
-                                where + " ORDER BY lease_until_ms LIMIT 1",
-                            destinations, taken, durable_seq, std::nullopt);
-  if (!leased) return leased;
-  if (*unleased && *leased) return std::optional<std::int64_t>(std::min(**unleased, **leased));
-  return *unleased ? *unleased : *leased;
-}
-
 }  // namespace
 
-Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request, std::int64_t durable_seq) {
+Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request, std::int64_t durable_seq,
+                                 ClaimCursor& cursor) {
   Claimed claimed;
   const DestinationFilter filter = destinations_with_room(request);
-  std::vector<Candidate> candidates;
+  Walk walk(db, request, durable_seq);
   if (request.limit > 0 && !(filter.only && filter.list.empty())) {
-    auto found = due_candidates(db, request, filter, durable_seq);
-    if (!found) return Error{found.error()};
-    candidates = std::move(found).value();
+    if (auto walked = walk_in_turn(db, filter, cursor.after(), walk); !walked) {
+      return Error{walked.error()};
+    }
+    if (walk.last()) cursor.move_to(*walk.last());
   }
-  const Picked picked = pick_candidates(request, candidates);
+  const Picked picked = pick_candidates(request, walk.candidates());
   if (!picked.ids.empty()) {
     auto lease = db.cached(
         "UPDATE deliveries SET lease_owner = ?1, lease_until_ms = ?2 WHERE id IN "
@@ -160,19 +242,34 @@ Result<Claimed> claim_deliveries(Db& db, const ClaimRequest& request, std::int64
     (*lease)->bind_text(3, ids);
     if (auto done = (*lease)->run(); !done) return Error{done.error()};
   }
-  claimed.deliveries.reserve(picked.ids.size());
-  for (const std::int64_t id : picked.ids) {
+  // Handed over oldest due first, whatever the turn that found them.
+  std::unordered_map<std::int64_t, std::int64_t> due_of;
+  for (const auto& candidate : walk.candidates())
+    due_of.emplace(candidate.id, candidate.due_ms);
+  std::vector<std::pair<std::int64_t, std::int64_t>> order;  // (due_ms, id)
+  order.reserve(picked.ids.size());
+  for (const std::int64_t id : picked.ids)
+    order.emplace_back(due_of[id], id);
+  std::sort(order.begin(), order.end());
+  claimed.deliveries.reserve(order.size());
+  for (const auto& [due_ms, id] : order) {
     auto delivery = read_claimed(db, id);
     if (!delivery) return Error{delivery.error()};
     claimed.deliveries.push_back(std::move(delivery).value());
   }
-  if (picked.more_now) {
+  // A claim that filled its limit before every destination's turn came may have left work due
+  // now: the claimer looks again at once (as it does after any full claim).
+  if (picked.more_now || !walk.complete()) {
     claimed.next_due_ms = request.now_ms;
+    return claimed;
+  }
+  auto leased = next_lease_end(db, picked.waking, picked.ids, durable_seq);
+  if (!leased) return Error{leased.error()};
+  const std::optional<std::int64_t> unleased = walk.later(picked.waking);
+  if (unleased && *leased) {
+    claimed.next_due_ms = std::min(*unleased, **leased);
   } else {
-    const bool window_full = candidates.size() >= candidate_window(request.limit);
-    auto next = next_due(db, picked, durable_seq, window_full ? INT64_MIN : request.now_ms);
-    if (!next) return Error{next.error()};
-    claimed.next_due_ms = *next;
+    claimed.next_due_ms = unleased ? unleased : *leased;
   }
   return claimed;
 }

@@ -108,6 +108,14 @@ ALTER TABLE deliveries ADD COLUMN manual_attempt INTEGER NOT NULL DEFAULT 0;
 -- An endpoint's deliveries and attempts, newest message first, and its stats, without a scan.
 CREATE INDEX deliveries_by_destination ON deliveries (destination, event_seq);
 )sql"},
+    {7, R"sql(
+-- Claims visit the destinations with pending work in turn (a skip-scan of this index, one seek
+-- per destination) and read each one's rows oldest due first, no further than its room: a claim
+-- costs what it takes, never the backlog of a destination that has no room. Only pending rows are
+-- in it, so delivered history does not slow the skip-scan.
+CREATE INDEX deliveries_pending_by_destination ON deliveries (destination, due_ms)
+  WHERE state = 'pending';
+)sql"},
 };
 
 Result<int> user_version(Db& db) {

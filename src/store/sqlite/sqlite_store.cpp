@@ -155,7 +155,7 @@ Result<Claimed> SqliteStore::claim(const ClaimRequest& request) {
   // at-least-once allows: the claim is answered at its commit, not after a sync of its own, so a
   // claim-send-record cycle pays for one sync (the record's), not two.
   return writes_.submit<Claimed>(
-      [&](Db& db) { return claim_deliveries(db, request, durable_.get()); },
+      [&](Db& db) { return claim_deliveries(db, request, durable_.get(), claim_cursor_); },
       GroupCommit::WhenFull::wait, GroupCommit::Sync::commit_only);
 }
 

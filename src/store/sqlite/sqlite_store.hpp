@@ -13,6 +13,7 @@
 #include <string>
 
 #include "hookgate/store/store.hpp"
+#include "store/claim_window.hpp"
 #include "store/durable_seq.hpp"
 #include "store/sqlite/group_commit.hpp"
 #include "store/sqlite/sqlite_db.hpp"
@@ -82,6 +83,7 @@ class SqliteStore final : public Store {
               std::int64_t durable_seq);
 
   DurableSeq durable_;
+  ClaimCursor claim_cursor_;
   std::mutex read_mutex_;
   Db reader_;  // guarded by read_mutex_
   // Last: destroyed first, so queued writes are committed while the rest still exists.

@@ -64,6 +64,58 @@ TEST_P(StoreContract, ClaimSkipsADestinationWithoutRoomHoweverLargeItsBacklog) {
   EXPECT_EQ(per_destination(all->deliveries), (std::map<std::string, int>{{"hang", 600}}));
 }
 
+TEST_P(StoreContract, ClaimServesADestinationWithOneRowBesideOneWithALongBacklog) {
+  // The long backlog is the oldest due work, far more than a claim reads; the one row is newest.
+  for (int i = 0; i < 300; ++i)
+    append_ok(event("s", 100 + i, "x", {"big"}));
+  append_ok(event("s", 1000, "x", {"small"}));
+  auto r = request(5000, 4, "me");
+  r.default_room = 1;
+  auto claimed = store_->claim(r);
+  ASSERT_TRUE(claimed) << claimed.error();
+  EXPECT_EQ(per_destination(claimed->deliveries),
+            (std::map<std::string, int>{{"big", 1}, {"small", 1}}))
+      << "each destination with due work takes its room in the same claim";
+  EXPECT_FALSE(claimed->next_due_ms) << "both are at their room";
+}
+
+TEST_P(StoreContract, ClaimsVisitDestinationsWithDueWorkInTurn) {
+  // a's rows are all older than b's, and b's older than c's: oldest-due-first alone would serve
+  // a until its backlog is gone.
+  for (const char* d : {"a", "b", "c"}) {
+    for (int i = 0; i < 20; ++i)
+      append_ok(event("s", 100 + i, "x", {d}));
+  }
+  std::vector<std::string> turns;
+  for (int round = 0; round < 9; ++round) {
+    auto r = request(5000, 1, "me");
+    r.default_room = 1;
+    auto claimed = store_->claim(r);
+    ASSERT_TRUE(claimed) << claimed.error();
+    ASSERT_EQ(claimed->deliveries.size(), 1u) << round;
+    EXPECT_EQ(claimed->next_due_ms, 5000) << "more is due now";
+    turns.push_back(claimed->deliveries[0].destination);
+  }
+  std::map<std::string, int> counts;
+  for (const auto& turn : turns)
+    ++counts[turn];
+  EXPECT_EQ(counts, (std::map<std::string, int>{{"a", 3}, {"b", 3}, {"c", 3}}));
+  for (std::size_t i = 1; i < turns.size(); ++i)
+    EXPECT_NE(turns[i - 1], turns[i]) << "claim " << i << " served the same destination again";
+
+  // A claim with room for all takes each destination's room, oldest due first in its answer.
+  auto r = request(5000, 100, "me");
+  r.default_room = 2;
+  auto claimed = store_->claim(r);
+  ASSERT_TRUE(claimed) << claimed.error();
+  EXPECT_EQ(per_destination(claimed->deliveries),
+            (std::map<std::string, int>{{"a", 2}, {"b", 2}, {"c", 2}}));
+  for (std::size_t i = 1; i < claimed->deliveries.size(); ++i) {
+    EXPECT_LE(claimed->deliveries[i - 1].event.received_ms,
+              claimed->deliveries[i].event.received_ms);
+  }
+}
+
 TEST_P(StoreContract, ClaimTakesNoMoreThanEachDestinationsRoom) {
   for (int i = 0; i < 5; ++i) {
     for (const char* d : {"a", "b", "c", "d"})

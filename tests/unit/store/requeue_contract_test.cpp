@@ -66,10 +66,12 @@ TEST_P(StoreContract, DeliveriesOfAnEventShowTheirState) {
     EXPECT_EQ(d.due_ms, 1000);
   }
 
-  auto claimed = store_->claim_due(1000, 3, "w", 60'000);
+  // Claims visit destinations in turn, not by id: all four are claimed, the event's three finished.
+  auto claimed = store_->claim_due(1000, 4, "w", 60'000);
   ASSERT_TRUE(claimed);
-  ASSERT_EQ(claimed->size(), 3u);
+  ASSERT_EQ(claimed->size(), 4u);
   for (const auto& d : *claimed) {
+    if (d.destination == "elsewhere") continue;
     const Next next = d.destination == "ok"      ? Next::delivered
                       : d.destination == "retry" ? Next::retry
                                                  : Next::give_up;
