@@ -49,7 +49,10 @@ DestinationPauses::DestinationPauses(store::Store& store, std::vector<std::strin
     : store_(store),
       configured_(destinations.begin(), destinations.end()),
       now_ms_(std::move(now_ms)),
-      interval_(interval) {}
+      // A store hiccup keeps the last known state until the next round.
+      thread_(interval, [this](bool last) {
+        if (!last) (void)refresh();
+      }) {}
 
 DestinationPauses::~DestinationPauses() {
   stop();
@@ -137,31 +140,11 @@ void DestinationPauses::apply(std::set<std::string, std::less<>> paused) {
 }
 
 void DestinationPauses::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_.start();
 }
 
 void DestinationPauses::stop() {
-  {
-    const std::lock_guard lock(m_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void DestinationPauses::run() {
-  for (;;) {
-    {
-      std::unique_lock lock(m_);
-      wake_.wait_for(lock, interval_, [this] { return stopping_; });
-      if (stopping_) return;
-    }
-    try {
-      (void)refresh();  // a store hiccup keeps the last known state until the next round
-    } catch (const std::exception&) {
-      // Out of memory reading the records: the next round tries again.
-    }
-  }
+  thread_.stop();
 }
 
 }  // namespace hookgate::engine

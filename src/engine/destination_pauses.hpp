@@ -9,7 +9,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -17,9 +16,9 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "engine/periodic_thread.hpp"
 #include "hookgate/result.hpp"
 #include "hookgate/store/store.hpp"
 
@@ -74,18 +73,14 @@ class DestinationPauses {
 
  private:
   void apply(std::set<std::string, std::less<>> paused);
-  void run();
 
   store::Store& store_;
   std::set<std::string, std::less<>> configured_;
   std::function<std::int64_t()> now_ms_;
-  std::chrono::milliseconds interval_;
   std::function<void()> resumed_;
   mutable std::mutex m_;
   std::set<std::string, std::less<>> paused_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // last: stopped before the members its rounds use
 };
 
 }  // namespace hookgate::engine

@@ -38,43 +38,29 @@ Result<std::optional<Ring>> mirrored_ring(store::Store& store, std::string_view 
 InspectorMirror::InspectorMirror(const Inspector& inspector, store::Store& store,
                                  std::function<std::int64_t()> now_ms,
                                  std::chrono::milliseconds interval)
-    : inspector_(inspector), store_(store), now_ms_(std::move(now_ms)), interval_(interval) {}
+    : inspector_(inspector),
+      store_(store),
+      now_ms_(std::move(now_ms)),
+      thread_(interval, [this](bool /*last*/) { round(); }) {}
 
 InspectorMirror::~InspectorMirror() {
   stop();
 }
 
 void InspectorMirror::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_.start();
 }
 
 void InspectorMirror::stop() {
-  {
-    const std::lock_guard lock(m_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.stop();
 }
 
-void InspectorMirror::run() {
-  for (;;) {
-    bool last = false;
-    {
-      std::unique_lock lock(m_);
-      wake_.wait_for(lock, interval_, [this] { return stopping_; });
-      last = stopping_;
-    }
-    try {
-      flush();
-      if (now_ms_() >= next_prune_ms_) {
-        prune();
-        next_prune_ms_ = now_ms_() + std::int64_t{3600} * 1000;
-      }
-    } catch (const std::exception&) {
-      // Best effort: the next round writes again (nothing is marked written before it is).
-    }
-    if (last) return;
+// Also the last round at stop: what changed is written once more.
+void InspectorMirror::round() {
+  flush();
+  if (now_ms_() >= next_prune_ms_) {
+    prune();
+    next_prune_ms_ = now_ms_() + std::int64_t{3600} * 1000;
   }
 }
 

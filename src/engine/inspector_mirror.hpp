@@ -5,16 +5,14 @@
 // restarts under new names do not accumulate. A SQLite store has one node: no mirror is needed.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "engine/inspector.hpp"
+#include "engine/periodic_thread.hpp"
 #include "hookgate/store/store.hpp"
 
 namespace hookgate::engine {
@@ -42,21 +40,17 @@ class InspectorMirror {
   void stop();  // writes what changed once more, then ends the thread
 
  private:
-  void run();
+  void round();
   void flush();
   void prune();
 
   const Inspector& inspector_;
   store::Store& store_;
   std::function<std::int64_t()> now_ms_;
-  std::chrono::milliseconds interval_;
   std::map<std::string, std::uint64_t> written_;  // source -> changes() last written
   std::map<std::string, std::int64_t> versions_;  // source -> record version (0: unknown)
   std::int64_t next_prune_ms_ = 0;
-  std::mutex m_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // last: stopped before the members its rounds use
 };
 
 }  // namespace hookgate::engine

@@ -201,43 +201,26 @@ StatsMirror::StatsMirror(const StatsSeries& series, std::string node,
       open_circuits_(std::move(open_circuits)),
       store_(store),
       now_ms_(std::move(now_ms)),
-      interval_(interval) {}
+      thread_(interval, [this](bool last) { round(last); }) {}
 
 StatsMirror::~StatsMirror() {
   stop();
 }
 
 void StatsMirror::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_.start();
 }
 
 void StatsMirror::stop() {
-  {
-    const std::lock_guard lock(m_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.stop();
 }
 
-void StatsMirror::run() {
-  for (;;) {
-    bool last = false;
-    {
-      std::unique_lock lock(m_);
-      wake_.wait_for(lock, interval_, [this] { return stopping_; });
-      last = stopping_;
-    }
-    if (last) return;  // a stopped node's record ages out (kStatsStaleMs)
-    try {
-      flush();
-      if (now_ms_() >= next_prune_ms_) {
-        prune();
-        next_prune_ms_ = now_ms_() + std::int64_t{3600} * 1000;
-      }
-    } catch (const std::exception&) {
-      // Best effort: the next round writes again (nothing is marked written before it is).
-    }
+void StatsMirror::round(bool last) {
+  if (last) return;  // a stopped node's record ages out (kStatsStaleMs)
+  flush();
+  if (now_ms_() >= next_prune_ms_) {
+    prune();
+    next_prune_ms_ = now_ms_() + std::int64_t{3600} * 1000;
   }
 }
 

@@ -9,15 +9,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "engine/periodic_thread.hpp"
 #include "engine/stats_series.hpp"
 #include "hookgate/result.hpp"
 #include "hookgate/store/store.hpp"
@@ -70,7 +68,7 @@ class StatsMirror {
   void flush();
 
  private:
-  void run();
+  void round(bool last);
   void prune();
 
   const StatsSeries& series_;
@@ -79,15 +77,11 @@ class StatsMirror {
   std::function<std::vector<std::string>()> open_circuits_;
   store::Store& store_;
   std::function<std::int64_t()> now_ms_;
-  std::chrono::milliseconds interval_;
   std::string written_;  // the counts and circuits last written (without the time)
   std::int64_t written_ms_ = 0;
   std::int64_t version_ = 0;
   std::int64_t next_prune_ms_ = 0;
-  std::mutex m_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // last: stopped before the members its rounds use
 };
 
 }  // namespace hookgate::engine
