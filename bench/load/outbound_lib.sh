@@ -152,11 +152,14 @@ LUA
 }
 
 # wait_delivered N SECONDS: until Hookgate counts N deliveries delivered (or the time is up).
+# Polled every POLL_SECONDS (0.5): each poll forks a few processes (a subshell, timeout, cat, awk)
+# and has Hookgate count its tables, which on 2 cores took CPU from the run it watches (0.1 s
+# polls: about a third of a core). Rates come from the receiver's arrival times, not from here.
 wait_delivered() {
-  local n=$1 deadline=$(($(date +%s) + $2))
+  local n=$1 deadline=$((SECONDS + $2))
   while [ "$(metric "$HG_PORT" hookgate_deliveries_delivered)" -lt "$n" ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.1
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep "${POLL_SECONDS:-0.5}"
   done
 }
 

@@ -320,11 +320,28 @@ struct Dispatcher::Impl {
     {
       const std::lock_guard lock(m);
       std::map<std::string, std::size_t, std::less<>> taken;
+      // What each destination may hold, fixed for this claim: at least what the claim's room
+      // granted. ahead() may have shrunk since the request (this claim's own duration moved the
+      // average it reads), and work the store leased within the room it was given is started,
+      // not handed back: a hand-back costs a store write and a claim again.
+      std::map<std::string, std::size_t, std::less<>> may_wait;
       for (auto& job : jobs) {
         const auto& name = job.delivery.destination;
         ++taken[name];
-        const auto limit = job.target->concurrency();
-        if (!scheduler.push(name, limit, job, ahead(name, limit))) {
+        const auto limit = std::max<std::size_t>(1, job.target->concurrency());
+        auto bound = may_wait.find(name);
+        if (bound == may_wait.end()) {
+          const auto it = request.room.find(name);
+          const auto granted = it == request.room.end() ? request.default_room : it->second;
+          // Bounded by max_in_flight: a store that ignores room cannot make a lane unbounded.
+          const auto whole =
+              std::min(scheduler.held(name) + std::min(granted, options.max_in_flight),
+                       options.max_in_flight);
+          bound =
+              may_wait.emplace(name, std::max(ahead(name, limit), whole - std::min(whole, limit)))
+                  .first;
+        }
+        if (!scheduler.push(name, limit, job, bound->second)) {
           // More than one round of this destination (a store whose claim does not apply room):
           // handed back, due again after busy_backoff.
           out.push_back(postpone_record(job.delivery, now_ms + options.busy_backoff.count()));

@@ -121,6 +121,12 @@ class FairScheduler {
     return held >= full ? 0 : full - held;
   }
 
+  // What destination holds now: in flight plus waiting.
+  [[nodiscard]] std::size_t held(std::string_view destination) const {
+    const auto it = lanes_.find(destination);
+    return it == lanes_.end() ? 0 : it->second.in_flight + it->second.queue.size();
+  }
+
   // Whether destination holds at most half of what it may hold (in flight plus waiting): worth a
   // claim. Claiming as each slot frees would cost a store transaction per delivery.
   [[nodiscard]] bool low(std::string_view destination) const {
