@@ -81,8 +81,9 @@ Gateway::Gateway(const config::Config& config, store::Store& store, engine::Inge
       metrics_(metrics),
       on_accepted_(std::move(on_accepted)),
       api_(api),
-      // Other nodes sharing a PostgreSQL store accept events this process never hears of: parked
-      // polls look again every second. A SQLite store has one writer, this process.
+      // Other nodes sharing a PostgreSQL store wake parked polls through LISTEN/NOTIFY
+      // (wake_polls); a notice sent while the listener reconnects is lost, so parked polls also
+      // look again every second. A SQLite store has one writer, this process.
       waiters_(config.limits.max_parked_polls, config.store_url.starts_with("postgres")
                                                    ? kRecheckShared
                                                    : std::chrono::milliseconds(0)),

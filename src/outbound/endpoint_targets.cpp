@@ -2,6 +2,7 @@
 #include "outbound/endpoint_targets.hpp"
 
 #include <boost/json.hpp>
+#include <span>
 
 #include "engine/http_sender.hpp"
 #include "hookgate/schemes/catalogue.hpp"
@@ -30,8 +31,21 @@ std::string stored_content_type(const std::string& headers_json) {
 
 }  // namespace
 
-Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_view id,
-                                        std::string_view payload, std::string_view content_type,
+Result<PreparedKeys> prepare_keys(const Endpoint& endpoint) {
+  PreparedKeys out;
+  for (const auto& k : endpoint.keys) {
+    auto key = endpoint.ed25519 ? schemes::Key::parse_private_key(standard_webhooks(), k.secret)
+                                : schemes::Key::parse_secret(standard_webhooks(), k.secret);
+    if (!key) return Error{"signing key: " + key.error()};
+    out.keys.push_back(std::move(key.value()));
+    out.expires_ms.push_back(k.expires_ms);
+  }
+  return out;
+}
+
+Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, const PreparedKeys& prepared,
+                                        std::string_view id, std::string_view payload,
+                                        std::string_view content_type,
                                         std::chrono::system_clock::time_point at,
                                         std::int64_t now_ms) {
   SignedRequest out;
@@ -46,12 +60,21 @@ Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_vi
   } else {
     out.headers.add("Content-Type", std::string(content_type));
   }
-  std::vector<schemes::Key> keys;
-  for (const auto& k : endpoint.live_keys(now_ms)) {
-    auto key = endpoint.ed25519 ? schemes::Key::parse_private_key(standard_webhooks(), k.secret)
-                                : schemes::Key::parse_secret(standard_webhooks(), k.secret);
-    if (!key) return Error{"signing key: " + key.error()};
-    keys.push_back(std::move(key.value()));
+  // Every key signs unless it has expired (a rotated-out secret's overlap has ended); only then
+  // is a copy of the live ones made.
+  std::span<const schemes::Key> keys(prepared.keys);
+  std::vector<schemes::Key> live;
+  const auto expired = [&](std::size_t i) {
+    return prepared.expires_ms[i] != 0 && prepared.expires_ms[i] <= now_ms;
+  };
+  bool any_expired = false;
+  for (std::size_t i = 0; i < prepared.keys.size(); ++i)
+    any_expired = any_expired || expired(i);
+  if (any_expired) {
+    for (std::size_t i = 0; i < prepared.keys.size(); ++i) {
+      if (!expired(i)) live.push_back(prepared.keys[i]);
+    }
+    keys = live;
   }
   if (keys.empty()) return Error{"the endpoint has no live signing key"};
   schemes::SignInput input;
@@ -68,10 +91,21 @@ Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_vi
   return out;
 }
 
+Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_view id,
+                                        std::string_view payload, std::string_view content_type,
+                                        std::chrono::system_clock::time_point at,
+                                        std::int64_t now_ms) {
+  auto keys = prepare_keys(endpoint);
+  if (!keys) return Error{keys.error()};
+  return sign_for_endpoint(endpoint, *keys, id, payload, content_type, at, now_ms);
+}
+
 class EndpointTarget : public engine::Target {
  public:
+  // The keys are parsed here, on the claimer's thread, once per claim of the endpoint: the
+  // deliveries of the claim are signed with them from any thread (read-only from then on).
   EndpointTarget(EndpointTargets& owner, Endpoint endpoint)
-      : owner_(owner), endpoint_(std::move(endpoint)) {}
+      : owner_(owner), endpoint_(std::move(endpoint)), keys_(prepare_keys(endpoint_)) {}
 
   std::size_t concurrency() const override { return owner_.settings_.concurrency; }
   std::chrono::milliseconds timeout() const override { return owner_.settings_.timeout; }
@@ -112,7 +146,13 @@ class EndpointTarget : public engine::Target {
 
   void send_async(const store::Delivery& d, int /*attempt*/, engine::SendDone done) override {
     // webhook-id is the message's public id, the id the API returns for it.
-    auto request = sign_for_endpoint(endpoint_, d.event.public_id, d.event.body,
+    if (!keys_) {
+      engine::SendResult result;
+      result.outcome.error = keys_.error();
+      done(std::move(result));
+      return;
+    }
+    auto request = sign_for_endpoint(endpoint_, *keys_, d.event.public_id, d.event.body,
                                      stored_content_type(d.event.headers),
                                      std::chrono::system_clock::now(), owner_.now_ms_());
     if (!request) {
@@ -145,6 +185,7 @@ class EndpointTarget : public engine::Target {
  private:
   EndpointTargets& owner_;
   Endpoint endpoint_;
+  Result<PreparedKeys> keys_;
 };
 
 // Stands in for an endpoint whose record could not be read just now: postpones its deliveries.

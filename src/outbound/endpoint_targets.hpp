@@ -8,15 +8,18 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "hookgate/config/config.hpp"
 #include "hookgate/engine/target.hpp"
 #include "hookgate/net/http_client.hpp"
 #include "hookgate/net/http_pool.hpp"
+#include "hookgate/schemes/key.hpp"
 #include "outbound/circuit_breaker.hpp"
 #include "outbound/registry.hpp"
 
@@ -39,6 +42,20 @@ struct SignedRequest {
 };
 Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, std::string_view id,
                                         std::string_view payload, std::string_view content_type,
+                                        std::chrono::system_clock::time_point at,
+                                        std::int64_t now_ms);
+
+// An endpoint's signing keys parsed once (secrets decoded, HMAC key schedules prepared), each
+// with the time it stops signing (0: never). A claim's target signs every delivery it sends with
+// them instead of parsing the secrets again per delivery.
+struct PreparedKeys {
+  std::vector<schemes::Key> keys;
+  std::vector<std::int64_t> expires_ms;  // one per key
+};
+Result<PreparedKeys> prepare_keys(const Endpoint& endpoint);
+Result<SignedRequest> sign_for_endpoint(const Endpoint& endpoint, const PreparedKeys& keys,
+                                        std::string_view id, std::string_view payload,
+                                        std::string_view content_type,
                                         std::chrono::system_clock::time_point at,
                                         std::int64_t now_ms);
 

@@ -246,7 +246,8 @@ TEST_F(Pull, APollOnOneNodeSeesAnEventAcceptedByAnother) {
   OpenRequest poll(one.port(), "/pull/github?wait=30", "pull-token");
   ASSERT_TRUE(eventually([&] { return parked(one.port()) == 1; }, 20s));
   ASSERT_EQ(post_event(two.port(), "/in/github", R"({"n":1})", "d-2").status, 200);
-  // Node one hears nothing of it; its parked polls look again every second.
+  // Node one hears of it through LISTEN/NOTIFY (or, had the notice been lost, at its parked
+  // polls' look of every second).
   ASSERT_TRUE(poll.answered(20s));
   EXPECT_EQ(poll.status(), 200);
   EXPECT_EQ(poll.events(), 1U) << poll.body();

@@ -91,6 +91,34 @@ TEST(EndpointSigning, Ed25519AndSealedPayloads) {
   EXPECT_EQ(*opened, R"({"secret":"data"})");
 }
 
+// A claim's target parses the keys once and signs each of its deliveries with them: a key whose
+// overlap ends between two of those deliveries stops signing at its expiry all the same.
+TEST(EndpointSigning, KeysPreparedOnceStillStopSigningAtTheirExpiry) {
+  Endpoint e;
+  e.app_id = "app_a";
+  const std::string old_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const std::string new_secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+  e.keys = {{new_secret, "", 0}, {old_secret, "", kNow + 1000}};
+  auto prepared = prepare_keys(e);
+  ASSERT_TRUE(prepared) << prepared.error();
+  ASSERT_EQ(prepared->keys.size(), 2U);
+  const auto before = std::chrono::system_clock::time_point(std::chrono::milliseconds(kNow));
+  auto first = sign_for_endpoint(e, *prepared, "msg_1", "{}", "application/json", before, kNow);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_TRUE(check(*first, old_secret, before).ok());
+  EXPECT_TRUE(check(*first, new_secret, before).ok());
+  const auto after = before + std::chrono::milliseconds(1000);
+  auto second =
+      sign_for_endpoint(e, *prepared, "msg_2", "{}", "application/json", after, kNow + 1000);
+  ASSERT_TRUE(second) << second.error();
+  const auto signature = std::string(*second->headers.get("webhook-signature"));
+  EXPECT_EQ(std::count(signature.begin(), signature.end(), ','), 1);  // one v1 signature
+  EXPECT_FALSE(check(*second, old_secret, after).ok());
+  EXPECT_TRUE(check(*second, new_secret, after).ok());
+  // The prepared keys themselves are untouched: the earlier time still gets both.
+  EXPECT_EQ(prepared->keys.size(), 2U);
+}
+
 TEST(EndpointSigning, NoLiveKeyIsAnError) {
   Endpoint e;
   e.keys = {{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "", kNow - 1}};
