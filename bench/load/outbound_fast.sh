@@ -18,7 +18,8 @@
 # Usage: bench/load/outbound_fast.sh
 # Environment (optional): MESSAGES=5000 WRK_SECONDS=5 SCHEMES="http https" DRAIN_TIMEOUT=600,
 #   CONCURRENCY=32 ([outbound] concurrency: attempts in flight to the endpoint, as wrk -c32),
-#   QUEUE_FIRST=0,
+#   QUEUE_FIRST=0, NODES=1 (with QUEUE_FIRST=1 and a PostgreSQL STORE_URL: how many nodes on
+#   the one store deliver the backlog together; the figures are then theirs together),
 #   STORE_URL=postgresql://... (default SQLite), HOOKGATE_BIN, SINK_BIN.
 # Needs: wrk, openssl.
 set -euo pipefail
@@ -33,6 +34,10 @@ SCHEMES=${SCHEMES:-http https}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-600}
 
 need_cmd wrk awk timeout openssl
+NODES=${NODES:-1}
+if [ "$NODES" != 1 ] && { [ "${QUEUE_FIRST:-0}" != 1 ] || [ -z "${STORE_URL:-${HOOKGATE_STORE_URL:-}}" ]; }; then
+  die "NODES > 1 needs QUEUE_FIRST=1 and a PostgreSQL STORE_URL"
+fi
 ensure_built
 ensure_sink
 bench_init
@@ -103,9 +108,17 @@ for scheme in $SCHEMES; do
     [ "$SINK_PORT" = "$port" ] || die "the receiver did not get port $port back"
     # The attempt the queueing node held is still leased to it: it is not waited for.
     queued=$((PUB_STORED - 1))
-    start_hookgate "$BENCH_TMP/hookgate-$scheme.toml" "$BENCH_TMP/hookgate-$scheme.log"
+    nodes=()
+    for ((node = 1; node <= NODES; node++)); do
+      start_hookgate "$BENCH_TMP/hookgate-$scheme.toml" "$BENCH_TMP/hookgate-$scheme-$node.log"
+      nodes+=("$HG_PID")
+    done
   fi
   wait_delivered "$queued" "$DRAIN_TIMEOUT" || log "$scheme: not all delivered in time"
+  if [ "${QUEUE_FIRST:-0}" = 1 ]; then
+    for pid in "${nodes[@]}"; do stop_pid "$pid" 30; done
+    HG_PID=
+  fi
   stop_hookgate
   stop_sink
   read -r n _ rate < <(arrival_rate '^/fast')
@@ -134,7 +147,7 @@ load_end=$(loadavg)
 echo
 echo "## Outbound: one fast endpoint (hookgate_sink, 200 at once) vs wrk with keep-alive"
 machine_line
-echo "store: ${BENCH_STORE_URL%%://*}  messages: $MESSAGES per scheme  wrk: -t2 -c32 -d${WRK_SECONDS}s  load average before/after: $load_start / $load_end"
+echo "store: ${BENCH_STORE_URL%%://*}  delivering nodes: $NODES  messages: $MESSAGES per scheme  wrk: -t2 -c32 -d${WRK_SECONDS}s  load average before/after: $load_start / $load_end"
 for scheme in $SCHEMES; do
   echo "RESULT fast_${scheme}_deliveries_per_s=${RATE[$scheme]} wrk_rps=${REF[$scheme]} ratio=$(ratio "${RATE[$scheme]}" "${REF[$scheme]}")"
   echo "RESULT fast_${scheme}_connections_per_1000=${CONN[$scheme]}"
