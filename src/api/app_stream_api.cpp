@@ -114,7 +114,7 @@ net::HttpResponse ManagementApi::stream(Call& call, const std::string& app_id) {
   }
   Subscription subscription;
   subscription.topic = source;
-  subscription.peer = request.peer ? request.peer->to_string() : std::string();
+  subscription.peer = request.peer ? request.peer->client_key() : std::string();
   subscription.after = after;
   subscription.ready = sse_app_ready(app_id, after_id, config_.streams.retry.count());
   subscription.format = sse_message;

@@ -210,7 +210,8 @@ net::HttpResponse ConsoleServer::login(const net::HttpRequest& request, std::str
     verdict = "cross_origin";
     return http_error(403, "forbidden", "cross-origin login refused");
   }
-  const std::string address = request.peer ? request.peer->to_string() : std::string("unknown");
+  // Per client: an IPv6 client's whole /64, or it would get a fresh budget per address.
+  const std::string address = request.peer ? request.peer->client_key() : std::string("unknown");
   if (!may_try(address)) {
     verdict = "rate_limited";
     auto r = http_error(429, "rate_limited", "too many failed logins: wait a minute");

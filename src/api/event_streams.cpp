@@ -18,8 +18,9 @@ net::HttpResponse text(int status, std::string_view body) {
   return r;
 }
 
+// The per-address bound counts clients: an IPv6 client's whole /64 is one.
 std::string peer_key(const std::optional<net::IpAddress>& peer) {
-  return peer ? peer->to_string() : std::string();
+  return peer ? peer->client_key() : std::string();
 }
 
 }  // namespace

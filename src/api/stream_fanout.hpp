@@ -41,7 +41,7 @@ using StreamFilter = std::function<bool(const store::Event&)>;
 
 struct Subscription {
   std::string topic;       // the store source the stream reads
-  std::string peer;        // the client's address, for the per-address bound
+  std::string peer;        // IpAddress::client_key of the client, for the per-address bound
   std::int64_t after = 0;  // the seq the stream resumes after
   std::string ready;       // written first
   StreamFormat format;

@@ -38,12 +38,11 @@ struct ConnectionGauge {
   std::mutex m;
   std::condition_variable idle;
   std::mutex peers_m;
-  std::unordered_map<std::string, std::size_t> per_peer;  // key: the address's bytes
+  // Per client: an IPv4 address or an IPv6 /64 (IpAddress::client_key), so one IPv6 client
+  // cannot take every connection by using a fresh address of its prefix for each.
+  std::unordered_map<std::string, std::size_t> per_peer;
 
-  static std::string key(const IpAddress& a) {
-    const auto& b = a.v6_bytes();
-    return {reinterpret_cast<const char*>(b.data()), a.is_v4() ? 4 : b.size()};
-  }
+  static std::string key(const IpAddress& a) { return a.client_key(); }
   // False when the peer already holds `limit` connections.
   bool admit_peer(const IpAddress& peer, std::size_t limit) {
     const std::lock_guard lock(peers_m);

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace hookgate::net {
@@ -67,6 +68,14 @@ std::string IpAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
   return buf;
+}
+
+std::string IpAddress::client_key() const {
+  const auto address = unmapped();
+  if (address.is_v4()) return address.to_string();
+  auto prefix = address.bytes_;
+  std::fill(prefix.begin() + 8, prefix.end(), std::uint8_t{0});
+  return v6(prefix).to_string() + "/64";
 }
 
 Result<CidrRange> CidrRange::parse(std::string_view text) {

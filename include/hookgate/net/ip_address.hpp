@@ -34,6 +34,11 @@ class IpAddress {
   // other embeddings are different hosts); the address itself otherwise.
   IpAddress unmapped() const;
   std::string to_string() const;
+  // What per-client bounds (connections, streams, login failures) count by: an IPv4 address, or
+  // the /64 an IPv6 address is in, written "2001:db8:1:2::/64". A /64 is the least a network
+  // gives one subscriber, and its hosts pick any address inside it at will: counted per address,
+  // one IPv6 client would be 2^64 clients. IPv4-mapped addresses count as their IPv4 address.
+  std::string client_key() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 

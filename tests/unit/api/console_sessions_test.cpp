@@ -244,6 +244,18 @@ TEST_F(ConsoleSessionsTest, FailedLoginsAreRateLimitedPerAddressAndOverall) {
   EXPECT_EQ(post_login(kAdmin, false, "203.0.113.250").status, 429);
 }
 
+// An IPv6 client picks any address of its /64 for each attempt: the bound is per /64, not per
+// address, or every guess would come with a fresh budget.
+TEST_F(ConsoleSessionsTest, FailedLoginsFromAnyAddressesOfOneIpv6Slash64ShareOneBound) {
+  for (int i = 0; i < ConsoleServer::kFailuresPerAddress; ++i) {
+    const auto peer = "2001:db8:7:7::" + std::to_string(i + 1);
+    EXPECT_EQ(post_login("not-the-key-but-long-enough-0000", false, peer).status, 401) << peer;
+  }
+  EXPECT_EQ(post_login(kAdmin, false, "2001:db8:7:7:dead:beef:0:1").status, 429);
+  // The next /64 is another client.
+  EXPECT_EQ(post_login(kAdmin, false, "2001:db8:7:8::1").status, 200);
+}
+
 TEST_F(ConsoleSessionsTest, EveryConsoleAnswerCarriesTheSecurityHeaders) {
   for (const std::string_view path :
        {"/console", "/portal", "/console/assets/console.css", "/console/assets/js/console.js",

@@ -103,5 +103,20 @@ TEST(CidrRange, MatchesMappedPeersByTheirIpv4Address) {
   EXPECT_FALSE(CidrRange::parse("::/0")->contains(*IpAddress::parse("::ffff:1.2.3.4")));
 }
 
+// Per-client bounds count an IPv6 client by its /64: its hosts choose any address inside it.
+TEST(IpAddress, ClientKeyIsTheIpv4AddressOrTheIpv6Slash64) {
+  const auto key = [](std::string_view text) { return IpAddress::parse(text)->client_key(); };
+  EXPECT_EQ(key("192.0.2.7"), "192.0.2.7");
+  EXPECT_NE(key("192.0.2.7"), key("192.0.2.8"));
+  EXPECT_EQ(key("::ffff:192.0.2.7"), "192.0.2.7");  // a dual-stack listener's IPv4 client
+  EXPECT_EQ(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), key("2001:db8:1:2::1"));
+  EXPECT_EQ(key("2001:db8:1:2:a:b:c:d"), key("2001:db8:1:2::1"));
+  EXPECT_NE(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+  EXPECT_EQ(key("::1"), "::/64");
+  // Never the same key for an IPv4 client and an IPv6 one.
+  EXPECT_NE(key("0.0.0.0"), key("::"));
+}
+
 }  // namespace
 }  // namespace hookgate::net
