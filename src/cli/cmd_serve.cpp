@@ -3,6 +3,7 @@
 // serves until SIGINT/SIGTERM, then stops in two stages: stop accepting, let in-flight requests
 // and attempts finish within a deadline, close. Work cut off there keeps its lease and is retried.
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -70,6 +71,13 @@ int run_serve(const std::string& config_path) {
   // A peer or a command that goes away while we write must be an error on that write (EPIPE),
   // never the end of the gateway. Children get SIGPIPE back (see CommandSender).
   std::signal(SIGPIPE, SIG_IGN);
+  // Every connection, stream and outbound socket is a descriptor. Service managers start
+  // processes with a low soft limit (systemd: 1024) and a high hard one, expecting servers that do
+  // not use select() to raise it: with the soft limit, max_connections would be cut to 512.
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
   // Blocked before anything starts a thread (the store's writer does, at open): a SIGTERM taken
   // by a thread that does not block it would end the process without the orderly stop.
@@ -295,6 +303,10 @@ int run_serve(const std::string& config_path) {
   if (inspector_mirror) inspector_mirror->start();
   if (stats_mirror) stats_mirror->start();
   pauses.start();
+  if (server.max_connections() < config->limits.max_connections) {
+    std::cerr << "hookgate: max_connections lowered to " << server.max_connections()
+              << ": the process may open only twice that many files (raise its RLIMIT_NOFILE)\n";
+  }
   const auto ports = server.ports();
   for (std::size_t i = 0; i < ports.size(); ++i) {
     const auto& l = config->listeners[i];

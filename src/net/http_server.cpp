@@ -4,7 +4,9 @@
 #include "hookgate/net/http_server.hpp"
 
 #include <openssl/evp.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -12,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -93,6 +96,9 @@ std::array<unsigned char, 32> session_context(const config::Listener& l) {
   EVP_Digest(identity.data(), identity.size(), out.data(), &len, EVP_sha256(), nullptr);
   return out;
 }
+
+// How long accepting waits when the process is out of descriptors or memory.
+constexpr std::chrono::milliseconds kAcceptPause{100};
 
 constexpr std::size_t kReadReserve = 8 << 10;
 // Beyond the head, the read buffer holds at most one read of body bytes or one chunk-size line:
@@ -557,6 +563,7 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::size_t next_context = 0;  // touched only by accept handlers, which run on contexts[0]
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::unique_ptr<asio::steady_timer>> accept_pauses;  // one per acceptor
   std::vector<std::thread> threads;
   std::atomic<bool> accepting{false};
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -609,8 +616,38 @@ struct HttpServer::Impl {
     acceptors[index]->async_accept(next(), [this, index](beast::error_code ec, tcp::socket socket) {
       if (!accepting) return;
       if (!ec) admit(index, std::move(socket));
+      if (out_of_resources(ec)) return pause_accepting(index);
       accept(index);
     });
+  }
+
+  // Out of descriptors or kernel memory, accept fails at once for as long as a connection waits
+  // in the backlog: accepting again straight away would spin this loop (which also serves
+  // connections) at full speed until one closes. The backlog waits a moment instead.
+  static bool out_of_resources(const beast::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+           ec == asio::error::no_memory ||
+           ec == beast::error_code(ENFILE, boost::system::system_category());
+  }
+  void pause_accepting(std::size_t index) {
+    auto& timer = *accept_pauses[index];
+    timer.expires_after(kAcceptPause);
+    timer.async_wait([this, index](beast::error_code ec) {
+      if (ec || !accepting) return;
+      accept(index);
+    });
+  }
+
+  // Every connection is a descriptor, and the store, the outbound connections and the files the
+  // gateway opens need theirs: connections may take at most half of what the process may open,
+  // so a flood of them cannot leave the rest of the gateway without. Returns the bound kept.
+  std::size_t bound_connections_by_descriptors() {
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+      const auto room = std::max<std::size_t>(1, static_cast<std::size_t>(files.rlim_cur) / 2);
+      limits.max_connections = std::min(limits.max_connections, room);
+    }
+    return limits.max_connections;
   }
 };
 
@@ -664,11 +701,14 @@ Result<bool> HttpServer::start() {
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       im.acceptors.clear();
+      im.accept_pauses.clear();
       return Error{"cannot listen on " + l.address + ":" + std::to_string(l.port) + ": " +
                    ec.message()};
     }
     im.acceptors.push_back(std::move(acceptor));
+    im.accept_pauses.push_back(std::make_unique<asio::steady_timer>(*im.contexts.front()));
   }
+  im.bound_connections_by_descriptors();
   im.accepting = true;
   for (auto& ctx : im.contexts)
     im.work.emplace_back(ctx->get_executor());
@@ -678,6 +718,10 @@ Result<bool> HttpServer::start() {
     im.threads.emplace_back([&ctx = *ctx] { ctx.run(); });
   }
   return true;
+}
+
+std::size_t HttpServer::max_connections() const {
+  return impl_->limits.max_connections;
 }
 
 std::vector<std::uint16_t> HttpServer::ports() const {

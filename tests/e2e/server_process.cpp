@@ -19,7 +19,10 @@ extern char** environ;
 
 namespace hookgate::e2e {
 
-ServerProcess::ServerProcess(const std::string& config_path) {
+ServerProcess::ServerProcess(const std::string& config_path) : ServerProcess(config_path, {}) {}
+
+ServerProcess::ServerProcess(const std::string& config_path,
+                             const std::vector<std::string>& prefix) {
   int err[2];
   if (pipe(err) != 0) return;
   posix_spawn_file_actions_t actions;
@@ -28,7 +31,10 @@ ServerProcess::ServerProcess(const std::string& config_path) {
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   posix_spawn_file_actions_addclose(&actions, err[0]);
   posix_spawn_file_actions_addclose(&actions, err[1]);
-  std::vector<std::string> args = {HOOKGATE_BINARY, "serve", "--config", config_path};
+  std::vector<std::string> args = prefix;
+  for (const char* a : {HOOKGATE_BINARY, "serve", "--config"})
+    args.emplace_back(a);
+  args.push_back(config_path);
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());

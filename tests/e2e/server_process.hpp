@@ -15,12 +15,16 @@ class ServerProcess {
  public:
   // Starts `hookgate serve --config config_path`; waits (bounded) for the listening line.
   explicit ServerProcess(const std::string& config_path);
+  // The same, run through a command that execs the rest of its arguments (the process is still
+  // the server's): e.g. {"/usr/bin/prlimit", "--nofile=128:128"}.
+  ServerProcess(const std::string& config_path, const std::vector<std::string>& prefix);
   ~ServerProcess();  // SIGKILL if still running
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   bool started() const { return port_ != 0; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& stderr_text() const { return err_; }
   // Sends signal and waits for the exit; returns the exit status (128+signal when killed).
   int stop(int signal);

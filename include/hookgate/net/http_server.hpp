@@ -1,8 +1,9 @@
 // HttpServer: HTTP/1.1 and HTTPS (optionally mTLS) listeners on Boost.Beast, with every size and
 // time bounded before a handler sees a byte: header size and time, body size (per route, checked
 // against Content-Length before the body is read) and time, idle keep-alive time, connection
-// count. Handlers answer asynchronously, from any thread, exactly once: with a whole response,
-// or with a head followed by a stream of body bytes (StreamSink) that either side may end.
+// count (bounded by the descriptors the process may open too). Handlers answer asynchronously, from
+// any thread, exactly once: with a whole response, or with a head followed by a stream of body
+// bytes (StreamSink) that either side may end.
 #pragma once
 
 #include <chrono>
@@ -113,6 +114,9 @@ class HttpServer {
   Result<bool> start();
   // The bound port of each listener, in order (useful with port 0).
   std::vector<std::uint16_t> ports() const;
+  // The connection bound in force once started: max_connections, or less when the process may
+  // not open twice that many files (RLIMIT_NOFILE), since every connection takes one.
+  std::size_t max_connections() const;
   // Two-stage shutdown: stop accepting, let in-flight requests finish until deadline, then close.
   // Streams are in flight until they end: the handler should close them before (StreamWriter).
   void stop(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
