@@ -19,6 +19,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "hookgate/net/request_head.hpp"
@@ -112,6 +113,16 @@ struct ChunkExtensionBound {
     if (extensions.size() > kMax) ec = http::error::bad_chunk_extension;
   }
 };
+
+// An absolute-form target (RequestHeadCheck accepted its form) as its authority and its
+// origin-form: "http://h:1/p?q" is "h:1" and "/p?q"; an empty path is "/".
+std::pair<std::string, std::string> split_absolute(std::string_view target) {
+  const auto start = target.find("://") + 3;
+  const auto end = std::min(target.find_first_of("/?", start), target.size());
+  std::string origin(target.substr(end));
+  if (origin.empty() || origin.front() == '?') origin.insert(0, "/");
+  return {std::string(target.substr(start, end - start)), std::move(origin)};
+}
 
 // How a response's body is delimited on the wire.
 enum class Framing { length, chunked_stream, close_stream };
@@ -277,9 +288,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (!agreed) return reply(plain(400, "malformed request framing"), false);
 
     const auto& header = parser_->get();
-    const auto target = header.target();
+    std::string_view path = header.target();
+    std::string origin;
+    if (head_->absolute_form()) {
+      origin = split_absolute(path).second;
+      path = origin;
+    }
     const auto limit = handler_.body_limit(std::string_view(header.method_string()),
-                                           std::string_view(target).substr(0, target.find('?')));
+                                           path.substr(0, path.find('?')));
     if (length && *length > limit) return reply(plain(413, "body too large"), false);
     parser_->body_limit(limit);
     // One deadline for the whole body, however it trickles in.
@@ -322,14 +338,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     HttpRequest req;
     req.method = std::string(message.method_string());
     req.target = std::string(message.target());
+    // An absolute-form target's authority is the request's host, whatever Host says (RFC 9112
+    // 3.2.2): handlers see one origin-form target and one Host, never two hosts to choose from.
+    std::string host;
+    if (head_->absolute_form()) std::tie(host, req.target) = split_absolute(req.target);
     req.path = req.target.substr(0, req.target.find('?'));
     // Only the header section: Beast appends trailer fields after it, and those were never
     // checked and must not pass for headers (RFC 9110 6.5.1).
     std::size_t fields = head_->field_count();
     for (const auto& field : message) {
       if (fields-- == 0) break;
+      if (!host.empty() && beast::iequals(field.name_string(), "Host")) continue;
       req.headers.add(std::string(field.name_string()), std::string(field.value()));
     }
+    if (!host.empty()) req.headers.add("Host", std::move(host));
     req.body = std::move(message.body());
     req.peer = peer_;
     req.tls = tls_;

@@ -128,7 +128,9 @@ bool RequestHeadCheck::request_line(std::string_view line) {
   // percent-encode and which parsers split on differently.
   while (i < line.size() && line[i] > ' ' && line[i] < 0x7f)
     ++i;
-  if (i == target_start || i == line.size() || line[i] != ' ') {
+  if (i == target_start || i == line.size() || line[i] != ' ' ||
+      !request_target(line.substr(0, target_start - 1),
+                      line.substr(target_start, i - target_start))) {
     refuse(400, "malformed request target");
     return false;
   }
@@ -141,6 +143,28 @@ bool RequestHeadCheck::request_line(std::string_view line) {
     refuse(400, "unsupported HTTP version");
     return false;
   }
+  return true;
+}
+
+// The forms a server takes (RFC 9112 3.2): origin-form ("/path?query"), absolute-form with an
+// http(s) scheme and a host, and "*" for OPTIONS only. A target in none of these forms (a
+// relative path, CONNECT's authority-form, another scheme) names nothing here and is read
+// differently by different parsers and proxies; userinfo in an absolute target is refused too
+// (RFC 9110 4.2.4: an error), so "http://a@b/" cannot name two hosts.
+bool RequestHeadCheck::request_target(std::string_view method, std::string_view target) {
+  if (target.front() == '/') return true;
+  if (target == "*") return method == "OPTIONS";
+  std::size_t scheme = 0;
+  if (target.size() > 7 && iequals(target.substr(0, 7), "http://")) {
+    scheme = 7;
+  } else if (target.size() > 8 && iequals(target.substr(0, 8), "https://")) {
+    scheme = 8;
+  } else {
+    return false;
+  }
+  const auto authority = target.substr(scheme, target.find_first_of("/?", scheme) - scheme);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
+  absolute_form_ = true;
   return true;
 }
 

@@ -31,6 +31,10 @@ class RequestHeadCheck {
   std::uint64_t content_length() const { return content_length_; }
   std::size_t field_count() const { return fields_; }  // header field lines
   bool http10() const { return http10_; }
+  // The target is in absolute-form ("http://host/path"): its authority is the request's host
+  // and its path and query the origin-form target (RFC 9112 3.2.2). Otherwise it is origin-form,
+  // or "*" for OPTIONS: every other form was refused.
+  bool absolute_form() const { return absolute_form_; }
 
   // After refused: 400 (malformed), 431 (head too large) or 501 (a transfer coding we do not
   // implement), and a short reason for the response body. The connection must be closed.
@@ -40,6 +44,7 @@ class RequestHeadCheck {
  private:
   State refuse(int status, std::string_view reason);
   bool request_line(std::string_view line);
+  bool request_target(std::string_view method, std::string_view target);
   bool field_line(std::string_view line);
   bool transfer_encoding(std::string_view value);
   State finish();
@@ -50,6 +55,7 @@ class RequestHeadCheck {
   std::size_t searched_ = 0;    // bytes before this hold no LF of the current line
   bool request_line_done_ = false;
   bool http10_ = false;
+  bool absolute_form_ = false;
   std::size_t fields_ = 0;
   std::size_t hosts_ = 0;
   std::size_t content_lengths_ = 0;

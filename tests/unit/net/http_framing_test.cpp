@@ -159,6 +159,14 @@ std::vector<Case> cases() {
       {"leading_empty_line", "\r\nPOST /in/x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
        400},
       // Host (RFC 9112 3.2): exactly one on HTTP/1.1.
+      // Request targets (RFC 9112 3.2): what is not origin-, absolute- or asterisk-form for
+      // OPTIONS names nothing here, and parsers and proxies read it differently.
+      {"relative_target", "POST in/x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello", 400},
+      {"asterisk_not_options", "GET * HTTP/1.1\r\nHost: t\r\n\r\n", 400},
+      {"authority_form", "CONNECT t:443 HTTP/1.1\r\nHost: t:443\r\n\r\n", 400},
+      {"other_scheme", "GET ftp://t/in/x HTTP/1.1\r\nHost: t\r\n\r\n", 400},
+      {"absolute_with_userinfo", "GET http://u@t/in/x HTTP/1.1\r\nHost: t\r\n\r\n", 400},
+      {"absolute_without_host", "GET http:///in/x HTTP/1.1\r\nHost: t\r\n\r\n", 400},
       {"no_host", "POST /in/x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 400},
       {"two_hosts", post + "Host: u\r\nContent-Length: 5\r\n\r\nhello", 400},
   };
@@ -213,6 +221,24 @@ TEST_F(HttpFraming, WellFramedRequestsAreAllServed) {
     EXPECT_EQ(count_responses(ex.received), 3) << first << "\n" << ex.received;
     EXPECT_EQ(handler_.take(), (std::vector<std::string>{"/in/x", "/smuggled", "/last"})) << first;
   }
+}
+
+// An absolute-form target is taken (RFC 9112 3.2.2: servers must), as the origin-form request
+// it names: the handler sees its path and query, and its authority as the only Host, so no
+// handler can pick the host from one place and the path from another.
+TEST_F(HttpFraming, AnAbsoluteFormTargetIsItsOriginFormWithItsAuthorityAsHost) {
+  const auto ex = raw_exchange(port_,
+                               "POST HTTP://real.example:8080/in/x?a=b HTTP/1.1\r\nHost: other\r\n"
+                               "Content-Length: 2\r\n\r\nhi" +
+                                   std::string("GET https://t HTTP/1.1\r\nHost: t\r\n"
+                                               "Connection: close\r\n\r\n"));
+  EXPECT_EQ(count_responses(ex.received), 2) << ex.received;
+  EXPECT_NE(ex.received.find("POST /in/x?a=b hi\nContent-Length=2\nHost=real.example:8080"),
+            std::string::npos)
+      << ex.received;
+  EXPECT_EQ(ex.received.find("other"), std::string::npos) << ex.received;
+  EXPECT_NE(ex.received.find("GET / \nConnection=close\nHost=t"), std::string::npos) << ex.received;
+  EXPECT_EQ(handler_.take(), (std::vector<std::string>{"/in/x", "/"}));
 }
 
 // Trailer fields come after the body, out of sight of whatever checked the header section: they

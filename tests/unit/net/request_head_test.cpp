@@ -77,6 +77,34 @@ TEST(RequestHeadCheck, RefusesWithTheRightStatus) {
   }
 }
 
+// RFC 9112 3.2: origin-form, absolute-form (http or https, a host, no userinfo), or "*" for
+// OPTIONS; any other target is a 400.
+TEST(RequestHeadCheck, TargetsAreInOriginAbsoluteOrAsteriskForm) {
+  for (const std::string target :
+       {"healthz", "in/x", "*", "t:443", "ftp://t/x", "http:/t/x", "http://", "http:///x",
+        "http://?x", "http://u@t/x", "https://u:p@t/", "//t/x@"}) {
+    const auto method = target == "t:443" ? "CONNECT" : "GET";
+    const auto head = std::string(method) + " " + target + " HTTP/1.1\r\nHost: t\r\n\r\n";
+    if (target == "//t/x@") {
+      // An origin-form path that happens to hold "//" and "@" is a path.
+      EXPECT_EQ(scan_bytewise(head).scan(head), State::complete) << head;
+      continue;
+    }
+    auto check = scan_bytewise(head);
+    EXPECT_EQ(check.scan(head), State::refused) << head;
+    EXPECT_EQ(check.status(), 400) << head;
+  }
+  const std::string asterisk = "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n";
+  EXPECT_EQ(scan_bytewise(asterisk).scan(asterisk), State::complete);
+  for (const std::string target : {"http://t", "HTTP://t:8080/in/x?a=b", "https://t?q"}) {
+    const auto head = "GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n";
+    auto check = scan_bytewise(head);
+    EXPECT_EQ(check.scan(head), State::complete) << head;
+    EXPECT_TRUE(check.absolute_form()) << head;
+  }
+  EXPECT_FALSE(scan_bytewise("GET /http://t HTTP/1.1\r\nHost: t\r\n\r\n").absolute_form());
+}
+
 // A bare LF is refused as soon as it arrives, not when the head would have ended.
 TEST(RequestHeadCheck, RefusesEarly) {
   RequestHeadCheck check(1024);
