@@ -36,6 +36,7 @@ ServerProcess::ServerProcess(const std::string& config_path,
     args.emplace_back(a);
   args.push_back(config_path);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -107,8 +108,12 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
   }
   std::string request =
       method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (const auto& [k, v] : headers)
-    request += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : headers) {
+    request += k;
+    request += ": ";
+    request += v;
+    request += "\r\n";
+  }
   request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::size_t sent = 0;
   while (sent < request.size()) {
