@@ -121,7 +121,7 @@ class EndpointTarget : public engine::Target {
                                              : ": " + endpoint_.disabled_reason)};
     }
     if (!endpoint_.verified) return Gate{Gate::Action::give_up, 0, "endpoint not verified"};
-    if (const auto until = owner_.breaker(endpoint_.id)->hold_until(now_ms)) {
+    if (const auto until = owner_.breaker(endpoint_.id)->hold_until(now_ms, {d.id, d.manual()})) {
       return Gate{Gate::Action::postpone, *until, ""};
     }
     if (endpoint_.rate_limit > 0 && !owner_.take_reserved(d.id, now_ms)) {
@@ -169,11 +169,12 @@ class EndpointTarget : public engine::Target {
     owner_.send(std::move(out), std::move(done));
   }
 
-  void after(const store::Delivery& /*d*/, const engine::SendResult& result,
-             engine::Verdict verdict, std::int64_t now_ms) override {
+  void after(const store::Delivery& d, const engine::SendResult& result, engine::Verdict verdict,
+             std::int64_t now_ms) override {
     const bool ok = verdict == engine::Verdict::delivered;
-    owner_.breaker(endpoint_.id)->record(ok, now_ms);
+    const auto cut_short = owner_.breaker(endpoint_.id)->record(ok, now_ms, d.id);
     if (ok) {
+      owner_.release_held(endpoint_.id, cut_short, now_ms);
       owner_.note_success(endpoint_);
     } else if (result.outcome.status == 410) {
       owner_.disable(endpoint_, "the endpoint answered 410 Gone");
@@ -255,10 +256,35 @@ std::shared_ptr<CircuitBreaker> EndpointTargets::breaker(const std::string& endp
   const std::lock_guard lock(m_);
   auto& b = breakers_[endpoint_id];
   if (!b) {
-    b = std::make_shared<CircuitBreaker>(settings_.breaker_failures,
-                                         std::chrono::milliseconds(settings_.breaker_cooldown));
+    // A trial's outcome comes within its timeout and the recorder's batch: well inside the
+    // limit, which only frees a trial that was handed back unsent.
+    b = std::make_shared<CircuitBreaker>(
+        settings_.breaker_failures, std::chrono::milliseconds(settings_.breaker_cooldown),
+        std::chrono::minutes(10), settings_.timeout + std::chrono::seconds(10));
   }
   return b;
+}
+
+void EndpointTargets::release_held(const std::string& endpoint_id, std::int64_t cut_short_ms,
+                                   std::int64_t now_ms) {
+  std::int64_t until = cut_short_ms;
+  {
+    const std::lock_guard lock(m_);
+    const auto it = held_.find(endpoint_id);
+    if (it != held_.end()) {
+      until = std::max(until, it->second);
+      held_.erase(it);
+    }
+  }
+  if (until <= now_ms) return;
+  // A store hiccup leaves the rest to come due at the cool-down's end, as before the trial.
+  auto moved =
+      store_.bring_forward(endpoint_destination(endpoint_id), until, now_ms, kReleaseBatch);
+  if (!moved || *moved < static_cast<std::int64_t>(kReleaseBatch)) return;
+  // More may wait: the endpoint's next success moves the next batch.
+  const std::lock_guard lock(m_);
+  if (held_.size() >= kMaxHeld) held_.clear();
+  held_[endpoint_id] = until;
 }
 
 bool EndpointTargets::take_reserved(std::int64_t delivery_id, std::int64_t now_ms) {

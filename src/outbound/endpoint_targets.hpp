@@ -77,6 +77,10 @@ class EndpointTargets : public engine::TargetDirectory {
   void disable(const Endpoint& endpoint, const std::string& reason);
   void note_failure(const Endpoint& endpoint, std::int64_t now_ms);
   void note_success(const Endpoint& endpoint);
+  // After a success: when it closed the endpoint's circuit before the cool-down's end
+  // (cut_short_ms, 0: it did not), the deliveries postponed up to then are made due now, in
+  // batches of kReleaseBatch, one per success, so a long queue moves without one huge write.
+  void release_held(const std::string& endpoint_id, std::int64_t cut_short_ms, std::int64_t now_ms);
   // A rate-limit slot reserved for a delivery that was postponed to it: used on its next claim
   // instead of reserving again (which would push it back forever).
   bool take_reserved(std::int64_t delivery_id, std::int64_t now_ms);
@@ -90,6 +94,10 @@ class EndpointTargets : public engine::TargetDirectory {
   std::mutex m_;
   std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::int64_t, std::int64_t> reserved_;  // delivery id -> slot
+  // Endpoints with deliveries still postponed to a cool-down a trial cut short -> its end.
+  std::map<std::string, std::int64_t> held_;
+  static constexpr std::size_t kReleaseBatch = 1000;
+  static constexpr std::size_t kMaxHeld = 10'000;
 };
 
 }  // namespace hookgate::outbound

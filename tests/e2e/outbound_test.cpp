@@ -1079,6 +1079,72 @@ TEST_F(Outbound, EndpointAttemptsStatsAndRecoverSince) {
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
 }
 
+// An operator's resend to an endpoint whose circuit is open with a long cool-down is the
+// circuit's trial: it is sent at once, its success closes the circuit, and the deliveries the
+// circuit held back flow then instead of at the cool-down's end.
+TEST_F(Outbound, AResendIsTheOpenCircuitsTrialAndTheHeldWorkFlowsAfterIt) {
+  start_sender("breaker_failures = 2\nbreaker_cooldown_seconds = 600\nsecret_key = \"" +
+               std::string(kSealKey) + "\"\n");
+  ASSERT_TRUE(server_->started()) << server_->stderr_text();
+  std::atomic<bool> failing{false};
+  LoopbackReceiver receiver([&](const ReceivedRequest&) {
+    return failing ? ReceiverAnswer{503, {}, "down"} : ReceiverAnswer{200, {}, "fine"};
+  });
+  const auto app = create_app("tripping");
+  const auto ep = str(create_endpoint(app, {{"url", url_of(receiver)}}), "id");
+  const auto base = "/api/v1/app/" + app;
+  const auto first = str(publish(app, "a.b", R"({"k":0})"), "id");
+  ASSERT_TRUE(eventually([&] { return delivery_state(app, first) == "delivered"; }))
+      << server_->stderr_text();
+
+  failing = true;
+  std::vector<std::string> held;
+  for (int i = 1; i <= 3; ++i)
+    held.push_back(str(publish(app, "a.b", "{\"k\":" + std::to_string(i) + "}"), "id"));
+  // Their failures open the circuit: the retries (a second apart) wait for its end, ten
+  // minutes away. nextAttempt is RFC 3339 UTC, so text order is time order.
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  const std::time_t far = now + 300;
+  std::tm tm{};
+  gmtime_r(&far, &tm);
+  char far_text[32];
+  ASSERT_GT(std::strftime(far_text, sizeof far_text, "%Y-%m-%dT%H:%M:%S", &tm), 0U);
+  auto next_attempt = [&](const std::string& msg) {
+    const auto endpoints = arr(get(base + "/msg/" + msg + "/endpoint"), "data");
+    return endpoints.size() == 1 ? str(endpoints[0].as_object(), "nextAttempt") : std::string();
+  };
+  ASSERT_TRUE(eventually([&] {
+    return std::all_of(held.begin(), held.end(),
+                       [&](const auto& msg) { return next_attempt(msg) > far_text; });
+  })) << server_->stderr_text();
+
+  // The receiver is back; nothing automatic would find out for ten minutes.
+  failing = false;
+  const auto resent = call("POST", base + "/msg/" + first + "/endpoint/" + ep + "/resend");
+  ASSERT_EQ(resent.status, 202) << resent.body;
+  ASSERT_TRUE(
+      eventually([&] { return with_id(receiver, first).size() == 2; }, std::chrono::seconds(30)))
+      << "the resend waited for the cool-down\n"
+      << server_->stderr_text();
+  for (const auto& msg : held) {
+    EXPECT_TRUE(eventually([&] { return delivery_state(app, msg) == "delivered"; },
+                           std::chrono::seconds(30)))
+        << msg << " still held after the trial closed the circuit";
+  }
+  // Recorded as the operator's attempt, as before.
+  const auto resend_attempt = attempts(app, first).back().as_object();
+  EXPECT_EQ(num(resend_attempt, "attempt"), 2);
+  EXPECT_EQ(num(resend_attempt, "status"), 0);
+  EXPECT_EQ(num(resend_attempt, "triggerType"), 1);
+  for (const auto& msg : held) {
+    const auto tries = attempts(app, msg);
+    ASSERT_FALSE(tries.empty()) << msg;
+    EXPECT_EQ(num(tries.back().as_object(), "triggerType"), 0) << msg;
+    EXPECT_EQ(num(tries.back().as_object(), "status"), 0) << msg;
+  }
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
 TEST_F(Outbound, RetriesUntilTheReceiverRecoversWithEveryAttemptRecorded) {
   start_sender();
   ASSERT_TRUE(server_->started()) << server_->stderr_text();

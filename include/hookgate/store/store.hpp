@@ -75,6 +75,12 @@ struct Delivery {
   std::string destination;
   int attempts = 0;  // attempts made before this claim
   std::int64_t lease_until_ms = 0;
+  // The number of the attempt the latest requeue (resend, recover) asked for; 0: none.
+  int manual_attempt = 0;
+  // Whether the attempt this claim makes was asked for by an operator (its retries are not).
+  [[nodiscard]] bool manual() const {
+    return manual_attempt != 0 && manual_attempt == attempts + 1;
+  }
 };
 
 struct Attempt {
@@ -294,6 +300,12 @@ class Store {
   // at due_ms. false when owner no longer holds the lease.
   virtual Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
                                 std::int64_t due_ms) = 0;
+  // Makes the unleased pending deliveries to destination that are due in (now_ms, up_to_ms] due
+  // at now_ms, earliest due first, at most limit of them: a circuit closed before its cool-down
+  // ended (an operator's trial succeeded), so what it held back until then flows again. Returns
+  // how many moved.
+  virtual Result<std::int64_t> bring_forward(std::string_view destination, std::int64_t up_to_ms,
+                                             std::int64_t now_ms, std::size_t limit) = 0;
 
   // Forgets de-duplication windows that ended at or before now_ms, oldest first, at most limit
   // per call; returns how many. Called periodically, so the table holds the live windows only.

@@ -59,10 +59,11 @@ constexpr const char* kCandidatesOnly =
 constexpr const char* kLease =
     "WITH c AS (UPDATE deliveries d SET lease_owner = $1, lease_until_ms = $2 "
     "  FROM unnest($3::int8[]) AS t(id) WHERE d.id = t.id "
-    "  RETURNING d.id, d.event_seq, d.destination, d.attempts, d.lease_until_ms, d.due_ms) "
+    "  RETURNING d.id, d.event_seq, d.destination, d.attempts, d.lease_until_ms, d.due_ms, "
+    "  d.manual_attempt) "
     "SELECT c.id, c.destination, c.attempts, c.lease_until_ms, "
     "  e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body, "
-    "  coalesce(e.public_id, ''::bytea), e.meta "
+    "  coalesce(e.public_id, ''::bytea), e.meta, c.manual_attempt "
     "FROM c JOIN events e ON e.seq = c.event_seq ORDER BY c.due_ms, c.id";
 
 // The next due time of the destinations with room left ($1: those not to look at, or the only
@@ -152,6 +153,7 @@ Delivery delivery_at(const Rows& rows, int r) {
   d.event.body = rows.bytes(r, 9);
   d.event.public_id = rows.bytes(r, 10);
   d.event.meta = rows.bytes(r, 11);
+  d.manual_attempt = static_cast<int>(rows.int64(r, 12));
   return d;
 }
 

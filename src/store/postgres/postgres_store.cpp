@@ -149,6 +149,14 @@ Result<std::int64_t> PostgresStore::requeue(const Requeue& which, std::int64_t n
   });
 }
 
+Result<std::int64_t> PostgresStore::bring_forward(std::string_view destination,
+                                                  std::int64_t up_to_ms, std::int64_t now_ms,
+                                                  std::size_t limit) {
+  return pool_.transaction<std::int64_t>([&](Conn& conn) {
+    return bring_forward_deliveries(conn, destination, up_to_ms, now_ms, limit);
+  });
+}
+
 Result<bool> PostgresStore::postpone(std::int64_t delivery_id, std::string_view owner,
                                      std::int64_t due_ms) {
   return pool_.transaction<bool>(

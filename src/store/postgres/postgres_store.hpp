@@ -55,6 +55,8 @@ class PostgresStore final : public Store {
   Result<DestinationStats> destination_stats(std::string_view destination, std::int64_t since_ms,
                                              std::int64_t until_ms, std::int64_t now_ms) override;
   Result<std::int64_t> requeue(const Requeue& which, std::int64_t now_ms) override;
+  Result<std::int64_t> bring_forward(std::string_view destination, std::int64_t up_to_ms,
+                                     std::int64_t now_ms, std::size_t limit) override;
   Result<bool> postpone(std::int64_t delivery_id, std::string_view owner,
                         std::int64_t due_ms) override;
   Result<std::int64_t> prune_dedupe(std::int64_t now_ms, std::size_t limit) override;

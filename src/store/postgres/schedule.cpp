@@ -1,6 +1,8 @@
-// SQL of requeue, postpone and the GCRA rate slots on PostgreSQL.
+// SQL of requeue, postpone, bring_forward and the GCRA rate slots on PostgreSQL.
 #include "store/postgres/schedule.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "store/rate_tolerance.hpp"
@@ -54,6 +56,25 @@ Result<bool> postpone_delivery(Conn& conn, std::int64_t delivery_id, std::string
       Params().int64(delivery_id).bytes(owner).int64(due_ms));
   if (!changed) return Error{changed.error()};
   return changed->affected() == 1;
+}
+
+Result<std::int64_t> bring_forward_deliveries(Conn& conn, std::string_view destination,
+                                              std::int64_t up_to_ms, std::int64_t now_ms,
+                                              std::size_t limit) {
+  // Rows in flight keep their lease and due time: only what waits in the queue moves, earliest
+  // due first (deliveries_pending_by_destination). SKIP LOCKED leaves a row another node is
+  // claiming right now to that claim.
+  auto moved = conn.exec(
+      "UPDATE deliveries SET due_ms = $3 WHERE id IN (SELECT id FROM deliveries "
+      "WHERE state = 'pending' AND destination = $1 AND lease_until_ms IS NULL AND due_ms > $3 "
+      "AND due_ms <= $2 ORDER BY due_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED)",
+      Params()
+          .bytes(destination)
+          .int64(up_to_ms)
+          .int64(now_ms)
+          .int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
+  if (!moved) return Error{moved.error()};
+  return moved->affected();
 }
 
 Result<std::int64_t> reserve_rate_slot(Conn& conn, std::string_view key, std::int64_t interval_ms,

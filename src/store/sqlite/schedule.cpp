@@ -1,6 +1,8 @@
-// SQL of requeue, postpone and the GCRA rate slots.
+// SQL of requeue, postpone, bring_forward and the GCRA rate slots.
 #include "store/sqlite/schedule.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "store/rate_tolerance.hpp"
@@ -57,6 +59,26 @@ Result<std::vector<bool>> postpone_deliveries(Db& db, const std::vector<Postpone
     postponed.push_back(*done);
   }
   return postponed;
+}
+
+Result<std::int64_t> bring_forward_deliveries(Db& db, std::string_view destination,
+                                              std::int64_t up_to_ms, std::int64_t now_ms,
+                                              std::size_t limit) {
+  // Rows in flight keep their lease and due time: only what waits in the queue moves. The
+  // destination's part of the pending index gives the rows in due order, so the limit takes the
+  // ones the circuit would have released first.
+  auto update = db.cached(
+      "UPDATE deliveries SET due_ms = ?3 WHERE id IN (SELECT id FROM deliveries INDEXED BY "
+      "deliveries_pending_by_destination WHERE state = 'pending' AND destination = ?1 AND "
+      "lease_until_ms IS NULL AND due_ms > ?3 AND due_ms <= ?2 ORDER BY due_ms, id LIMIT ?4) "
+      "RETURNING 1");
+  if (!update) return Error{update.error()};
+  (*update)
+      ->bind_text(1, destination)
+      .bind_int64(2, up_to_ms)
+      .bind_int64(3, now_ms)
+      .bind_int64(4, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  return (*update)->count_rows();
 }
 
 Result<std::int64_t> reserve_rate_slot(Db& db, std::string_view key, std::int64_t interval_ms,

@@ -202,6 +202,13 @@ Result<std::int64_t> SqliteStore::requeue(const Requeue& which, std::int64_t now
                                       GroupCommit::WhenFull::wait);
 }
 
+Result<std::int64_t> SqliteStore::bring_forward(std::string_view destination, std::int64_t up_to_ms,
+                                                std::int64_t now_ms, std::size_t limit) {
+  return writes_.submit<std::int64_t>(
+      [&](Db& db) { return bring_forward_deliveries(db, destination, up_to_ms, now_ms, limit); },
+      GroupCommit::WhenFull::wait);
+}
+
 Result<bool> SqliteStore::postpone(std::int64_t delivery_id, std::string_view owner,
                                    std::int64_t due_ms) {
   return writes_.submit<bool>(

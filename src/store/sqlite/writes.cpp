@@ -94,7 +94,7 @@ Result<Delivery> read_claimed(Db& db, std::int64_t id) {
   auto select = db.cached(
       "SELECT d.id, d.destination, d.attempts, d.lease_until_ms, "
       "e.seq, e.source, e.event_type, e.received_ms, e.headers, e.body, "
-      "coalesce(e.public_id, ''), e.meta "
+      "coalesce(e.public_id, ''), e.meta, d.manual_attempt "
       "FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.id = ?1");
   if (!select) return Error{select.error()};
   (*select)->bind_int64(1, id);
@@ -115,6 +115,7 @@ Result<Delivery> read_claimed(Db& db, std::int64_t id) {
   d.event.body = s.column_blob(9);
   d.event.public_id = s.column_text(10);
   d.event.meta = s.column_text(11);
+  d.manual_attempt = static_cast<int>(s.column_int64(12));
   return d;
 }
 

@@ -265,6 +265,10 @@ class CountingStore : public store::Store {
   Result<std::int64_t> requeue(const store::Requeue& which, std::int64_t now_ms) override {
     return s_.requeue(which, now_ms);
   }
+  Result<std::int64_t> bring_forward(std::string_view destination, std::int64_t up_to_ms,
+                                     std::int64_t now_ms, std::size_t limit) override {
+    return s_.bring_forward(destination, up_to_ms, now_ms, limit);
+  }
   Result<bool> postpone(std::int64_t id, std::string_view owner, std::int64_t due_ms) override {
     return s_.postpone(id, owner, due_ms);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "store_contract.hpp"
 
@@ -328,6 +329,109 @@ TEST_P(StoreContract, PostponeByAnOwnerWhoseExpiredLeaseNobodyTookWorksAsFinishD
   auto postponed = store_->postpone((*mine)[0].id, "w1", 2000);
   ASSERT_TRUE(postponed) << postponed.error();
   EXPECT_TRUE(*postponed);
+}
+
+// The dispatcher lets an operator's attempt through an open circuit: the claim must say which
+// attempt a requeue asked for, through handing back and reclaiming, and not its retries.
+TEST_P(StoreContract, ARequeuedDeliveryIsClaimedAsAnOperatorsAttemptAndItsRetriesAreNot) {
+  append_ok(event("s", 1000, "b", {"d"}));
+  auto first = store_->claim_due(1000, 1, "w", 60'000);
+  ASSERT_TRUE(first) << first.error();
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_FALSE((*first)[0].manual());
+  EXPECT_EQ((*first)[0].manual_attempt, 0);
+  ASSERT_TRUE(store_->finish(finished((*first)[0], Next::give_up, 1000), "w"));
+
+  auto moved = store_->requeue(which(0, "d", 0, false), 2000);
+  ASSERT_TRUE(moved) << moved.error();
+  ASSERT_EQ(*moved, 1);
+  auto resent = store_->claim_due(2000, 1, "w", 60'000);
+  ASSERT_TRUE(resent) << resent.error();
+  ASSERT_EQ(resent->size(), 1u);
+  EXPECT_EQ((*resent)[0].attempts, 1);
+  EXPECT_EQ((*resent)[0].manual_attempt, 2);
+  EXPECT_TRUE((*resent)[0].manual());
+
+  // Handed back without an attempt (an open circuit's short wait): still the operator's.
+  auto postponed = store_->postpone((*resent)[0].id, "w", 2500);
+  ASSERT_TRUE(postponed) << postponed.error();
+  ASSERT_TRUE(*postponed);
+  auto again = store_->claim_due(2500, 1, "w2", 60'000);
+  ASSERT_TRUE(again) << again.error();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_TRUE((*again)[0].manual());
+
+  // The manual attempt fails; the retry the schedule makes is automatic.
+  ASSERT_TRUE(store_->finish(finished((*again)[0], Next::retry, 2500, 3000), "w2"));
+  auto retry = store_->claim_due(3000, 1, "w", 60'000);
+  ASSERT_TRUE(retry) << retry.error();
+  ASSERT_EQ(retry->size(), 1u);
+  EXPECT_EQ((*retry)[0].attempts, 2);
+  EXPECT_FALSE((*retry)[0].manual());
+  ASSERT_TRUE(store_->finish(finished((*retry)[0], Next::delivered, 3000), "w"));
+}
+
+// A circuit closed before its cool-down ended: what it postponed to then becomes due now, and
+// nothing else (other destinations, later retries, rows in flight).
+TEST_P(StoreContract, BringForwardMakesTheDeliveriesACircuitHeldDueNow) {
+  for (int i = 0; i < 4; ++i)
+    append_ok(event("s", 1000, "b", {"d"}));
+  append_ok(event("s", 1000, "b", {"other"}));
+  auto claimed = store_->claim_due(1000, 10, "w", 60'000);
+  ASSERT_TRUE(claimed) << claimed.error();
+  ASSERT_EQ(claimed->size(), 5u);
+  auto hand_back = [&](std::int64_t id, std::int64_t due_ms) {
+    auto postponed = store_->postpone(id, "w", due_ms);
+    return postponed && *postponed;
+  };
+  std::vector<std::int64_t> held;
+  std::int64_t later = 0;
+  std::int64_t in_flight = 0;
+  for (const auto& d : *claimed) {
+    if (d.destination == "other") {
+      ASSERT_TRUE(hand_back(d.id, 600'000));
+    } else if (held.size() < 2) {
+      ASSERT_TRUE(hand_back(d.id, 600'000 - static_cast<std::int64_t>(held.size())));
+      held.push_back(d.id);
+    } else if (later == 0) {
+      ASSERT_TRUE(hand_back(d.id, 900'000));
+      later = d.id;
+    } else {
+      in_flight = d.id;  // keeps its lease
+    }
+  }
+
+  // At most limit, earliest due first.
+  auto one = store_->bring_forward("d", 600'000, 2000, 1);
+  ASSERT_TRUE(one) << one.error();
+  EXPECT_EQ(*one, 1);
+  auto rest = store_->bring_forward("d", 600'000, 2000, 100);
+  ASSERT_TRUE(rest) << rest.error();
+  EXPECT_EQ(*rest, 1);
+  auto none = store_->bring_forward("d", 600'000, 2000, 100);
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_EQ(*none, 0);
+
+  auto due = store_->claim_due(2000, 10, "w2", 60'000);
+  ASSERT_TRUE(due) << due.error();
+  std::vector<std::int64_t> ids;
+  for (const auto& d : *due)
+    ids.push_back(d.id);
+  std::sort(ids.begin(), ids.end());
+  std::sort(held.begin(), held.end());
+  EXPECT_EQ(ids, held);
+  for (const auto& d : *due)
+    EXPECT_EQ(d.attempts, 0);
+  ASSERT_NE(later, 0);
+  ASSERT_NE(in_flight, 0);
+  // The row in flight is still its claimer's: it finishes under its lease.
+  Delivery leased;
+  for (const auto& d : *claimed) {
+    if (d.id == in_flight) leased = d;
+  }
+  auto finished_in_flight = store_->finish(finished(leased, Next::delivered, 2000), "w");
+  ASSERT_TRUE(finished_in_flight) << finished_in_flight.error();
+  EXPECT_TRUE(*finished_in_flight);
 }
 
 }  // namespace
