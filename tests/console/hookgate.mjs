@@ -16,8 +16,10 @@ export function startHookgate(binary, admin, receiver) {
     prefix: "hookgate-console-",
     server: `max_connections_per_ip = 4096\nmax_pending_writes = 65536\npublic_url = "${PUBLIC_URL}"`,
     schedule: "[1, 1]",
-    // The checks fail receivers on purpose and then retry, resend and recover: an open circuit
-    // would hold those back for its cooldown (the breaker has its own tests).
+    // The checks let deliveries fail on their own schedule (e.g. three messages, three attempts
+    // each, to one portal endpoint) before they retry, resend and recover: an open circuit would
+    // hold those automatic retries back for its cooldown. The operator's retries themselves go
+    // through an open circuit as its trial (tests/e2e Outbound.AResendIsTheOpenCircuitsTrial...).
     outbound: "breaker_failures = 1000",
     extra: `[[source]]
 name = "github"
